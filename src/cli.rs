@@ -1,0 +1,64 @@
+//! The command line: global flags every command takes, the subcommands, and dispatch.
+//! Each subcommand's own flags live with it in `cmd/<name>.rs`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cmd;
+
+/// noshow: AI-interview no-show analytics, risk model and reminder scoring feed.
+#[derive(Debug, Parser)]
+#[command(name = "noshow", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags every command accepts. A flag overrides the config file, which overrides the default.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Settings file (TOML); see noshow.toml in the repository for every key and its default.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The run's reference instant (RFC 3339, e.g. 2026-03-02T00:00:00Z) [default: now].
+    #[arg(long, global = true, value_name = "T")]
+    pub as_of: Option<String>,
+    /// IANA time zone for naive timestamps and local-time analyses [default: UTC].
+    #[arg(long, global = true, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Print only warnings and errors.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write synthetic interview logs in the input format (and their ground truth apart).
+    Generate(cmd::generate::Args),
+    /// Validate raw logs and merge them into the Parquet lake.
+    Ingest(cmd::ingest::Args),
+    /// Compute rate tables, funnel, causes and cost from the lake, and the HTML report.
+    Report(cmd::report::Args),
+    /// Fit the no-show / candidate-cancellation model and evaluate it on the latest weeks.
+    Train(cmd::train::Args),
+    /// Score upcoming interviews for reminder prioritisation.
+    Score(cmd::score::Args),
+    /// ingest → report → train → score in one go (the weekly job; --daily: ingest → score).
+    Run(cmd::run::Args),
+}
+
+/// Runs the chosen command.
+pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        Command::Generate(args) => cmd::generate::run(&args, &global),
+        Command::Ingest(args) => cmd::ingest::run(&args, &global),
+        Command::Report(args) => cmd::report::run(&args, &global),
+        Command::Train(args) => cmd::train::run(&args, &global),
+        Command::Score(args) => cmd::score::run(&args, &global),
+        Command::Run(args) => cmd::run::run(&args, &global),
+    }
+}

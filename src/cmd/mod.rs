@@ -1,0 +1,9 @@
+//! One module per subcommand: its flags (whose doc comments are the help text) and
+//! the glue from resolved settings to the library.
+
+pub mod generate;
+pub mod ingest;
+pub mod report;
+pub mod run;
+pub mod score;
+pub mod train;

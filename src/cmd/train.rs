@@ -1,0 +1,10 @@
+//! `noshow train`.
+
+use crate::cli::GlobalArgs;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: &Args, _global: &GlobalArgs) -> anyhow::Result<()> {
+    Err(anyhow::anyhow!("train is not built yet"))
+}

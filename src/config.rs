@@ -1,0 +1,134 @@
+//! Settings: the TOML config file, merged under the command-line flags and over the
+//! defaults, resolved once before any data is read.
+//!
+//! Every key is optional. `noshow.toml` at the repository root documents each key with
+//! its default; unknown keys are an error so a typo never silently falls back.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use crate::cli::GlobalArgs;
+use crate::time::{self, Micros};
+use crate::usage_error;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// IANA zone for naive timestamps and local-time analyses.
+    pub tz: Option<String>,
+    /// Fixed as-of instant (normally left out: now).
+    pub as_of: Option<String>,
+    /// Folder of raw logs.
+    pub raw: Option<PathBuf>,
+    /// The lake folder.
+    pub lake: Option<PathBuf>,
+    /// Where report tables and the scoring feed land.
+    pub out: Option<PathBuf>,
+    /// The model folder.
+    pub model: Option<PathBuf>,
+    #[serde(default)]
+    pub ingest: IngestConfig,
+    #[serde(default)]
+    pub report: ReportConfig,
+    #[serde(default)]
+    pub train: TrainConfig,
+    #[serde(default)]
+    pub score: ScoreConfig,
+    #[serde(default)]
+    pub privacy: PrivacyConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IngestConfig {
+    /// How many earlier lake versions to keep besides the current one.
+    pub keep_versions: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportConfig {
+    /// Minutes after the slot start before a still-`scheduled` interview is closed.
+    pub grace_minutes: Option<i64>,
+    /// Segments with fewer closed interviews keep their row with counts and rates null.
+    pub suppression_threshold: Option<u64>,
+    /// Extra two-way cuts, e.g. ["role,region"].
+    pub by: Option<Vec<String>>,
+    /// Report language: "en" or "zh".
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Hours before the slot at which training features are taken.
+    pub horizon_hours: Option<f64>,
+    /// "no_show_or_candidate_cancel" (default), "no_show" or "candidate_cancel".
+    pub label: Option<String>,
+    /// The latest weeks held out as the test window.
+    pub test_weeks: Option<u32>,
+    /// L2 penalty strength (alpha in linfa-logistic; 1/C in scikit-learn).
+    pub l2: Option<f64>,
+    /// How many model versions to keep.
+    pub keep_versions: Option<usize>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScoreConfig {
+    /// Days ahead of --as-of that are scored.
+    pub window_days: Option<f64>,
+    /// Share of each risk band flagged `holdout` (0 = no control group).
+    pub holdout_share: Option<f64>,
+    /// Seed for the holdout draw.
+    pub holdout_seed: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacyConfig {
+    /// File holding the pseudonymisation key (must not be readable by group or others).
+    pub key_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the config file, or the defaults when none is given.
+    pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
+        let Some(path) = path else { return Ok(Config::default()) };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading config file {}", path.display()))?;
+        toml::from_str(&text).map_err(|e| usage_error(format!("config file {}: {e}", path.display())))
+    }
+}
+
+/// What every command needs, resolved from flags, config and defaults.
+#[derive(Debug, Clone)]
+pub struct Common {
+    pub config: Config,
+    pub tz: Tz,
+    pub as_of: Micros,
+}
+
+impl Common {
+    pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Common> {
+        let config = Config::load(global.config.as_deref())?;
+        let tz_name = global.tz.clone().or_else(|| config.tz.clone()).unwrap_or_else(|| "UTC".to_string());
+        let tz = time::parse_tz(&tz_name).map_err(usage_error)?;
+        let as_of = match global.as_of.clone().or_else(|| config.as_of.clone()) {
+            Some(text) => time::parse_timestamp(&text, tz)
+                .map_err(|e| usage_error(format!("--as-of {text:?}: {e}")))?,
+            None => time::now(),
+        };
+        Ok(Common { config, tz, as_of })
+    }
+
+    /// A path from the flag, else the config, else an error naming both.
+    pub fn path(&self, flag: &Option<PathBuf>, from_config: &Option<PathBuf>, name: &str) -> anyhow::Result<PathBuf> {
+        flag.clone()
+            .or_else(|| from_config.clone())
+            .ok_or_else(|| usage_error(format!("--{name} is required (or `{name}` in the config file)")))
+    }
+}

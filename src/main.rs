@@ -1,0 +1,29 @@
+//! The `noshow` binary: parse the command line, dispatch, map the outcome to an exit status.
+//! Everything else lives in the library so tests and benches can call it directly.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = match noshow::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            // clap prints help/version to stdout with exit 0, and usage errors with exit 2.
+            let _ = err.print();
+            return ExitCode::from(if err.use_stderr() { 2 } else { 0 });
+        }
+    };
+    noshow::logging::init(cli.global.quiet);
+    match noshow::cli::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("noshow: error: {err:#}");
+            let code = match err.downcast_ref::<noshow::UsageError>() {
+                Some(_) => 2,
+                None => 1,
+            };
+            ExitCode::from(code)
+        }
+    }
+}

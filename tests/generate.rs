@@ -1,0 +1,3 @@
+//! Tests of `noshow generate`.
+#[allow(unused_imports)]
+use crate::workdir::Workdir;

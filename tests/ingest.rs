@@ -1,0 +1,3 @@
+//! Tests of `noshow ingest`.
+#[allow(unused_imports)]
+use crate::workdir::Workdir;

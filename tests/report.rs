@@ -1,0 +1,3 @@
+//! Tests of `noshow report`.
+#[allow(unused_imports)]
+use crate::workdir::Workdir;

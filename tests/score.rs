@@ -1,0 +1,3 @@
+//! Tests of `noshow score`.
+#[allow(unused_imports)]
+use crate::workdir::Workdir;

@@ -1,0 +1,11 @@
+//! Integration tests: one test binary (to keep link times down), one module per command.
+//! Each test runs the real `noshow` binary in a temporary folder and reads what it wrote.
+
+mod workdir;
+
+mod generate;
+mod ingest;
+mod report;
+mod run;
+mod score;
+mod train;

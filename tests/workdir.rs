@@ -1,0 +1,63 @@
+#![allow(dead_code)]
+//! A temporary folder to run the real binary in, and helpers to read what it wrote.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    pub fn new() -> Workdir {
+        Workdir { dir: tempfile::Builder::new().prefix("noshow-test-").tempdir().expect("temp dir") }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A `noshow` command run inside the work folder, with a test pseudonymisation key.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_noshow"));
+        cmd.current_dir(self.dir.path())
+            .args(args)
+            .env("NOSHOW_PSEUDONYM_KEY", "test-key-0123456789abcdef")
+            .env_remove("NOSHOW_PSEUDONYM_KEY_FILE");
+        cmd
+    }
+
+    /// Runs `noshow ARGS` and returns its output, whatever the exit status.
+    pub fn output(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("running noshow")
+    }
+
+    /// Runs `noshow ARGS` and panics with its stderr unless it succeeded.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = self.output(args);
+        assert!(
+            out.status.success(),
+            "noshow {:?} failed ({}):\n{}",
+            args,
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
+    }
+}
+
+/// Reads a Parquet file or a glob of them into a polars DataFrame.
+#[allow(dead_code)]
+pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
+    use polars::prelude::*;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
+    ParquetReader::new(file).finish().unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
+}
