@@ -174,6 +174,7 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
     out.push("channel_reach", funnel::channel_reach(&closed, usable.clone(), s)?);
     out.push("reminder_effects", behaviour::reminder_effects(&closed, usable, s)?);
     out.push("miss_timing", behaviour::miss_timing(&closed, s)?);
+    out.push("cost_total", cost::cost_table(&closed.clone().with_column(lit("all").alias("scope")), "scope", s)?);
     out.push("cost_by_role", cost::cost_table(&closed, "role", s)?);
     out.push("cost_by_month", cost::cost_table(&closed, "month", s)?);
     out.push("reinvites_by_cause", behaviour::reinvites_by_cause(&closed, s)?);
