@@ -52,7 +52,7 @@ con.execute(f'''COPY (
 ) TO '{out}/events.parquet' (FORMAT parquet, COMPRESSION zstd)''')
 i = con.execute(f"select count(*) from '{out}/interviews.parquet'").fetchone()[0]
 e = con.execute(f"select count(*) from '{out}/events.parquet'").fetchone()[0]
-print(json.dumps({'interviews': i, 'events': e}) if False else f'{i} {e}')
+print(f'{i} {e}')
 """
 
 DUCK_RATES = """
