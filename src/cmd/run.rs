@@ -62,6 +62,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let as_of = time::format_utc(common.as_of);
     let started = time::now();
     let clock = Instant::now();
+    let _run_lock = lock_run(&lake)?;
 
     let p = |path: &Path| path.as_os_str().to_owned();
     let mut stages: Vec<(&'static str, Vec<OsString>)> = vec![("ingest", vec!["ingest".into(), "--raw".into(), p(&raw), "--lake".into(), p(&lake)])];
@@ -164,6 +165,23 @@ fn run_log(
             "scores": {"dir": scores_out, "summary": scores},
         }
     })
+}
+
+/// One `noshow run` per lake at a time: a second one refuses at once with a clear
+/// message rather than interleave its stages with the first one's.
+fn lock_run(lake: &Path) -> anyhow::Result<std::fs::File> {
+    crate::export::create_private_dir_all(lake).with_context(|| format!("creating lake folder {}", lake.display()))?;
+    let path = lake.join(".run.lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    if fs2::FileExt::try_lock_exclusive(&file).is_err() {
+        anyhow::bail!("another `noshow run` is in progress on the lake {} (lock {} is held); this run did nothing", lake.display(), path.display());
+    }
+    Ok(file)
 }
 
 fn read_json(path: &Path) -> Option<Value> {
