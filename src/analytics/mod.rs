@@ -181,3 +181,213 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
     out.push("signals", behaviour::signals(&closed, s)?);
     Ok(out)
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::time::{parse_timestamp, MICROS_PER_MINUTE, MICROS_PER_SECOND};
+
+    pub fn ts(text: &str) -> Micros {
+        parse_timestamp(text, chrono_tz::UTC).unwrap()
+    }
+
+    fn datetimes(name: &str, values: Vec<Option<Micros>>) -> Column {
+        Series::new(name.into(), values)
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC)))
+            .unwrap()
+            .into_column()
+    }
+
+    /// A hand-made interview: (id, role, scheduled_at, status, cause).
+    pub struct Iv<'a> {
+        pub id: &'a str,
+        pub role: &'a str,
+        pub education: Option<&'a str>,
+        pub invited: Micros,
+        pub slot: Micros,
+        pub status: &'a str,
+        pub cause: Option<&'a str>,
+        pub cost: Option<f64>,
+    }
+
+    pub fn interviews_frame(rows: &[Iv]) -> LazyFrame {
+        let n = rows.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new("interview_id".into(), rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>()),
+                Column::new("candidate_id".into(), rows.iter().map(|r| format!("cand-{}", r.id)).collect::<Vec<_>>()),
+                Column::new("role".into(), rows.iter().map(|r| r.role.to_string()).collect::<Vec<_>>()),
+                Column::new("region".into(), vec!["east"; n]),
+                Column::new("education".into(), rows.iter().map(|r| r.education.map(str::to_string)).collect::<Vec<_>>()),
+                Column::new("fresh_graduate".into(), vec![Some(false); n]),
+                Column::new("source".into(), vec![Some("campus"); n]),
+                Column::new("preferred_channel".into(), vec![Some("sms"); n]),
+                datetimes("invited_at", rows.iter().map(|r| Some(r.invited)).collect()),
+                datetimes("scheduled_at", rows.iter().map(|r| Some(r.slot)).collect()),
+                Column::new("status".into(), rows.iter().map(|r| r.status.to_string()).collect::<Vec<_>>()),
+                Column::new("cause".into(), rows.iter().map(|r| r.cause.map(str::to_string)).collect::<Vec<_>>()),
+                Column::new("no_show_grade".into(), vec![None::<String>; n]),
+                Column::new("cost".into(), rows.iter().map(|r| r.cost).collect::<Vec<_>>()),
+                datetimes("updated_at", vec![None; n]),
+            ],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    /// Events: (event id, interview id, ts, type, channel, detail).
+    pub fn events_frame(rows: &[(&str, &str, Micros, &str, Option<&str>, Option<&str>)]) -> LazyFrame {
+        DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new("event_id".into(), rows.iter().map(|r| r.0.to_string()).collect::<Vec<_>>()),
+                Column::new("interview_id".into(), rows.iter().map(|r| r.1.to_string()).collect::<Vec<_>>()),
+                datetimes("ts", rows.iter().map(|r| Some(r.2)).collect()),
+                Column::new("type".into(), rows.iter().map(|r| r.3.to_string()).collect::<Vec<_>>()),
+                Column::new("channel".into(), rows.iter().map(|r| r.4.map(str::to_string)).collect::<Vec<_>>()),
+                Column::new("detail".into(), rows.iter().map(|r| r.5.map(str::to_string)).collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    pub fn settings(as_of: Micros) -> Settings {
+        Settings { as_of, tz: chrono_tz::UTC, grace_minutes: 15, suppression_threshold: 1, cuts: vec![] }
+    }
+
+    fn iv<'a>(id: &'a str, slot: Micros, status: &'a str) -> Iv<'a> {
+        Iv { id, role: "sales", education: Some("bachelor"), invited: slot - 3 * 24 * MICROS_PER_HOUR, slot, status, cause: None, cost: Some(10.0) }
+    }
+
+    #[test]
+    fn derived_status_at_the_grace_boundary() {
+        let as_of = ts("2026-03-02T12:00:00Z");
+        let grace = 15 * MICROS_PER_MINUTE;
+        let interviews = interviews_frame(&[
+            iv("exactly_15min", as_of - grace, "scheduled"),
+            iv("15min_1s", as_of - grace - MICROS_PER_SECOND, "scheduled"),
+            iv("joined_in_time", as_of - grace - MICROS_PER_SECOND, "scheduled"),
+            iv("joined_after_as_of", as_of - grace - MICROS_PER_SECOND, "scheduled"),
+            iv("future", as_of + MICROS_PER_MINUTE, "attended"),
+            iv("recorded", as_of - 30 * grace, "cancelled_by_company"),
+        ]);
+        let events = events_frame(&[
+            ("e1", "joined_in_time", as_of - grace, "joined", None, None),
+            ("e2", "joined_after_as_of", as_of + MICROS_PER_SECOND, "joined", None, None),
+            ("e3", "orphan", as_of - grace, "joined", None, None),
+        ]);
+        let closed = closed_interviews(interviews, events, &settings(as_of))
+            .select([col("interview_id"), col("status"), col("cause")])
+            .collect()
+            .unwrap();
+        let ids = frame::strings(&closed, "interview_id").unwrap();
+        let status = frame::strings(&closed, "status").unwrap();
+        let cause = frame::strings(&closed, "cause").unwrap();
+        let got: std::collections::HashMap<String, (String, Option<String>)> = ids
+            .into_iter()
+            .zip(status.into_iter().zip(cause))
+            .map(|(i, (s, c))| (i.unwrap(), (s.unwrap(), c)))
+            .collect();
+        assert!(!got.contains_key("exactly_15min"), "exactly 15 minutes is still within the grace: not closed");
+        assert_eq!(got["15min_1s"], ("no_show".to_string(), Some("unknown".to_string())));
+        assert_eq!(got["joined_in_time"].0, "attended");
+        assert_eq!(got["joined_after_as_of"], ("no_show".to_string(), Some("unknown".to_string())), "a join after as-of does not count");
+        assert!(!got.contains_key("future"), "a slot after as-of is never closed, whatever its status");
+        assert_eq!(got["recorded"].0, "cancelled_by_company");
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn weeks_and_hours_are_local() {
+        // 2026-03-01T17:30Z is Sunday in UTC (ISO week 9) but Monday 01:30 in Shanghai (week 10).
+        let slot = ts("2026-03-01T17:30:00Z");
+        let interviews = interviews_frame(&[iv("a", slot, "attended")]);
+        let events = events_frame(&[("e", "a", slot, "joined", None, None)]);
+        let mut s = settings(ts("2026-03-10T00:00:00Z"));
+        s.tz = crate::time::parse_tz("Asia/Shanghai").unwrap();
+        let df = closed_interviews(interviews.clone(), events.clone(), &s).collect().unwrap();
+        assert_eq!(frame::strings(&df, "week").unwrap(), vec![Some("2026-W10".to_string())]);
+        assert_eq!(frame::i64s(&df, "weekday").unwrap(), vec![Some(1)]);
+        assert_eq!(frame::i64s(&df, "hour").unwrap(), vec![Some(1)]);
+        assert_eq!(crate::time::iso_week_label(slot, s.tz), "2026-W10");
+        s.tz = chrono_tz::UTC;
+        let df = closed_interviews(interviews, events, &s).collect().unwrap();
+        assert_eq!(frame::strings(&df, "week").unwrap(), vec![Some("2026-W09".to_string())]);
+        assert_eq!(frame::i64s(&df, "weekday").unwrap(), vec![Some(7)]);
+    }
+
+    #[test]
+    fn every_analysis_runs_on_a_tiny_lake_and_suppresses_small_segments() {
+        let as_of = ts("2026-03-30T00:00:00Z");
+        let base = ts("2026-03-02T09:00:00Z");
+        let mut rows = Vec::new();
+        let ids: Vec<String> = (0..40).map(|i| format!("i{i}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let status = match i % 5 { 0 => "no_show", 1 => "cancelled_by_candidate", 2 => "cancelled_by_company", 3 => "rescheduled", _ => "attended" };
+            let mut r = iv(id, base + i as i64 * 12 * MICROS_PER_HOUR, status);
+            r.role = if i < 36 { "sales" } else { "designer" };
+            r.education = if i % 4 == 0 { None } else { Some("master") };
+            r.cause = (status == "no_show").then_some(if i % 2 == 0 { "forgot" } else { "technical_issue" });
+            rows.push(r);
+        }
+        let mut ev = Vec::new();
+        let eids: Vec<String> = (0..200).map(|i| format!("e{i}")).collect();
+        let mut k = 0;
+        for (i, r) in rows.iter().enumerate() {
+            let mut push = |t: &'static str, at: Micros, ch: Option<&'static str>, d: Option<&'static str>| {
+                ev.push((eids[k].as_str(), r.id, at, t, ch, d));
+                k += 1;
+            };
+            push("invite_sent", r.invited, Some("sms"), None);
+            if i % 3 != 0 {
+                push("message_delivered", r.invited + MICROS_PER_MINUTE, Some("sms"), None);
+                push("reminder_sent", r.slot - 2 * MICROS_PER_HOUR, Some("email"), Some("-2h"));
+            }
+            if r.status == "attended" {
+                push("joined", r.slot, None, None);
+            }
+        }
+        let mut s = settings(as_of);
+        s.suppression_threshold = 10;
+        s.cuts = vec![vec!["role".into(), "education".into()]];
+        let a = analyse(interviews_frame(&rows), events_frame(&ev), &s).unwrap();
+        for name in ["overall", "rates_by_role", "rates_by_week", "rates_by_role_education", "causes_no_show", "funnel", "signals", "reminder_effects", "miss_timing", "channel_reach", "cost_by_month", "best_slots_by_role"] {
+            assert!(a.get(name).is_some(), "{name} missing");
+        }
+        let role = a.get("rates_by_role").unwrap();
+        assert_eq!(frame::strings(role, "role").unwrap(), vec![Some("designer".into()), Some("sales".into())]);
+        assert_eq!(frame::bools(role, "suppressed").unwrap(), vec![Some(true), Some(false)]);
+        assert_eq!(frame::i64s(role, "interviews").unwrap(), vec![None, Some(36)]);
+        assert_eq!(frame::f64s(role, "no_show_rate").unwrap()[0], None, "a suppressed segment shows no rate");
+        let overall = a.get("overall").unwrap();
+        assert_eq!(frame::i64s(overall, "no_shows").unwrap(), vec![Some(8)]);
+        assert_eq!(frame::i64s(overall, "interviews").unwrap(), vec![Some(40)]);
+        // Unknown education is its own segment, sorted last.
+        let edu = a.get("rates_by_education").unwrap();
+        assert_eq!(frame::strings(edu, "education").unwrap(), vec![Some("master".into()), None]);
+        assert_eq!(frame::i64s(edu, "interviews").unwrap(), vec![Some(30), Some(10)]);
+        let causes = a.get("causes_no_show").unwrap();
+        // 8 no-shows are fewer than the threshold of 10: the cause rows stay, emptied.
+        assert_eq!(frame::i64s(causes, "count").unwrap(), vec![None, None]);
+        assert_eq!(frame::bools(causes, "suppressed").unwrap(), vec![Some(true), Some(true)]);
+        assert_eq!(frame::strings(causes, "cause").unwrap(), vec![Some("forgot".into()), Some("technical_issue".into())]);
+        let cost = a.get("cost_total").unwrap();
+        assert_eq!(frame::f64s(cost, "no_show_cost").unwrap(), vec![Some(80.0)]);
+        assert_eq!(frame::f64s(cost, "total_cost").unwrap(), vec![Some(400.0)]);
+        let html = crate::report::render(&crate::report::ReportInput {
+            analysis: &a,
+            findings: &findings::findings(&a).unwrap(),
+            lang: crate::report::i18n::Lang::Zh,
+            as_of: "2026-03-30".into(),
+            tz: "UTC".into(),
+            lake_version: 1,
+            suppression_threshold: 10,
+            model_section: Some("<p id=\"model-hook\">model</p>".into()),
+        })
+        .unwrap();
+        assert!(html.contains("爽约率") && html.contains("model-hook") && html.contains("<svg"));
+        assert!(!html.contains("cand-"), "no candidate id reaches the page");
+    }
+}

@@ -26,7 +26,8 @@ pub struct Args {
     /// The lake folder [config: lake].
     #[arg(long, value_name = "DIR")]
     pub lake: Option<PathBuf>,
-    /// Output folder [config: out; default: notebooks-export/<as-of date in --tz>].
+    /// Output folder [config: OUT/report with `out` from the config; default:
+    /// notebooks-export/<as-of date in --tz>].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// An extra cut of two (or more) columns, e.g. `--by role,region`; repeatable
@@ -83,7 +84,9 @@ impl ReportSettings {
     pub fn resolve(args: &Args, common: &Common) -> anyhow::Result<ReportSettings> {
         let cfg = &common.config.report;
         let lake = common.path(&args.lake, &common.config.lake, "lake")?;
-        let out = match args.out.clone().or_else(|| common.config.out.clone()) {
+        // A configured `out` is shared with the scoring feed, so the report goes to its
+        // `report/` subfolder, the same place `noshow run` puts it.
+        let out = match args.out.clone().or_else(|| common.config.out.as_ref().map(|o| o.join("report"))) {
             Some(out) => out,
             None => {
                 let date = crate::time::format_local(common.as_of, common.tz);
