@@ -1,3 +1,439 @@
-//! Tests of `noshow report`.
-#[allow(unused_imports)]
-use crate::workdir::Workdir;
+//! Tests of `noshow report`: every rate table against a naive row-by-row count over the
+//! same synthetic data, suppression, the derived-status rule end to end, the HTML in
+//! headless Chromium, and the command line.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use polars::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::workdir::{read_parquet, Workdir};
+use noshow::time::{iso_week_label, parse_timestamp, parse_tz, Micros, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE};
+
+const AS_OF: &str = "2026-03-30T00:00:00+08:00";
+const TZ: &str = "Asia/Shanghai";
+
+/// One synthetic interview as the test knows it (the ground truth for the naive count).
+#[derive(Debug, Clone)]
+struct Interview {
+    id: String,
+    role: String,
+    region: String,
+    education: Option<String>,
+    fresh_graduate: Option<bool>,
+    source: Option<String>,
+    preferred_channel: Option<String>,
+    invited: Micros,
+    slot: Micros,
+    status: String,
+    cause: Option<String>,
+    cost: Option<f64>,
+}
+
+#[derive(Debug, Clone)]
+struct Event {
+    id: String,
+    interview: String,
+    ts: Micros,
+    kind: &'static str,
+    channel: Option<String>,
+    detail: Option<String>,
+}
+
+fn as_of() -> Micros {
+    parse_timestamp(AS_OF, chrono_tz::UTC).unwrap()
+}
+
+fn pick<'a>(rng: &mut ChaCha8Rng, items: &[&'a str]) -> &'a str {
+    items[rng.random_range(0..items.len())]
+}
+
+/// Seeded synthetic interviews and events, with the cases the rules care about: slots
+/// still `scheduled` past the grace (with and without a `joined` event, and with one
+/// only after as-of), future slots, unknown segment values, orphan events, and a role
+/// too small to publish.
+fn synthetic(n: usize, seed: u64) -> (Vec<Interview>, Vec<Event>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let as_of = as_of();
+    let mut interviews = Vec::new();
+    let mut events = Vec::new();
+    let mut next_event = 0u64;
+    let mut push = |events: &mut Vec<Event>, interview: &str, ts: Micros, kind: &'static str, channel: Option<&str>, detail: Option<&str>| {
+        next_event += 1;
+        events.push(Event { id: format!("ev{next_event}"), interview: interview.into(), ts, kind, channel: channel.map(String::from), detail: detail.map(String::from) });
+    };
+    for i in 0..n {
+        let role = if i % 400 == 7 { "designer" } else { pick(&mut rng, &["software_engineer", "sales", "销售", "data_analyst"]) };
+        let slot = as_of - 70 * MICROS_PER_DAY + rng.random_range(0..77 * MICROS_PER_DAY) / MICROS_PER_MINUTE * MICROS_PER_MINUTE;
+        let invited = slot - rng.random_range(2 * MICROS_PER_HOUR..20 * MICROS_PER_DAY);
+        let u: f64 = rng.random();
+        let mut status = if u < 0.55 { "attended" } else if u < 0.70 { "no_show" } else if u < 0.78 { "cancelled_by_candidate" } else if u < 0.82 { "cancelled_by_company" } else if u < 0.87 { "rescheduled" } else { "scheduled" };
+        if slot > as_of {
+            status = "scheduled";
+        }
+        let cause = match status {
+            "no_show" => Some(pick(&mut rng, &["forgot", "technical_issue", "schedule_conflict"])),
+            "cancelled_by_candidate" => Some(pick(&mut rng, &["schedule_conflict", "role_mismatch", "emergency"])),
+            "cancelled_by_company" => Some(pick(&mut rng, &["position_closed", "double_booking"])),
+            _ => None,
+        };
+        let iv = Interview {
+            id: format!("iv{i:05}"),
+            role: role.into(),
+            region: pick(&mut rng, &["east", "west", "华北"]).into(),
+            education: (rng.random::<f64>() > 0.1).then(|| pick(&mut rng, &["bachelor", "master", "associate"]).to_string()),
+            fresh_graduate: (rng.random::<f64>() > 0.1).then(|| rng.random::<bool>()),
+            source: (rng.random::<f64>() > 0.05).then(|| pick(&mut rng, &["campus", "referral", "job_board"]).to_string()),
+            preferred_channel: (rng.random::<f64>() > 0.05).then(|| pick(&mut rng, &["sms", "email", "wechat"]).to_string()),
+            invited,
+            slot,
+            status: status.into(),
+            cause: cause.map(String::from),
+            cost: (rng.random::<f64>() > 0.1).then(|| f64::from(rng.random_range(50..400u32))),
+        };
+        let channel = iv.preferred_channel.clone().unwrap_or_else(|| "sms".into());
+        push(&mut events, &iv.id, invited, "invite_sent", Some(&channel), None);
+        if rng.random::<f64>() < 0.9 {
+            push(&mut events, &iv.id, invited + MICROS_PER_MINUTE, "message_delivered", Some(&channel), None);
+            if rng.random::<f64>() < 0.7 {
+                push(&mut events, &iv.id, invited + 30 * MICROS_PER_MINUTE, "message_read", Some(&channel), None);
+            }
+        }
+        if rng.random::<f64>() < 0.6 {
+            push(&mut events, &iv.id, invited + MICROS_PER_HOUR, "jd_viewed", None, None);
+        }
+        if rng.random::<f64>() < 0.5 {
+            let ch = pick(&mut rng, &["sms", "email"]);
+            push(&mut events, &iv.id, slot - 2 * MICROS_PER_HOUR, "reminder_sent", Some(ch), Some("-2h"));
+        }
+        let join_roll: f64 = rng.random();
+        if iv.status == "attended" || (iv.status == "scheduled" && join_roll < 0.5) {
+            // A third of the joins of still-scheduled past slots land after as-of:
+            // they must not count.
+            let at = if iv.status == "scheduled" && join_roll < 0.15 { as_of + MICROS_PER_MINUTE } else { slot + 2 * MICROS_PER_MINUTE };
+            push(&mut events, &iv.id, at, "joined", None, None);
+        }
+        interviews.push(iv);
+    }
+    // Orphans: events whose interview is not in the lake (they must change nothing).
+    for k in 0..30 {
+        push(&mut events, &format!("ghost{k}"), as_of - MICROS_PER_DAY, "joined", None, None);
+    }
+    (interviews, events)
+}
+
+fn utc(values: Vec<Option<Micros>>, name: &str) -> Column {
+    Series::new(name.into(), values)
+        .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC)))
+        .unwrap()
+        .into_column()
+}
+
+/// Writes the data as a committed lake version, the way ingest lays it out.
+fn write_lake(root: &Path, interviews: &[Interview], events: &[Event]) {
+    let n = interviews.len();
+    let mut iv = DataFrame::new(
+        n,
+        vec![
+            Column::new("interview_id".into(), interviews.iter().map(|r| r.id.clone()).collect::<Vec<_>>()),
+            Column::new("candidate_id".into(), interviews.iter().map(|r| format!("RAWCAND-{}", r.id)).collect::<Vec<_>>()),
+            Column::new("role".into(), interviews.iter().map(|r| r.role.clone()).collect::<Vec<_>>()),
+            Column::new("region".into(), interviews.iter().map(|r| r.region.clone()).collect::<Vec<_>>()),
+            Column::new("education".into(), interviews.iter().map(|r| r.education.clone()).collect::<Vec<_>>()),
+            Column::new("fresh_graduate".into(), interviews.iter().map(|r| r.fresh_graduate).collect::<Vec<_>>()),
+            Column::new("source".into(), interviews.iter().map(|r| r.source.clone()).collect::<Vec<_>>()),
+            Column::new("preferred_channel".into(), interviews.iter().map(|r| r.preferred_channel.clone()).collect::<Vec<_>>()),
+            utc(interviews.iter().map(|r| Some(r.invited)).collect(), "invited_at"),
+            utc(interviews.iter().map(|r| Some(r.slot)).collect(), "scheduled_at"),
+            Column::new("status".into(), interviews.iter().map(|r| r.status.clone()).collect::<Vec<_>>()),
+            Column::new("cause".into(), interviews.iter().map(|r| r.cause.clone()).collect::<Vec<_>>()),
+            Column::new("no_show_grade".into(), vec![None::<String>; n]),
+            Column::new("cost".into(), interviews.iter().map(|r| r.cost).collect::<Vec<_>>()),
+            utc(vec![None; n], "updated_at"),
+            Column::new("origin_file".into(), vec!["interviews-test.csv"; n]),
+            Column::new("origin_line".into(), (0..n as u64).map(|l| l + 2).collect::<Vec<_>>()),
+        ],
+    )
+    .unwrap();
+    let m = events.len();
+    let mut ev = DataFrame::new(
+        m,
+        vec![
+            Column::new("event_id".into(), events.iter().map(|e| e.id.clone()).collect::<Vec<_>>()),
+            Column::new("interview_id".into(), events.iter().map(|e| e.interview.clone()).collect::<Vec<_>>()),
+            utc(events.iter().map(|e| Some(e.ts)).collect(), "ts"),
+            Column::new("type".into(), events.iter().map(|e| e.kind.to_string()).collect::<Vec<_>>()),
+            Column::new("channel".into(), events.iter().map(|e| e.channel.clone()).collect::<Vec<_>>()),
+            Column::new("detail".into(), events.iter().map(|e| e.detail.clone()).collect::<Vec<_>>()),
+            Column::new("origin_file".into(), vec!["events-test.jsonl"; m]),
+            Column::new("origin_line".into(), (1..=m as u64).collect::<Vec<_>>()),
+        ],
+    )
+    .unwrap();
+    let lake = noshow::lake::Lake::new(root);
+    let lock = lake.lock().unwrap();
+    let version = lake.begin_version(&lock).unwrap();
+    noshow::export::write_parquet(&version.dir().join("interviews/part-00000.parquet"), &mut iv).unwrap();
+    noshow::export::write_parquet(&version.dir().join("events/part-00000.parquet"), &mut ev).unwrap();
+    version.commit(1).unwrap();
+}
+
+/// The derived-status rule, written again row by row: (status, closed).
+fn naive_status(iv: &Interview, events: &[Event], as_of: Micros, grace_minutes: i64) -> (String, bool) {
+    let mut status = iv.status.clone();
+    if status == "scheduled" && iv.slot < as_of - grace_minutes * MICROS_PER_MINUTE {
+        let joined = events.iter().any(|e| e.interview == iv.id && e.kind == "joined" && e.ts <= as_of);
+        status = if joined { "attended".into() } else { "no_show".into() };
+    }
+    let closed = status != "scheduled" && iv.slot < as_of;
+    (status, closed)
+}
+
+/// Wilson interval in its other textbook form, (2np + z² ± z·sqrt(z² + 4np(1−p))) / 2(n + z²),
+/// so a slip in the library's algebra would show.
+fn wilson_reference(k: u64, n: u64) -> (f64, f64) {
+    let z = 1.959964f64;
+    let (k, n) = (k as f64, n as f64);
+    let p = k / n;
+    let root = z * (z * z + 4.0 * n * p * (1.0 - p)).sqrt();
+    (((2.0 * n * p + z * z - root) / (2.0 * (n + z * z))).max(0.0), ((2.0 * n * p + z * z + root) / (2.0 * (n + z * z))).min(1.0))
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    n: u64,
+    attended: u64,
+    no_show: u64,
+    cand: u64,
+    comp: u64,
+    resch: u64,
+}
+
+fn key_of(iv: &Interview, dim: &str, tz: chrono_tz::Tz) -> Option<String> {
+    match dim {
+        "role" => Some(iv.role.clone()),
+        "region" => Some(iv.region.clone()),
+        "education" => iv.education.clone(),
+        "fresh_graduate" => iv.fresh_graduate.map(|b| b.to_string()),
+        "source" => iv.source.clone(),
+        "preferred_channel" => iv.preferred_channel.clone(),
+        "week" => Some(iso_week_label(iv.slot, tz)),
+        other => panic!("no key {other}"),
+    }
+}
+
+fn naive_table(interviews: &[Interview], events: &[Event], dims: &[&str], grace: i64) -> HashMap<Vec<Option<String>>, Tally> {
+    let tz = parse_tz(TZ).unwrap();
+    let mut out: HashMap<Vec<Option<String>>, Tally> = HashMap::new();
+    for iv in interviews {
+        let (status, closed) = naive_status(iv, events, as_of(), grace);
+        if !closed {
+            continue;
+        }
+        let t = out.entry(dims.iter().map(|d| key_of(iv, d, tz)).collect()).or_default();
+        t.n += 1;
+        match status.as_str() {
+            "attended" => t.attended += 1,
+            "no_show" => t.no_show += 1,
+            "cancelled_by_candidate" => t.cand += 1,
+            "cancelled_by_company" => t.comp += 1,
+            "rescheduled" => t.resch += 1,
+            other => panic!("closed with status {other}"),
+        }
+    }
+    out
+}
+
+fn texts(df: &DataFrame, name: &str) -> Vec<Option<String>> {
+    let c = df.column(name).unwrap().cast(&DataType::String).unwrap();
+    c.str().unwrap().iter().map(|v| v.map(String::from)).collect()
+}
+
+fn ints(df: &DataFrame, name: &str) -> Vec<Option<i64>> {
+    let c = df.column(name).unwrap().cast(&DataType::Int64).unwrap();
+    c.i64().unwrap().iter().collect()
+}
+
+fn floats(df: &DataFrame, name: &str) -> Vec<Option<f64>> {
+    let c = df.column(name).unwrap().cast(&DataType::Float64).unwrap();
+    c.f64().unwrap().iter().collect()
+}
+
+fn flags(df: &DataFrame, name: &str) -> Vec<Option<bool>> {
+    df.column(name).unwrap().bool().unwrap().iter().collect()
+}
+
+/// Checks one published rate table row by row against the naive tally.
+fn check_rate_table(df: &DataFrame, dims: &[&str], expected: &HashMap<Vec<Option<String>>, Tally>, threshold: u64, table: &str) {
+    assert_eq!(df.height(), expected.len(), "{table}: one row per segment, the unknown included");
+    let keys: Vec<Vec<Option<String>>> = {
+        let cols: Vec<Vec<Option<String>>> = dims.iter().map(|d| texts(df, d)).collect();
+        (0..df.height()).map(|i| cols.iter().map(|c| c[i].clone()).collect()).collect()
+    };
+    let (n, att, ns, cand, comp, resch) = (ints(df, "interviews"), ints(df, "attended"), ints(df, "no_shows"), ints(df, "cancelled_by_candidate"), ints(df, "cancelled_by_company"), ints(df, "rescheduled"));
+    let (rate, low, high, cancel, crate_, rrate) = (floats(df, "no_show_rate"), floats(df, "no_show_rate_low"), floats(df, "no_show_rate_high"), floats(df, "cancel_rate"), floats(df, "company_cancel_rate"), floats(df, "reschedule_rate"));
+    let hidden = flags(df, "suppressed");
+    let mut suppressed_seen = 0;
+    for (i, key) in keys.iter().enumerate() {
+        let t = expected.get(key).unwrap_or_else(|| panic!("{table}: unexpected segment {key:?}"));
+        if t.n < threshold {
+            suppressed_seen += 1;
+            assert_eq!(hidden[i], Some(true), "{table} {key:?}");
+            assert!(n[i].is_none() && ns[i].is_none() && rate[i].is_none() && low[i].is_none() && cancel[i].is_none(), "{table} {key:?}: suppressed row leaks");
+            continue;
+        }
+        assert_eq!(hidden[i], Some(false), "{table} {key:?}");
+        assert_eq!((n[i], att[i], ns[i], cand[i], comp[i], resch[i]),
+            (Some(t.n as i64), Some(t.attended as i64), Some(t.no_show as i64), Some(t.cand as i64), Some(t.comp as i64), Some(t.resch as i64)), "{table} {key:?}");
+        let close = |a: Option<f64>, b: f64, what: &str| assert!((a.unwrap() - b).abs() < 1e-12, "{table} {key:?} {what}: {a:?} vs {b}");
+        close(rate[i], t.no_show as f64 / t.n as f64, "no_show_rate");
+        let (l, h) = wilson_reference(t.no_show, t.n);
+        close(low[i], l, "low");
+        close(high[i], h, "high");
+        close(cancel[i], t.cand as f64 / t.n as f64, "cancel_rate");
+        close(crate_[i], t.comp as f64 / t.n as f64, "company_cancel_rate");
+        close(rrate[i], t.resch as f64 / t.n as f64, "reschedule_rate");
+    }
+    let _ = suppressed_seen;
+}
+
+fn report_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--as-of", AS_OF, "--tz", TZ, "report", "--lake", "lake", "--out", "out"];
+    args.extend_from_slice(extra);
+    args
+}
+
+#[test]
+fn rate_tables_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(2500, 7);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--by", "role,region", "--quiet"]));
+    for dim in ["role", "region", "education", "fresh_graduate", "source", "preferred_channel", "week"] {
+        let df = read_parquet(&w.path(&format!("out/rates_by_{dim}.parquet")));
+        check_rate_table(&df, &[dim], &naive_table(&interviews, &events, &[dim], 15), 10, dim);
+        assert!(w.path(&format!("out/rates_by_{dim}.csv")).exists());
+    }
+    let cut = read_parquet(&w.path("out/rates_by_role_region.parquet"));
+    check_rate_table(&cut, &["role", "region"], &naive_table(&interviews, &events, &["role", "region"], 15), 10, "role×region");
+    // The small role is there, suppressed; unknown education is a row of its own.
+    let role = read_parquet(&w.path("out/rates_by_role.parquet"));
+    let roles = texts(&role, "role");
+    let designer = roles.iter().position(|r| r.as_deref() == Some("designer")).expect("designer row kept");
+    assert_eq!(flags(&role, "suppressed")[designer], Some(true));
+    assert!(texts(&read_parquet(&w.path("out/rates_by_education.parquet")), "education").contains(&None));
+}
+
+#[test]
+fn week_table_compares_with_the_previous_week() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(1500, 11);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--quiet"]));
+    let df = read_parquet(&w.path("out/rates_by_week.parquet"));
+    let expected = naive_table(&interviews, &events, &["week"], 15);
+    let (weeks, prev, change, rate) = (texts(&df, "week"), floats(&df, "previous_no_show_rate"), floats(&df, "no_show_rate_change"), floats(&df, "no_show_rate"));
+    let mut checked = 0;
+    for i in 1..df.height() {
+        let (Some(this), Some(before)) = (&weeks[i], &weeks[i - 1]) else { continue };
+        let t = expected[&vec![Some(before.clone())]];
+        if t.n < 10 || expected[&vec![Some(this.clone())]].n < 10 {
+            continue;
+        }
+        let p = t.no_show as f64 / t.n as f64;
+        assert!((prev[i].unwrap() - p).abs() < 1e-12, "{this}");
+        assert!((change[i].unwrap() - (rate[i].unwrap() - p)).abs() < 1e-12, "{this}");
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} consecutive weeks compared");
+    assert_eq!(prev[0], None, "the first week has nothing before it");
+}
+
+#[test]
+fn grace_minutes_and_suppression_threshold_flags_change_the_counts() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(800, 3);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--grace-minutes", "600", "--suppression-threshold", "150", "--quiet"]));
+    let df = read_parquet(&w.path("out/rates_by_role.parquet"));
+    check_rate_table(&df, &["role"], &naive_table(&interviews, &events, &["role"], 600), 150, "role, grace 600");
+    let summary: serde_json::Value = serde_json::from_str(&w.read("out/summary.json")).unwrap();
+    assert_eq!(summary["lineage"]["grace_minutes"], 600);
+    assert_eq!(summary["lineage"]["suppression_threshold"], 150);
+    assert_eq!(summary["lineage"]["lake_version"], 1);
+    let naive_closed: u64 = naive_table(&interviews, &events, &["role"], 600).values().map(|t| t.n).sum();
+    assert_eq!(summary["headline"]["closed_interviews"], naive_closed);
+}
+
+#[test]
+fn cause_and_cost_tables_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(1500, 5);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--quiet"]));
+    let mut causes: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    let mut cost_by_role: BTreeMap<String, (f64, f64)> = BTreeMap::new();
+    for iv in &interviews {
+        let (status, closed) = naive_status(iv, &events, as_of(), 15);
+        if !closed {
+            continue;
+        }
+        let cause = if status == "no_show" && iv.status == "scheduled" { Some("unknown".to_string()) } else { iv.cause.clone() };
+        let entry = cost_by_role.entry(iv.role.clone()).or_default();
+        entry.1 += iv.cost.unwrap_or(0.0);
+        if status == "no_show" {
+            *causes.entry(cause).or_default() += 1;
+            entry.0 += iv.cost.unwrap_or(0.0);
+        }
+    }
+    let total: u64 = causes.values().sum();
+    let df = read_parquet(&w.path("out/causes_no_show.parquet"));
+    let (cause, count, share) = (texts(&df, "cause"), ints(&df, "count"), floats(&df, "share"));
+    assert_eq!(df.height(), causes.len());
+    for i in 0..df.height() {
+        let want = causes[&cause[i]];
+        assert_eq!(count[i], Some(want as i64), "{:?}", cause[i]);
+        assert!((share[i].unwrap() - want as f64 / total as f64).abs() < 1e-12);
+    }
+    assert!(count.windows(2).all(|p| p[0] >= p[1]), "largest cause first");
+    let df = read_parquet(&w.path("out/cost_by_role.parquet"));
+    let (role, ns_cost, all_cost, hidden) = (texts(&df, "role"), floats(&df, "no_show_cost"), floats(&df, "total_cost"), flags(&df, "suppressed"));
+    for i in 0..df.height() {
+        if hidden[i] == Some(true) {
+            continue;
+        }
+        let (a, b) = cost_by_role[role[i].as_ref().unwrap()];
+        assert!((ns_cost[i].unwrap() - a).abs() < 1e-6 && (all_cost[i].unwrap() - b).abs() < 1e-6, "{:?}", role[i]);
+    }
+}
+
+#[test]
+fn no_raw_candidate_ids_in_any_output() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(600, 9);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--quiet"]));
+    for entry in std::fs::read_dir(w.path("out")).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let hay = String::from_utf8_lossy(&bytes);
+        assert!(!hay.contains("RAWCAND-"), "{} holds a raw candidate id", path.display());
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(100, 1);
+    write_lake(&w.path("lake"), &interviews, &events);
+    for bad in [&["--by", "role"][..], &["--by", "role,salary"], &["--lang", "fr"]] {
+        let out = w.output(&report_args(bad));
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let out = w.output(&["report", "--lake", "nowhere", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere"));
+    assert!(!w.path("out").exists(), "nothing half-written");
+}
