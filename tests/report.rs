@@ -437,3 +437,122 @@ fn usage_errors_exit_2() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("nowhere"));
     assert!(!w.path("out").exists(), "nothing half-written");
 }
+
+/// A decoded 8-bit RGB or RGBA PNG: (width, height, RGB pixels). Written here with
+/// flate2 (already a dependency) instead of adding an image crate for one test.
+fn decode_png(bytes: &[u8]) -> (usize, usize, Vec<[u8; 3]>) {
+    use std::io::Read;
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    let (mut pos, mut width, mut height, mut channels) = (8, 0usize, 0usize, 0usize);
+    let mut idat = Vec::new();
+    while pos + 8 <= bytes.len() {
+        let len = u32::from_be_bytes(bytes[pos..pos + 4].try_into().unwrap()) as usize;
+        let kind = &bytes[pos + 4..pos + 8];
+        let data = &bytes[pos + 8..pos + 8 + len];
+        match kind {
+            b"IHDR" => {
+                width = u32::from_be_bytes(data[0..4].try_into().unwrap()) as usize;
+                height = u32::from_be_bytes(data[4..8].try_into().unwrap()) as usize;
+                assert_eq!(data[8], 8, "bit depth");
+                channels = match data[9] { 2 => 3, 6 => 4, other => panic!("colour type {other}") };
+                assert_eq!(data[12], 0, "interlaced PNGs are not expected from Chromium");
+            }
+            b"IDAT" => idat.extend_from_slice(data),
+            _ => {}
+        }
+        pos += 12 + len;
+    }
+    let mut raw = Vec::new();
+    flate2::read::ZlibDecoder::new(&idat[..]).read_to_end(&mut raw).unwrap();
+    let stride = width * channels;
+    let mut prev = vec![0u8; stride];
+    let mut pixels = Vec::with_capacity(width * height);
+    for row in 0..height {
+        let line = &raw[row * (stride + 1)..(row + 1) * (stride + 1)];
+        let mut cur = line[1..].to_vec();
+        for i in 0..stride {
+            let a = if i >= channels { cur[i - channels] as i16 } else { 0 };
+            let b = prev[i] as i16;
+            let c = if i >= channels { prev[i - channels] as i16 } else { 0 };
+            let add = match line[0] {
+                0 => 0,
+                1 => a,
+                2 => b,
+                3 => (a + b) / 2,
+                4 => {
+                    let p = a + b - c;
+                    let (pa, pb, pc) = ((p - a).abs(), (p - b).abs(), (p - c).abs());
+                    if pa <= pb && pa <= pc { a } else if pb <= pc { b } else { c }
+                }
+                f => panic!("filter {f}"),
+            };
+            cur[i] = cur[i].wrapping_add(add as u8);
+        }
+        pixels.extend(cur.chunks(channels).map(|p| [p[0], p[1], p[2]]));
+        prev = cur;
+    }
+    (width, height, pixels)
+}
+
+/// Renders `html` in headless Chromium and returns the screenshot's path, or `None`
+/// (with a note) when Chromium is not installed: `.ci/run` installs it.
+fn screenshot(w: &Workdir, html: &Path, name: &str) -> Option<std::path::PathBuf> {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists());
+    let Some(chromium) = chromium else {
+        eprintln!("chromium not installed: screenshot check skipped (.ci/run installs it)");
+        return None;
+    };
+    let png = w.path(name);
+    let status = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"])
+        .arg(format!("--user-data-dir={}", w.path("chromium-profile").display()))
+        .arg(format!("--screenshot={}", png.display()))
+        .arg("--window-size=1280,4000")
+        .arg(format!("file://{}", html.canonicalize().unwrap().display()))
+        .output()
+        .expect("running chromium");
+    assert!(png.exists(), "chromium wrote no screenshot: {}", String::from_utf8_lossy(&status.stderr));
+    Some(png)
+}
+
+#[test]
+fn report_html_renders_in_headless_chromium() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(2000, 21);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--quiet"]));
+    let html = w.read("out/report.html");
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    for needle in ["No-show rate by segment", "Weekly trend", "Invitation funnel", "Cost of no-shows", "<svg", "software_engineer"] {
+        assert!(html.contains(needle), "report lacks {needle:?}");
+    }
+    assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"), "the page must work offline");
+    let Some(png) = screenshot(&w, &w.path("out/report.html"), "report.png") else { return };
+    let (width, height, pixels) = decode_png(&std::fs::read(&png).unwrap());
+    assert_eq!((width, height), (1280, 4000));
+    let inked = pixels.iter().filter(|p| p.iter().any(|&c| c < 200)).count();
+    // The chart blue (#0072B2) of dots, whiskers and the trend line, give or take antialiasing.
+    let blue = pixels.iter().filter(|p| p[0] < 30 && (100..130).contains(&p[1]) && (160..200).contains(&p[2])).count();
+    assert!(inked > pixels.len() / 100, "screenshot looks blank: {inked} inked pixels");
+    assert!(blue > 500, "no charts visible: {blue} chart-blue pixels");
+    eprintln!("screenshot {}: {inked} inked pixels, {blue} chart-blue", png.display());
+    if let Ok(keep) = std::env::var("NOSHOW_KEEP_SCREENSHOT") {
+        std::fs::copy(&png, keep).unwrap();
+    }
+}
+
+#[test]
+fn chinese_report_uses_the_translation_table() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(600, 4);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--lang", "zh", "--quiet"]));
+    let html = w.read("out/report.html");
+    assert!(html.contains("lang=\"zh-CN\"") && html.contains("各细分群体的爽约率") && html.contains("邀约漏斗"));
+    assert!(!html.contains("No-show rate by segment"));
+    if let Some(png) = screenshot(&w, &w.path("out/report.html"), "report-zh.png") {
+        if let Ok(keep) = std::env::var("NOSHOW_KEEP_SCREENSHOT_ZH") {
+            std::fs::copy(&png, keep).unwrap();
+        }
+    }
+}
