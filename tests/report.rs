@@ -104,6 +104,17 @@ fn synthetic(n: usize, seed: u64) -> (Vec<Interview>, Vec<Event>) {
         if rng.random::<f64>() < 0.6 {
             push(&mut events, &iv.id, invited + MICROS_PER_HOUR, "jd_viewed", None, None);
         }
+        if rng.random::<f64>() < 0.4 {
+            push(&mut events, &iv.id, invited + 2 * MICROS_PER_HOUR, "company_intro_viewed", None, None);
+        }
+        if rng.random::<f64>() < 0.7 {
+            push(&mut events, &iv.id, invited + 3 * MICROS_PER_HOUR, "confirmed", None, None);
+        }
+        if rng.random::<f64>() < 0.6 {
+            // Some clicks fall inside the last 24 hours before the slot, some earlier.
+            let before = if rng.random::<bool>() { MICROS_PER_HOUR } else { 30 * MICROS_PER_HOUR };
+            push(&mut events, &iv.id, (slot - before).max(invited), "link_clicked", None, None);
+        }
         if rng.random::<f64>() < 0.5 {
             let ch = pick(&mut rng, &["sms", "email"]);
             push(&mut events, &iv.id, slot - 2 * MICROS_PER_HOUR, "reminder_sent", Some(ch), Some("-2h"));
@@ -407,6 +418,71 @@ fn cause_and_cost_tables_match_a_naive_count() {
         let (a, b) = cost_by_role[role[i].as_ref().unwrap()];
         assert!((ns_cost[i].unwrap() - a).abs() < 1e-6 && (all_cost[i].unwrap() - b).abs() < 1e-6, "{:?}", role[i]);
     }
+}
+
+#[test]
+fn funnel_and_signals_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(1500, 13);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--quiet"]));
+    let as_of = as_of();
+    let has = |iv: &Interview, kind: &str, from: Micros, to: Micros| events.iter().any(|e| e.interview == iv.id && e.kind == kind && e.ts >= from && e.ts < to);
+    let steps = ["message_delivered", "message_read", "confirmed", "link_clicked", "joined", "completed"];
+    let mut funnel = [0u64; 7];
+    // signal -> (with n, with misses, without n, without misses); a miss is a no-show or candidate cancellation.
+    let mut sig: BTreeMap<&str, (u64, u64, u64, u64)> = BTreeMap::new();
+    for iv in &interviews {
+        let (status, closed) = naive_status(iv, &events, as_of, 15);
+        if !closed {
+            continue;
+        }
+        let miss = status == "no_show" || status == "cancelled_by_candidate";
+        for (name, present) in [
+            ("jd_viewed", has(iv, "jd_viewed", i64::MIN, iv.slot)),
+            ("company_intro_viewed", has(iv, "company_intro_viewed", i64::MIN, iv.slot)),
+            ("link_clicked_24h", has(iv, "link_clicked", iv.slot - 24 * MICROS_PER_HOUR, iv.slot)),
+            ("confirmed", has(iv, "confirmed", i64::MIN, iv.slot)),
+        ] {
+            let e = sig.entry(name).or_default();
+            if present { e.0 += 1; e.1 += u64::from(miss); } else { e.2 += 1; e.3 += u64::from(miss); }
+        }
+        if status == "cancelled_by_company" {
+            continue;
+        }
+        funnel[0] += 1;
+        for (k, step) in steps.iter().enumerate() {
+            if !has(iv, step, i64::MIN, as_of + 1) {
+                break;
+            }
+            funnel[k + 1] += 1;
+        }
+    }
+    let df = read_parquet(&w.path("out/funnel.parquet"));
+    let got: Vec<u64> = ints(&df, "interviews").into_iter().map(|v| v.unwrap() as u64).collect();
+    assert_eq!(got, funnel.to_vec());
+    assert!(funnel[3] > 0 && funnel[4] > 0 && funnel[5] > 0, "the synthetic data reaches deep into the funnel: {funnel:?}");
+    let drop = floats(&df, "drop_from_previous");
+    assert!((drop[2].unwrap() - (1.0 - funnel[2] as f64 / funnel[1] as f64)).abs() < 1e-12);
+
+    let df = read_parquet(&w.path("out/signals.parquet"));
+    let (name, outcome) = (texts(&df, "signal"), texts(&df, "outcome"));
+    let (rr, lo, hi) = (floats(&df, "relative_risk"), floats(&df, "relative_risk_low"), floats(&df, "relative_risk_high"));
+    let mut checked = 0;
+    for i in 0..df.height() {
+        if outcome[i].as_deref() != Some("no_show_or_cancel") {
+            continue;
+        }
+        let Some(&(n1, a1, n0, a0)) = sig.get(name[i].as_deref().unwrap()) else { continue };
+        // RR of missing without the signal vs with it; Katz log interval.
+        let want = (a0 as f64 / n0 as f64) / (a1 as f64 / n1 as f64);
+        let se = (1.0 / a0 as f64 - 1.0 / n0 as f64 + 1.0 / a1 as f64 - 1.0 / n1 as f64).sqrt();
+        assert!((rr[i].unwrap() - want).abs() < 1e-9, "{:?}", name[i]);
+        assert!((lo[i].unwrap() - (want.ln() - 1.959964 * se).exp()).abs() < 1e-9);
+        assert!((hi[i].unwrap() - (want.ln() + 1.959964 * se).exp()).abs() < 1e-9);
+        checked += 1;
+    }
+    assert_eq!(checked, 4);
 }
 
 #[test]

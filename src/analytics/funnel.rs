@@ -23,7 +23,8 @@ pub const FUNNEL_STEPS: &[(&str, &str)] = &[
 /// company's decision is not a candidate falling away); events up to as-of.
 pub fn funnel(closed: &LazyFrame, group: Option<&str>, s: &Settings) -> PolarsResult<DataFrame> {
     let base = closed.clone().filter(col("status").neq(lit("cancelled_by_company")));
-    let mut reached = lit(true);
+    // A column expression, not `lit(true)`: a literal would sum to 1 whatever the group size.
+    let mut reached = col("interview_id").is_not_null();
     let mut aggs = Vec::new();
     for (i, (step, flag)) in FUNNEL_STEPS.iter().enumerate() {
         if i > 0 {

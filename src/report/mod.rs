@@ -33,7 +33,7 @@ pub struct ReportInput<'a> {
 }
 
 const CSS: &str = r#"
-body{font-family:-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+body{font-family:-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
 main{max-width:820px;margin:0 auto;padding:24px 28px 48px;background:#fff}
 h1{font-size:26px;margin:8px 0 4px}h2{font-size:19px;margin:30px 0 6px;border-bottom:2px solid #0072B2;padding-bottom:4px}
 h3{font-size:15px;margin:16px 0 4px;color:#37425a}.sub{color:#5b6478;font-size:13px}

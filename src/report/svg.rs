@@ -51,7 +51,8 @@ pub struct DotRow {
 
 fn nice_max(v: f64) -> f64 {
     let v = v.max(0.01);
-    let steps = [0.02, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0];
+    // Maxima whose quarters are round percentages (1, 2, 3, 5, 10, 15, 20, 25 %).
+    let steps = [0.04, 0.08, 0.12, 0.2, 0.4, 0.6, 0.8, 1.0];
     steps.iter().copied().find(|s| *s >= v).unwrap_or(((v * 10.0).ceil()) / 10.0)
 }
 
