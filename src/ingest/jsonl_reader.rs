@@ -1,0 +1,1 @@
+//! `events*.jsonl` → validated event rows.
