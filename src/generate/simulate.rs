@@ -372,11 +372,30 @@ pub fn simulate(rng: &mut ChaCha8Rng, cand: &Candidate, history: History, slot: 
         push(&mut events, at, EventType::MessageDelivered, Some(invite_channel), "");
         read_at = at;
     }
+    // Half the invitations also go out by e-mail (or the app, for e-mail users).
+    if chance(rng, 0.7) {
+        let ch = if invite_channel == Channel::Email { Channel::App } else { Channel::Email };
+        let at = invited_at + rng.random_range(1..30) * MICROS_PER_SECOND;
+        push(&mut events, at, EventType::InviteSent, Some(ch), "");
+        if chance(rng, world::delivery_probability(ch, cand.region)) {
+            let d = at + rng.random_range(5..300) * MICROS_PER_SECOND;
+            push(&mut events, d, EventType::MessageDelivered, Some(ch), "");
+            if chance(rng, sigmoid(0.3 + 0.6 * e)) {
+                let r = d + rng.random_range(60..6 * 3600) * MICROS_PER_SECOND;
+                push(&mut events, r.min(scheduled_at), EventType::MessageRead, Some(ch), "");
+            }
+        }
+    }
     let before_slot = scheduled_at - 60 * MICROS_PER_MINUTE;
     if b.message_read {
         let wait = (rng.random::<f64>().powi(2) * 6.0 * MICROS_PER_HOUR as f64) as Micros;
         read_at = (read_at + MICROS_PER_SECOND + wait).min(before_slot.max(read_at + MICROS_PER_SECOND));
         push(&mut events, read_at, EventType::MessageRead, Some(invite_channel), "");
+        // Many reopen the invitation on the day to find the link again.
+        if chance(rng, 0.5) {
+            let t = between(rng, (scheduled_at - 8 * MICROS_PER_HOUR).max(read_at), before_slot.max(read_at));
+            push(&mut events, t, EventType::MessageRead, Some(invite_channel), "");
+        }
     }
     // Early behaviours happen more than 24 h before the slot when the lead time allows.
     let early_end = (scheduled_at - 24 * MICROS_PER_HOUR).max(read_at + MICROS_PER_MINUTE).min(before_slot.max(read_at));
@@ -385,28 +404,35 @@ pub fn simulate(rng: &mut ChaCha8Rng, cand: &Candidate, history: History, slot: 
         push(&mut events, t, EventType::Confirmed, None, "");
     }
     if b.jd_viewed {
-        let views = if chance(rng, 0.3) { 2 } else { 1 };
+        let views = rng.random_range(1..=3);
         for _ in 0..views {
             let t = between(rng, read_at, early_end);
             push(&mut events, t, EventType::JdViewed, None, "");
         }
     }
     if b.company_intro_viewed {
-        let t = between(rng, read_at, early_end);
-        push(&mut events, t, EventType::CompanyIntroViewed, None, "");
+        for _ in 0..rng.random_range(1..=2) {
+            let t = between(rng, read_at, early_end);
+            push(&mut events, t, EventType::CompanyIntroViewed, None, "");
+        }
     }
     if b.questionnaire {
         let t = between(rng, read_at + 5 * MICROS_PER_MINUTE, early_end);
         push(&mut events, t, EventType::QuestionnaireCompleted, None, "");
     }
     if b.link_clicked_ever {
-        let t = between(rng, invited_at + MICROS_PER_MINUTE, scheduled_at - 25 * MICROS_PER_HOUR);
-        push(&mut events, t, EventType::LinkClicked, None, "");
+        for _ in 0..rng.random_range(1..=2) {
+            let t = between(rng, invited_at + MICROS_PER_MINUTE, scheduled_at - 25 * MICROS_PER_HOUR);
+            push(&mut events, t, EventType::LinkClicked, None, "");
+        }
     }
     if b.link_clicked_24h {
         let lo = (scheduled_at - 24 * MICROS_PER_HOUR).max(invited_at + MICROS_PER_MINUTE);
-        let t = between(rng, lo, scheduled_at - 15 * MICROS_PER_MINUTE);
-        push(&mut events, t, EventType::LinkClicked, None, "");
+        // Candidates test the link, some more than once.
+        for _ in 0..rng.random_range(1..=3) {
+            let t = between(rng, lo, scheduled_at - 15 * MICROS_PER_MINUTE);
+            push(&mut events, t, EventType::LinkClicked, None, "");
+        }
     }
 
     // Reminders as planned, until a cancellation stops them.
@@ -423,10 +449,17 @@ pub fn simulate(rng: &mut ChaCha8Rng, cand: &Candidate, history: History, slot: 
             if delivered[i][j] {
                 let d = sent + rng.random_range(2..120) * MICROS_PER_SECOND;
                 push(&mut events, d, EventType::MessageDelivered, Some(ch), "");
-                let p_read = sigmoid(0.4 + 0.8 * e + if attends { 0.8 } else { -0.4 });
+                let p_read = sigmoid(0.9 + 0.8 * e + if attends { 0.8 } else { -0.4 });
                 if chance(rng, p_read) {
-                    let r = d + rng.random_range(10..(offset_min * 30).max(20)) * MICROS_PER_SECOND;
-                    push(&mut events, r.min(scheduled_at), EventType::MessageRead, Some(ch), "");
+                    let r = (d + rng.random_range(10..(offset_min * 30).max(20)) * MICROS_PER_SECOND).min(scheduled_at);
+                    push(&mut events, r, EventType::MessageRead, Some(ch), "");
+                    // The reminder carries the link; only candidates who click in that
+                    // window anyway do, so the link observables keep their meaning.
+                    let clicks = if offset_min > 24 * 60 { b.link_clicked_ever } else { b.link_clicked_24h };
+                    if clicks && chance(rng, 0.5) {
+                        let c = (r + rng.random_range(5..600) * MICROS_PER_SECOND).min(scheduled_at - MICROS_PER_MINUTE);
+                        push(&mut events, c, EventType::LinkClicked, None, "");
+                    }
                 }
             }
         }

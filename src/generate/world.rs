@@ -103,15 +103,15 @@ pub fn delivery_probability(channel: Channel, region: &Region) -> f64 {
 
 /// Reminder policies (offsets before the slot, in minutes, with their text) and weights.
 pub const REMINDER_POLICIES: &[(&[(i64, &str)], f64)] = &[
-    (&[], 0.08),
-    (&[(1440, "-1d")], 0.20),
-    (&[(1440, "-1d"), (120, "-2h")], 0.25),
-    (&[(4320, "-3d"), (1440, "-1d"), (60, "-1h")], 0.25),
-    (&[(4320, "-3d"), (1440, "-1d"), (120, "-2h"), (60, "-1h")], 0.22),
+    (&[], 0.05),
+    (&[(1440, "-1d")], 0.12),
+    (&[(1440, "-1d"), (120, "-2h")], 0.23),
+    (&[(4320, "-3d"), (1440, "-1d"), (60, "-1h")], 0.30),
+    (&[(4320, "-3d"), (1440, "-1d"), (120, "-2h"), (60, "-1h")], 0.30),
 ];
 
 /// Share of interviews whose reminders go out on two channels.
-pub const TWO_CHANNEL_SHARE: f64 = 0.40;
+pub const TWO_CHANNEL_SHARE: f64 = 0.55;
 /// Share of reminders sent on the candidate's preferred channel (when one is known).
 pub const PREFERRED_CHANNEL_USE: f64 = 0.65;
 
@@ -149,15 +149,15 @@ pub struct NotAttendModel {
 }
 
 pub const NOT_ATTEND: NotAttendModel = NotAttendModel {
-    intercept: -3.05,
+    intercept: -1.9,
     fresh_graduate: 0.35,
-    no_message_read: 0.45,
-    no_jd_viewed: 0.33,
-    no_company_intro_viewed: 0.20,
-    no_link_clicked_ever: 0.15,
-    no_link_clicked_24h: 0.47,
-    not_confirmed: 0.55,
-    no_questionnaire: 0.25,
+    no_message_read: 0.40,
+    no_jd_viewed: 0.20,
+    no_company_intro_viewed: 0.12,
+    no_link_clicked_ever: 0.10,
+    no_link_clicked_24h: 0.40,
+    not_confirmed: 0.45,
+    no_questionnaire: 0.15,
     reminder_delivered: -0.55,
     reminder_two_channels: -0.45,
     reminder_on_preferred_channel: -0.25,
@@ -178,7 +178,7 @@ pub struct CancelShareModel {
 }
 
 pub const CANCEL_SHARE: CancelShareModel =
-    CancelShareModel { intercept: -1.35, ln_lead_days: 0.35, confirmed: 0.45, no_message_read: -0.6 };
+    CancelShareModel { intercept: -1.07, ln_lead_days: 0.35, confirmed: 0.45, no_message_read: -0.6 };
 
 /// Behaviour propensities: logit = base + slope * engagement (a per-interview latent
 /// mixing a persistent candidate trait and noise), so behaviours are correlated.
@@ -204,15 +204,15 @@ pub struct Behaviour {
 }
 
 pub const BEHAVIOUR: Behaviour = Behaviour {
-    message_read_if_delivered: Propensity { base: 1.4, slope: 0.9 },
+    message_read_if_delivered: Propensity { base: 1.4, slope: 0.6 },
     message_read_if_not_delivered: Propensity { base: -1.8, slope: 0.5 },
-    jd_viewed_if_read: Propensity { base: 0.9, slope: 0.9 },
-    jd_viewed_if_unread: Propensity { base: -1.5, slope: 0.9 },
-    company_intro_viewed: Propensity { base: -0.2, slope: 0.8 },
-    link_clicked_ever: Propensity { base: 0.0, slope: 0.8 },
-    link_clicked_24h: Propensity { base: 0.2, slope: 0.8 },
-    confirmed: Propensity { base: 1.0, slope: 1.0 },
-    questionnaire: Propensity { base: 0.1, slope: 0.8 },
+    jd_viewed_if_read: Propensity { base: 0.9, slope: 0.5 },
+    jd_viewed_if_unread: Propensity { base: -0.2, slope: 0.5 },
+    company_intro_viewed: Propensity { base: -0.2, slope: 0.5 },
+    link_clicked_ever: Propensity { base: 0.0, slope: 0.5 },
+    link_clicked_24h: Propensity { base: 0.2, slope: 0.5 },
+    confirmed: Propensity { base: 1.0, slope: 0.6 },
+    questionnaire: Propensity { base: 0.1, slope: 0.5 },
     candidate_trait_weight: 0.7,
 };
 
