@@ -2,3 +2,6 @@
 //! current version, write a new version and switch to it atomically.
 
 pub mod record;
+pub mod files;
+pub mod csv_reader;
+pub mod jsonl_reader;
