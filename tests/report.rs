@@ -335,6 +335,10 @@ fn rate_tables_match_a_naive_count() {
     let designer = roles.iter().position(|r| r.as_deref() == Some("designer")).expect("designer row kept");
     assert_eq!(flags(&role, "suppressed")[designer], Some(true));
     assert!(texts(&read_parquet(&w.path("out/rates_by_education.parquet")), "education").contains(&None));
+    // For a look from outside (tests/py/check_rates.py): keep the lake and the output.
+    if let Ok(keep) = std::env::var("NOSHOW_KEEP_REPORT_DIR") {
+        std::process::Command::new("cp").args(["-r"]).arg(w.path("lake")).arg(w.path("out")).arg(&keep).status().unwrap();
+    }
 }
 
 #[test]
