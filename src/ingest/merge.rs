@@ -11,6 +11,8 @@ use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 
 use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink, Severity};
+#[cfg(test)]
+use crate::ingest::record::Origin;
 use crate::schema::{Channel, Education, EventType, NoShowGrade, Status};
 use crate::time::Micros;
 
@@ -595,5 +597,164 @@ impl RowSink for Merger {
             Severity::Warning => &mut t.warnings,
         };
         *counts.entry(p.reason).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(file: &Arc<str>, line: u64) -> Origin {
+        Origin { file: file.clone(), line }
+    }
+
+    fn interview(id: &str, updated_at: Option<Micros>, file: &Arc<str>, line: u64) -> InterviewRow {
+        InterviewRow {
+            interview_id: id.into(),
+            candidate_id: "c1".into(),
+            role: "销售".into(),
+            region: "华东".into(),
+            education: None,
+            fresh_graduate: Some(true),
+            source: None,
+            preferred_channel: Some(Channel::Wechat),
+            invited_at: 0,
+            scheduled_at: 1_000 + line as i64,
+            status: Status::Scheduled,
+            cause: None,
+            no_show_grade: None,
+            cost: Some(1.5),
+            updated_at,
+            origin: origin(file, line),
+        }
+    }
+
+    fn event(id: &str, interview_id: &str, ts: Micros, file: &Arc<str>, line: u64) -> EventRow {
+        EventRow {
+            event_id: id.into(),
+            interview_id: interview_id.into(),
+            ts,
+            event_type: EventType::Joined,
+            channel: None,
+            detail: None,
+            origin: origin(file, line),
+        }
+    }
+
+    /// Which (file, line) holds each interview id after merging.
+    fn winners(m: &Merger, merged: &Merged) -> HashMap<String, (String, u64)> {
+        merged
+            .interview_rows
+            .iter()
+            .map(|&r| {
+                let r = r as usize;
+                let s = &m.interviews;
+                (s.interview_id.text(r).to_string(), (m.files.name(s.origin_file[r]).to_string(), s.origin_line[r]))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn latest_updated_at_wins_then_reading_order() {
+        let old: Arc<str> = Arc::from("2026-01/interviews.csv");
+        let a: Arc<str> = Arc::from("2026-02/interviews-a.csv");
+        let b: Arc<str> = Arc::from("2026-02/interviews-b.csv");
+        let mut m = Merger::new();
+        m.lake_interview(&interview("A", Some(100), &old, 2));
+        m.lake_interview(&interview("K", Some(100), &old, 3));
+        m.lake_interview(&interview("T", Some(100), &old, 4));
+        m.begin_run();
+        m.register_file(&a, InputKind::Interviews);
+        m.interview(interview("A", Some(50), &a, 2)); // older than the lake's: loses
+        m.interview(interview("A", Some(200), &a, 3)); // newer: replaces the lake's
+        m.interview(interview("B", None, &a, 4));
+        m.interview(interview("B", None, &a, 5)); // tie on null: later line wins
+        m.interview(interview("C", None, &a, 6));
+        m.interview(interview("T", Some(100), &a, 7)); // tie with the lake: the later run wins
+        m.register_file(&b, InputKind::Interviews);
+        m.interview(interview("C", Some(1), &b, 2)); // any updated_at beats none
+        m.interview(interview("A", Some(200), &b, 3)); // tie: the file read last wins
+        m.interview(interview("B", None, &b, 4));
+        let merged = m.finish().unwrap();
+        let w = winners(&m, &merged);
+        assert_eq!(w.len(), 5);
+        assert_eq!(w["A"], (b.to_string(), 3));
+        assert_eq!(w["B"], (b.to_string(), 4));
+        assert_eq!(w["C"], (b.to_string(), 2));
+        assert_eq!(w["K"], (old.to_string(), 3));
+        assert_eq!(w["T"], (a.to_string(), 7));
+        // Lake rows A and T were replaced.
+        assert_eq!(merged.lake_interviews_updated, 2);
+        let ta = &m.tallies[&a];
+        let tb = &m.tallies[&b];
+        assert_eq!((ta.valid, ta.kept, ta.duplicates), (6, 1, 5));
+        assert_eq!((tb.valid, tb.kept, tb.duplicates), (3, 3, 0));
+        // Sorted by scheduled_at (1000 + line), then id: A and K tie on 1003.
+        let order: Vec<&str> = merged.interview_rows.iter().map(|&r| m.interviews.interview_id.text(r as usize)).collect();
+        assert_eq!(order, vec!["C", "A", "K", "B", "T"]);
+    }
+
+    #[test]
+    fn first_event_wins_and_orphans_are_counted() {
+        let old: Arc<str> = Arc::from("events-01.jsonl");
+        let new: Arc<str> = Arc::from("events-02.jsonl");
+        let ivw: Arc<str> = Arc::from("interviews.csv");
+        let mut m = Merger::new();
+        m.lake_interview(&interview("I1", None, &ivw, 2));
+        let e1 = EventFields {
+            event_id: "e1",
+            interview_id: "I1",
+            ts: 5,
+            event_type: EventType::Confirmed,
+            channel: None,
+            detail: None,
+            line: 1,
+        };
+        m.lake_event(&e1, &old);
+        m.lake_event(&EventFields { event_id: "e9", interview_id: "I9", ..e1 }, &old);
+        m.begin_run();
+        m.register_file(&new, InputKind::Events);
+        m.event(event("e1", "I1", 1, &new, 1)); // already in the lake
+        m.event(event("e2", "I1", 3, &new, 2));
+        m.event(event("e2", "I1", 2, &new, 3)); // same id again: the first stays
+        m.event(event("e3", "I7", 4, &new, 4)); // orphan
+        m.problem(Problem {
+            origin: origin(&new, 5),
+            kind: InputKind::Events,
+            severity: Severity::SetAside,
+            reason: "invalid_json",
+            field: None,
+            detail: "expected value at column 1".into(),
+            raw: "{oops".into(),
+        });
+        let merged = m.finish().unwrap();
+        let t = &m.tallies[&new];
+        assert_eq!((t.valid, t.kept, t.duplicates, t.orphans), (4, 2, 2, 1));
+        assert_eq!(t.set_aside_total(), 1);
+        assert_eq!(merged.orphans_in_lake, 2);
+        let order: Vec<(&str, Micros)> =
+            merged.event_rows.iter().map(|&r| (m.events.event_id.text(r as usize), m.events.ts[r as usize])).collect();
+        assert_eq!(order, vec![("e2", 3), ("e3", 4), ("e1", 5), ("e9", 5)]);
+        assert_eq!(m.rejected.reason.text(0), "invalid_json: expected value at column 1");
+        assert_eq!(m.rejected.raw.text(0), "{oops");
+    }
+
+    #[test]
+    fn strings_round_trip_through_the_column() {
+        let mut c = StrColumn::default();
+        c.push(Some("华东"));
+        c.push(None);
+        c.push(Some(""));
+        c.push(Some("sales"));
+        assert_eq!((c.get(0), c.get(1), c.get(2), c.get(3)), (Some("华东"), None, Some(""), Some("sales")));
+        assert_eq!(c.bytes_of(&[0, 3]), "华东".len() + 5);
+    }
+
+    #[test]
+    fn fingerprints_differ_for_near_ids() {
+        let ids = ["e1", "e2", "e10", "e01", "1e", "", " e1"];
+        let set: HashSet<u128> = ids.iter().map(|s| fingerprint(s)).collect();
+        assert_eq!(set.len(), ids.len());
+        assert_eq!(fingerprint("e1"), fingerprint("e1"));
     }
 }

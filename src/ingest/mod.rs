@@ -3,4 +3,5 @@
 
 pub mod merge;
 pub mod record;
+pub mod summary;
 pub mod writer;
