@@ -28,7 +28,7 @@ pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> 
     let reminders = events
         .filter(col("type").eq(lit("reminder_sent")))
         .join(
-            c.clone().select([col("interview_id"), col("status"), col("scheduled_at"), col("slot_us")]),
+            c.clone().select([col("interview_id"), col("status"), col("scheduled_at")]),
             [col("interview_id")],
             [col("interview_id")],
             JoinArgs::new(JoinType::Inner),

@@ -51,6 +51,8 @@ pub const LEAD_TIME_BUCKETS: &[(i64, &str)] = &[(0, "0-1d"), (1, "1-3d"), (3, "3
 #[derive(Debug, Default)]
 pub struct Analysis {
     pub tables: Vec<(String, DataFrame)>,
+    profile: bool,
+    clock: Option<std::time::Instant>,
 }
 
 impl Analysis {
@@ -59,15 +61,27 @@ impl Analysis {
     }
 
     fn push(&mut self, name: impl Into<String>, df: DataFrame) {
-        self.tables.push((name.into(), df));
+        let name = name.into();
+        self.mark(&name);
+        self.tables.push((name, df));
+    }
+
+    fn mark(&mut self, what: &str) {
+        if let (true, Some(clock)) = (self.profile, self.clock) {
+            eprintln!("noshow: profile: {:8.3} s  {what}", clock.elapsed().as_secs_f64());
+        }
     }
 }
 
-/// Events the analytics may use: at or before as-of, and belonging to a known interview.
+/// Events the analytics may use: at or before as-of, and belonging to a known interview
+/// (an inner join, which also drops orphans), with the interview's slot start
+/// (`slot_us`) and preferred channel beside each event.
 pub fn usable_events(interviews: LazyFrame, events: LazyFrame, as_of: Micros) -> LazyFrame {
+    let keyed = interviews.select([col("interview_id"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
     events
+        .select([col("interview_id"), col("ts"), col("type"), col("channel"), col("detail")])
         .filter(micros("ts").lt_eq(lit(as_of)))
-        .semi_join(interviews, col("interview_id"), col("interview_id"))
+        .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
 }
 
 /// Per-interview event facts (one row per interview with at least one usable event).
@@ -78,15 +92,13 @@ pub fn usable_events(interviews: LazyFrame, events: LazyFrame, as_of: Micros) ->
 /// mins them: polars runs those on its vectorised path, where filtered or sorted
 /// expressions inside `agg` fall back to one evaluation per group (minutes at a
 /// million interviews).
-fn event_facts(interviews: LazyFrame, events: LazyFrame) -> LazyFrame {
-    let keyed = interviews.select([col("interview_id"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
+fn event_facts(usable: LazyFrame) -> LazyFrame {
     let is = |t: &str| col("type").eq(lit(t.to_string()));
     let before = || col("ts_us").lt(col("slot_us"));
     let reminder = || is("reminder_sent").and(before());
     let flag = |cond: Expr, name: &str| cond.cast(DataType::Int32).alias(name.to_string());
-    let ev = events
-        .select([col("interview_id"), col("type"), col("channel"), col("detail"), micros("ts").alias("ts_us")])
-        .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
+    let ev = usable
+        .with_column(micros("ts").alias("ts_us"))
         .with_columns([
             flag(is("message_delivered"), "ev_delivered"),
             flag(is("message_read"), "ev_read"),
@@ -138,9 +150,14 @@ const EVENT_FLAGS: &[&str] = &[
 /// Closed interviews with the derived status applied, local-time columns
 /// (`week`, `month`, `weekday` 1 = Monday, `hour`, `lead_time`) and the event facts.
 pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> LazyFrame {
-    let events = usable_events(interviews.clone(), events, s.as_of);
-    let derived = with_derived_status(interviews.clone(), events.clone(), s.as_of, s.grace_minutes);
-    let facts = event_facts(interviews, events);
+    let usable = usable_events(interviews.clone(), events, s.as_of);
+    closed_from_usable(interviews, usable, s)
+}
+
+/// [`closed_interviews`] from events already passed through [`usable_events`].
+fn closed_from_usable(interviews: LazyFrame, usable: LazyFrame, s: &Settings) -> LazyFrame {
+    let derived = with_derived_status(interviews, usable.clone(), s.as_of, s.grace_minutes);
+    let facts = event_facts(usable);
     let local = col("scheduled_at").dt().convert_time_zone(polars::prelude::TimeZone::from_chrono(&s.tz));
     let lead_days = (micros("scheduled_at") - micros("invited_at")).cast(DataType::Float64) / lit(24.0 * MICROS_PER_HOUR as f64);
     // Built from the last bucket inwards so the first matching upper bound wins.
@@ -165,12 +182,19 @@ pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings)
         ])
 }
 
-/// Runs every analysis over the lake's interviews and events.
+/// Runs every analysis over the lake's interviews and events. With
+/// `NOSHOW_PROFILE=1` in the environment, each step's time goes to stderr.
 pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
-    // Collected once: every table below is a group-by over this frame.
-    let closed = closed_interviews(interviews.clone(), events.clone(), s).collect()?.lazy();
-    let usable = usable_events(interviews, events, s.as_of);
-    let mut out = Analysis::default();
+    let profile = std::env::var_os("NOSHOW_PROFILE").is_some();
+    let clock = std::time::Instant::now();
+    let mut out = Analysis { profile, clock: Some(clock), ..Analysis::default() };
+    // Both collected once (the events with only the columns used): every table below
+    // is a group-by or join over these two frames, and re-scanning the events for
+    // each would cost a Parquet read and a join every time.
+    let usable = usable_events(interviews.clone(), events, s.as_of).collect()?.lazy();
+    out.mark("usable events");
+    let closed = closed_from_usable(interviews, usable.clone(), s).collect()?.lazy();
+    out.mark("closed interviews with event facts");
     out.push("overall", rates::rate_table(&closed, &[], s, rates::Compare::RecentWindows)?);
     for dim in DIMENSIONS {
         let compare = if *dim == "week" { rates::Compare::PreviousWeek } else { rates::Compare::RecentWindows };
