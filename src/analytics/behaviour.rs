@@ -28,14 +28,14 @@ pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> 
     let reminders = events
         .filter(col("type").eq(lit("reminder_sent")))
         .join(
-            c.clone().select([col("interview_id"), col("status"), col("scheduled_at")]),
-            [col("interview_id")],
-            [col("interview_id")],
+            c.clone().select([col("iv_idx"), col("status"), col("scheduled_at")]),
+            [col("iv_idx")],
+            [col("iv_idx")],
             JoinArgs::new(JoinType::Inner),
         )
         .filter(micros("ts").lt(col("slot_us")));
-    let per_offset = reminders.clone().unique(Some(cols(["interview_id", "detail"])), UniqueKeepStrategy::Any);
-    let per_channel = reminders.unique(Some(cols(["interview_id", "channel"])), UniqueKeepStrategy::Any);
+    let per_offset = reminders.clone().unique(Some(cols(["iv_idx", "detail"])), UniqueKeepStrategy::Any);
+    let per_channel = reminders.unique(Some(cols(["iv_idx", "channel"])), UniqueKeepStrategy::Any);
     let parts = [
         factor(
             c.clone(),

@@ -77,16 +77,16 @@ pub fn funnel(closed: &LazyFrame, group: Option<&str>, s: &Settings) -> PolarsRe
 pub fn channel_reach(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
     let is = |t: &str| col("type").eq(lit(t.to_string()));
     let per_pair = events
-        .semi_join(closed.clone().select([col("interview_id")]), col("interview_id"), col("interview_id"))
         .filter(col("channel").is_not_null())
+        .semi_join(closed.clone().select([col("iv_idx")]), col("iv_idx"), col("iv_idx"))
         .select([
-            col("interview_id"),
+            col("iv_idx"),
             col("channel"),
             is("invite_sent").or(is("reminder_sent")).cast(DataType::Int32).alias("sent"),
             is("message_delivered").cast(DataType::Int32).alias("delivered"),
             is("message_read").cast(DataType::Int32).alias("read"),
         ])
-        .group_by([col("interview_id"), col("channel")])
+        .group_by([col("iv_idx"), col("channel")])
         .agg([col("sent").max().gt(lit(0)), col("delivered").max().gt(lit(0)), col("read").max().gt(lit(0))]);
     let table = per_pair
         .group_by([col("channel")])

@@ -76,12 +76,19 @@ impl Analysis {
 /// Events the analytics may use: at or before as-of, and belonging to a known interview
 /// (an inner join, which also drops orphans), with the interview's slot start
 /// (`slot_us`) and preferred channel beside each event.
+/// `interviews` must carry `iv_idx` (see [`indexed`]): the heavy group-bys key on that
+/// integer rather than hashing the text id of every event again.
 pub fn usable_events(interviews: LazyFrame, events: LazyFrame, as_of: Micros) -> LazyFrame {
-    let keyed = interviews.select([col("interview_id"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
+    let keyed = interviews.select([col("interview_id"), col("iv_idx"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
     events
         .select([col("interview_id"), col("ts"), col("type"), col("channel"), col("detail")])
         .filter(micros("ts").lt_eq(lit(as_of)))
         .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
+}
+
+/// The interviews with a row number `iv_idx`, collected so every use sees the same numbering.
+pub fn indexed(interviews: LazyFrame) -> PolarsResult<LazyFrame> {
+    Ok(interviews.with_row_index("iv_idx", None).collect()?.lazy())
 }
 
 /// Per-interview event facts (one row per interview with at least one usable event).
@@ -122,22 +129,22 @@ fn event_facts(usable: LazyFrame) -> LazyFrame {
     aggs.push(col("reminders_received").sum().cast(DataType::Int64).alias("reminders_received"));
     aggs.push(col("reminder_us").max().alias("last_reminder_us"));
     aggs.push(col("cancel_us").min().alias("cancel_request_us"));
-    let facts = ev.clone().group_by([col("interview_id")]).agg(aggs);
-    let reminders = ev.filter(reminder()).select([col("interview_id"), col("ts_us"), col("detail"), col("channel")]);
+    let facts = ev.clone().group_by([col("iv_idx")]).agg(aggs);
+    let reminders = ev.filter(reminder()).select([col("iv_idx"), col("ts_us"), col("detail"), col("channel")]);
     // The latest reminder's offset: sort once, keep each interview's last row.
     let last_offset = reminders
         .clone()
         .sort(["ts_us"], SortMultipleOptions::default())
-        .unique_stable(Some(cols(["interview_id"])), UniqueKeepStrategy::Last)
-        .select([col("interview_id"), col("detail").alias("last_reminder_offset")]);
+        .unique_stable(Some(cols(["iv_idx"])), UniqueKeepStrategy::Last)
+        .select([col("iv_idx"), col("detail").alias("last_reminder_offset")]);
     let channels = reminders
         .filter(col("channel").is_not_null())
-        .unique(Some(cols(["interview_id", "channel"])), UniqueKeepStrategy::Any)
-        .group_by([col("interview_id")])
+        .unique(Some(cols(["iv_idx", "channel"])), UniqueKeepStrategy::Any)
+        .group_by([col("iv_idx")])
         .agg([len().cast(DataType::Int64).alias("reminder_channels")]);
     facts
-        .join(last_offset, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
-        .join(channels, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+        .join(last_offset, [col("iv_idx")], [col("iv_idx")], JoinArgs::new(JoinType::Left))
+        .join(channels, [col("iv_idx")], [col("iv_idx")], JoinArgs::new(JoinType::Left))
 }
 
 /// Event columns that are flags (false when an interview has no events at all).
@@ -149,9 +156,10 @@ const EVENT_FLAGS: &[&str] = &[
 
 /// Closed interviews with the derived status applied, local-time columns
 /// (`week`, `month`, `weekday` 1 = Monday, `hour`, `lead_time`) and the event facts.
-pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> LazyFrame {
+pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<LazyFrame> {
+    let interviews = indexed(interviews)?;
     let usable = usable_events(interviews.clone(), events, s.as_of);
-    closed_from_usable(interviews, usable, s)
+    Ok(closed_from_usable(interviews, usable, s))
 }
 
 /// [`closed_interviews`] from events already passed through [`usable_events`].
@@ -170,7 +178,7 @@ fn closed_from_usable(interviews: LazyFrame, usable: LazyFrame, s: &Settings) ->
     fills.push(col("reminder_channels").fill_null(lit(0i64)));
     derived
         .filter(col("closed"))
-        .join(facts, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+        .join(facts, [col("iv_idx")], [col("iv_idx")], JoinArgs::new(JoinType::Left))
         .with_columns(fills)
         .with_columns([
             micros("scheduled_at").alias("slot_us"),
@@ -191,6 +199,7 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
     // Both collected once (the events with only the columns used): every table below
     // is a group-by or join over these two frames, and re-scanning the events for
     // each would cost a Parquet read and a join every time.
+    let interviews = indexed(interviews)?;
     let usable = usable_events(interviews.clone(), events, s.as_of).collect()?.lazy();
     out.mark("usable events");
     let closed = closed_from_usable(interviews, usable.clone(), s).collect()?.lazy();
@@ -321,6 +330,7 @@ pub(crate) mod tests {
             ("e3", "orphan", as_of - grace, "joined", None, None),
         ]);
         let closed = closed_interviews(interviews, events, &settings(as_of))
+            .unwrap()
             .select([col("interview_id"), col("status"), col("cause")])
             .collect()
             .unwrap();
@@ -349,13 +359,13 @@ pub(crate) mod tests {
         let events = events_frame(&[("e", "a", slot, "joined", None, None)]);
         let mut s = settings(ts("2026-03-10T00:00:00Z"));
         s.tz = crate::time::parse_tz("Asia/Shanghai").unwrap();
-        let df = closed_interviews(interviews.clone(), events.clone(), &s).collect().unwrap();
+        let df = closed_interviews(interviews.clone(), events.clone(), &s).unwrap().collect().unwrap();
         assert_eq!(frame::strings(&df, "week").unwrap(), vec![Some("2026-W10".to_string())]);
         assert_eq!(frame::i64s(&df, "weekday").unwrap(), vec![Some(1)]);
         assert_eq!(frame::i64s(&df, "hour").unwrap(), vec![Some(1)]);
         assert_eq!(crate::time::iso_week_label(slot, s.tz), "2026-W10");
         s.tz = chrono_tz::UTC;
-        let df = closed_interviews(interviews, events, &s).collect().unwrap();
+        let df = closed_interviews(interviews, events, &s).unwrap().collect().unwrap();
         assert_eq!(frame::strings(&df, "week").unwrap(), vec![Some("2026-W09".to_string())]);
         assert_eq!(frame::i64s(&df, "weekday").unwrap(), vec![Some(7)]);
     }
