@@ -93,7 +93,7 @@ pub fn generate_chunk(plan: &Plan, index: u64) -> ChunkOutput {
     let mut events_buf: Vec<Ev> = Vec::with_capacity(64);
     let mut slots: Vec<(Micros, u32, u32)> = Vec::with_capacity(4);
     while produced < count {
-        let cand = simulate::draw_candidate(&mut w.rng, mix64((index << 32) | candidate_no));
+        let cand = simulate::draw_candidate(&mut w.rng, mix64(((index << 32) | candidate_no) ^ 0x9e37_79b9_7f4a_7c15));
         candidate_no += 1;
         let n = world::INTERVIEWS_PER_CANDIDATE[pick(&mut w.rng)].0;
         draw_slots(&mut w.rng, plan, n.min((count - produced) as usize), &mut slots);
