@@ -70,7 +70,7 @@ pub fn synth_lake(n: usize, weeks: i64, as_of: Micros, seed: u64) -> PolarsResul
         let link_error = clicked && rng.random_bool(0.15);
         let questionnaire = rng.random_bool(0.5);
         let confirmed = rng.random_bool(0.8);
-        let logit = -0.6 - 0.9 * f64::from(u8::from(jd)) - 0.5 * f64::from(u8::from(intro))
+        let logit = 0.4 - 0.9 * f64::from(u8::from(jd)) - 0.5 * f64::from(u8::from(intro))
             - 0.8 * f64::from(u8::from(read)) - 0.9 * f64::from(u8::from(confirmed))
             + 1.2 * f64::from(u8::from(link_error)) - 0.3 * f64::from(u8::from(questionnaire))
             + if role == "sales" { 0.5 } else { 0.0 }

@@ -6,3 +6,6 @@
 pub mod encoding;
 pub mod fit;
 pub mod metrics;
+pub mod coefficients;
+pub mod file;
+pub mod train;
