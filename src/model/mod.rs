@@ -9,3 +9,4 @@ pub mod metrics;
 pub mod coefficients;
 pub mod file;
 pub mod train;
+pub mod store;
