@@ -111,7 +111,7 @@ fn parquet_strings(path: &Path) -> Vec<String> {
     for column in df.columns() {
         if let Ok(ca) = column.cast(&DataType::String) {
             if let Ok(s) = ca.str() {
-                values.extend(s.into_iter().flatten().map(str::to_string));
+                values.extend(s.iter().flatten().map(str::to_string));
             }
         }
     }
@@ -129,7 +129,7 @@ fn no_output_but_the_feed_holds_a_raw_candidate_id() {
     files_under(&wd.path("lake/current/interviews"), &mut lake_files);
     for f in lake_files {
         let df = read_parquet(&f);
-        ids.extend(df.column("candidate_id").unwrap().str().unwrap().into_iter().flatten().map(str::to_string));
+        ids.extend(df.column("candidate_id").unwrap().str().unwrap().iter().flatten().map(str::to_string));
     }
     assert!(ids.len() > 100);
     let mut outputs = Vec::new();
