@@ -142,8 +142,11 @@ fn digest(value: &serde_json::Value) -> String {
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
-/// Compact JSON with object keys sorted at every level, whatever serde_json's map order.
-fn canonical_json(v: &serde_json::Value) -> String {
+/// Compact JSON with object keys sorted at every level, whatever serde_json's map
+/// order, and every non-integer number written with 12 significant digits: serde_json's
+/// default float parser may differ from the writer in the last bit, and the hash must
+/// survive a write/read round trip.
+pub fn canonical_json(v: &serde_json::Value) -> String {
     match v {
         serde_json::Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
@@ -155,6 +158,10 @@ fn canonical_json(v: &serde_json::Value) -> String {
             format!("{{{}}}", body.join(","))
         }
         serde_json::Value::Array(items) => format!("[{}]", items.iter().map(canonical_json).collect::<Vec<_>>().join(",")),
+        serde_json::Value::Number(n) if !(n.is_i64() || n.is_u64()) => match n.as_f64() {
+            Some(x) => format!("{x:.11e}"),
+            None => n.to_string(),
+        },
         other => other.to_string(),
     }
 }
@@ -267,6 +274,10 @@ mod tests {
     #[test]
     fn canonical_json_sorts_keys() {
         let v: serde_json::Value = serde_json::from_str(r#"{"b": 1, "a": {"d": [1, 2.5], "c": "x"}}"#).unwrap();
-        assert_eq!(canonical_json(&v), r#"{"a":{"c":"x","d":[1,2.5]},"b":1}"#);
+        assert_eq!(canonical_json(&v), r#"{"a":{"c":"x","d":[1,2.50000000000e0]},"b":1}"#);
+        // Last-bit differences do not change the canonical text.
+        let a = serde_json::json!({"x": 0.1 + 0.2});
+        let b = serde_json::json!({"x": 0.3});
+        assert_eq!(canonical_json(&a), canonical_json(&b));
     }
 }

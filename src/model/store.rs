@@ -80,7 +80,7 @@ pub fn same_fit(a: &ModelFile, b: &ModelFile) -> bool {
         m.version.clear();
         m.created_at.clear();
         m.content_sha256.clear();
-        serde_json::to_string(&m).unwrap_or_default()
+        serde_json::to_value(&m).map(|v| super::file::canonical_json(&v)).unwrap_or_default()
     };
     strip(a) == strip(b)
 }
