@@ -165,7 +165,7 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     let mut interviews = KindSummary::default();
     let mut events = KindSummary::default();
     for ((file, sha), st) in new_files.iter().zip(&stats) {
-        let tally = merger.tallies.get(&file.rel).cloned().unwrap_or_default();
+        let tally = merger.tally_of(&file.rel).cloned().unwrap_or_default();
         // The reader's own counts must agree with what reached the merger.
         if st.rows_read != tally.valid + tally.set_aside_total() || st.set_aside != tally.set_aside_total() {
             return Err(MergeBug(format!(
