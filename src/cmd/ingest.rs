@@ -1,10 +1,53 @@
-//! `noshow ingest`.
+//! `noshow ingest`: validate raw logs and merge them into a new version of the lake.
+
+use std::path::PathBuf;
 
 use crate::cli::GlobalArgs;
+use crate::config::Common;
+use crate::ingest::{self, summary, IngestOptions, IngestOutcome};
+use crate::{info, usage_error};
 
+/// Earlier lake versions kept besides the current one, unless the config says otherwise.
+pub const DEFAULT_KEEP_VERSIONS: usize = 2;
+
+/// Reads every `interviews*.csv` and `events*.jsonl` (and `.gz`) under --raw, sets bad
+/// rows aside, deduplicates, and writes a complete new lake version under --lake
+/// (Parquet under interviews/, events/, rejected/, plus manifest.json and
+/// summary.json), switching to it only when it is whole. Files the lake already holds
+/// (same SHA-256) are skipped; with nothing new, the lake is left unchanged.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Folder of raw logs (searched recursively) [config: raw].
+    #[arg(long, value_name = "DIR")]
+    pub raw: Option<PathBuf>,
+    /// The lake folder, created if missing [config: lake].
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+}
 
-pub fn run(_args: &Args, _global: &GlobalArgs) -> anyhow::Result<()> {
-    Err(anyhow::anyhow!("ingest is not built yet"))
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
+    let common = Common::resolve(global)?;
+    let raw = common.path(&args.raw, &common.config.raw, "raw")?;
+    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    if raw == lake {
+        return Err(usage_error("--raw and --lake must be different folders"));
+    }
+    let opts = IngestOptions {
+        raw,
+        lake,
+        tz: common.tz,
+        keep_versions: common.config.ingest.keep_versions.unwrap_or(DEFAULT_KEEP_VERSIONS),
+    };
+    match ingest::ingest(&opts)? {
+        IngestOutcome::Unchanged { version, skipped } => {
+            let at = version.map_or("an empty lake".to_string(), |v| format!("version {v}"));
+            info!("lake unchanged ({at}): no new input files under {} ({} already ingested)", opts.raw.display(), skipped.len());
+        }
+        IngestOutcome::Committed(s) => {
+            if !crate::logging::is_quiet() {
+                eprint!("{}", summary::render_table(&s));
+            }
+        }
+    }
+    Ok(())
 }

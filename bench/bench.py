@@ -1,0 +1,182 @@
+"""Time each noshow stage against its peer on the same files, and check they agree.
+
+Peers: DuckDB for ingest (CSV/JSON lines -> deduplicated Parquet) and for the rate
+tables; scikit-learn's LogisticRegression(lbfgs) for training, on the design matrix
+noshow exports. Each command runs in its own process under /usr/bin/time -v, so wall
+time and peak memory are measured the same way for both sides. Prints one table per
+size; ratio = noshow / peer (below 1.0: noshow is faster).
+"""
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+
+AS_OF = "2026-11-16T00:00:00Z"
+
+
+def timed(cmd, env=None):
+    """Runs cmd under /usr/bin/time -v; returns (seconds, peak MiB, stdout)."""
+    full = ["/usr/bin/time", "-v"] + cmd
+    p = subprocess.run(full, capture_output=True, text=True, env=env)
+    if p.returncode != 0:
+        sys.exit(f"command failed: {' '.join(cmd)}\n{p.stderr[-4000:]}")
+    wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", p.stderr)
+    h, m, s = wall.groups()
+    seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
+    return seconds, rss, p.stdout
+
+
+def py(code):
+    return [sys.executable, "-c", textwrap.dedent(code)]
+
+
+DUCK_INGEST = """
+import duckdb, sys
+raw, out = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute(f'''COPY (
+  SELECT * FROM read_csv('{raw}/**/interviews*.csv', header=true, all_varchar=true)
+  QUALIFY row_number() OVER (PARTITION BY trim(interview_id)
+          ORDER BY TRY_CAST(updated_at AS TIMESTAMPTZ) DESC NULLS LAST) = 1
+) TO '{out}/interviews.parquet' (FORMAT parquet, COMPRESSION zstd)''')
+con.execute(f'''COPY (
+  SELECT DISTINCT ON (event_id) * FROM read_json('{raw}/**/events*.jsonl', format='newline_delimited',
+     columns={{'event_id':'VARCHAR','interview_id':'VARCHAR','ts':'VARCHAR','type':'VARCHAR','channel':'VARCHAR','detail':'VARCHAR'}})
+) TO '{out}/events.parquet' (FORMAT parquet, COMPRESSION zstd)''')
+i = con.execute(f"select count(*) from '{out}/interviews.parquet'").fetchone()[0]
+e = con.execute(f"select count(*) from '{out}/events.parquet'").fetchone()[0]
+print(f'{i} {e}')
+"""
+
+DUCK_RATES = """
+import duckdb, sys
+lake, as_of = sys.argv[1], sys.argv[2]
+con = duckdb.connect()
+con.execute("SET TimeZone='UTC'")
+con.execute(f'''CREATE TEMP TABLE closed AS
+WITH j AS (SELECT DISTINCT interview_id FROM read_parquet('{lake}/events/**/*.parquet')
+           WHERE type = 'joined' AND ts <= TIMESTAMPTZ '{as_of}'),
+i AS (SELECT i.*, j.interview_id IS NOT NULL AS joined FROM read_parquet('{lake}/interviews/**/*.parquet', hive_partitioning=false) i
+      LEFT JOIN j USING (interview_id))
+SELECT *, CASE WHEN status = 'scheduled' AND scheduled_at < TIMESTAMPTZ '{as_of}' - INTERVAL 15 MINUTE
+               THEN CASE WHEN joined THEN 'attended' ELSE 'no_show' END ELSE status END AS final
+FROM i''')
+out = {}
+for d in ['role', 'region', 'education', 'fresh_graduate', 'source', 'preferred_channel']:
+    rows = con.execute(f'''SELECT {d}::VARCHAR, count(*), sum((final='no_show')::INT), sum((final='cancelled_by_candidate')::INT)
+        FROM closed WHERE final <> 'scheduled' AND scheduled_at < TIMESTAMPTZ '{as_of}' GROUP BY 1''').fetchall()
+    out[d] = {str(k): [n, ns, cc] for k, n, ns, cc in rows}
+print(json.dumps(out))
+"""
+
+SKLEARN_FIT = """
+import sys, time, json
+import pyarrow.parquet as pq
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+design, l2 = sys.argv[1], float(sys.argv[2])
+t = pq.read_table(design)
+y = t.column('y').to_numpy()
+names = [c for c in t.column_names if c != 'y']
+X = np.column_stack([t.column(c).to_numpy().astype(float) for c in names])
+m = LogisticRegression(C=1.0 / l2, solver='lbfgs', max_iter=1000, tol=1e-8).fit(X, y)
+print(json.dumps({'intercept': float(m.intercept_[0]), 'coef': dict(zip(names, map(float, m.coef_[0])))}))
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--work", default="bench-work")
+    ap.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
+    args = ap.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+          f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}")
+    for n in args.sizes:
+        bench_size(args.bin, os.path.join(args.work, str(n)), n)
+
+
+def bench_size(noshow, work, n):
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    raw, lake, out, model = (os.path.join(work, x) for x in ("raw", "lake", "out", "model"))
+    duck = os.path.join(work, "duck")
+    os.makedirs(duck)
+    env = dict(os.environ, NOSHOW_PSEUDONYM_KEY="bench-key-0123456789abcdef")
+    base = ["--as-of", AS_OF, "--tz", "UTC", "--quiet"]
+    rows = []
+    g = timed([noshow, "generate", "--out", raw, "--interviews", str(n), "--seed", "1"] + base, env)
+    rows.append(("generate", g, None, "-"))
+
+    ing = timed([noshow, "ingest", "--raw", raw, "--lake", lake] + base, env)
+    dk = timed(py(DUCK_INGEST) + [raw, duck], env)
+    summary = json.load(open(os.path.join(lake, "current", "summary.json")))
+    rows.append(("ingest", ing, dk, f"duckdb rows {dk[2].strip()}; noshow kept {kept(summary)}"))
+
+    rep = timed([noshow, "report", "--lake", lake, "--out", os.path.join(out, "report")] + base, env)
+    dr = timed(py(DUCK_RATES) + [lake, AS_OF], env)
+    rows.append(("report", rep, dr, compare_rates(os.path.join(out, "report"), json.loads(dr[2]))))
+
+    design = os.path.join(work, "design.parquet")
+    tr = timed([noshow, "train", "--lake", lake, "--model", model, "--export-design", design] + base, env)
+    mj = json.load(open(os.path.join(model, "model.json")))
+    l2 = mj.get("regularisation", {}).get("l2", mj.get("l2", 1.0))
+    sk = timed(py(SKLEARN_FIT) + [design, str(l2)], env)
+    rows.append(("train", tr, sk, compare_coefs(mj, json.loads(sk[2]))))
+
+    sc = timed([noshow, "score", "--lake", lake, "--model", model, "--out", os.path.join(out, "scores")] + base, env)
+    rows.append(("score", sc, None, "-"))
+
+    shutil.rmtree(lake)
+    shutil.rmtree(out)
+    shutil.rmtree(model)
+    run = timed([noshow, "run", "--raw", raw, "--lake", lake, "--out", out, "--model", model] + base, env)
+    rows.append(("whole run", run, None, "-"))
+
+    print(f"\n{n:,} interviews")
+    print(f"{'stage':10} {'noshow s':>9} {'peer s':>8} {'ratio':>6} {'noshow MiB':>10} {'peer MiB':>9}  agreement")
+    for name, mine, peer, note in rows:
+        ps = f"{peer[0]:8.2f}" if peer else f"{'-':>8}"
+        ratio = f"{mine[0] / peer[0]:6.2f}" if peer else f"{'-':>6}"
+        pm = f"{peer[1]:9.0f}" if peer else f"{'-':>9}"
+        print(f"{name:10} {mine[0]:9.2f} {ps} {ratio} {mine[1]:10.0f} {pm}  {note}")
+
+
+def kept(summary):
+    try:
+        return f"{summary['interviews']['kept']} {summary['events']['kept']}"
+    except (KeyError, TypeError):
+        return "?"
+
+
+def compare_rates(report_dir, duck):
+    import pandas as pd
+    worst = 0
+    for d, segs in duck.items():
+        t = pd.read_parquet(os.path.join(report_dir, f"rates_by_{d}.parquet"))
+        for _, r in t.iterrows():
+            key = "None" if pd.isna(r[d]) else str(r[d]).lower() if d == "fresh_graduate" else str(r[d])
+            if key in segs and not r.get("suppressed", False):
+                worst = max(worst, abs(int(r["no_shows"]) - segs[key][1]), abs(int(r["interviews"]) - segs[key][0]))
+    return "rates agree" if worst == 0 else f"max count difference {worst}"
+
+
+def compare_coefs(model_json, sk):
+    coefs = model_json.get("coefficients", {})
+    if isinstance(coefs, list):
+        coefs = {c["feature"]: c["coef"] for c in coefs}
+    diffs = [abs(coefs[k] - v) for k, v in sk["coef"].items() if k in coefs]
+    if not diffs:
+        return "no common coefficients"
+    return f"max |coef diff| {max(diffs):.2e} over {len(diffs)} coefficients"
+
+
+if __name__ == "__main__":
+    main()

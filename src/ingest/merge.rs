@@ -1,0 +1,760 @@
+//! Merging this run's rows into the lake's: compact column stores and deduplication
+//! (interviews: latest `updated_at` wins, then the later row in reading order; events:
+//! the first `event_id` in reading order). Pure in-memory work: no file is touched here.
+//!
+//! Reading order across runs: the lake's rows are loaded first and this run's rows
+//! after them, so on an `updated_at` tie a row of a later run beats every row of an
+//! earlier one, and an event already in the lake beats the same `event_id` arriving now.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::sync::Arc;
+
+use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink, Severity};
+#[cfg(test)]
+use crate::ingest::record::Origin;
+use crate::schema::{Channel, Education, EventType, NoShowGrade, Status};
+use crate::time::Micros;
+
+/// A 128-bit fingerprint of an id. Deduplication keys on it instead of the id's text to
+/// keep the hash tables small; two different ids meet by chance with probability about
+/// n²/2¹²⁹ (≈ 10⁻²² at 200 million events), far below any hardware error rate.
+pub fn fingerprint(id: &str) -> u128 {
+    // Two SipHash-1-3 digests with fixed keys and different prefixes; fixed keys make a
+    // run reproducible.
+    let mut a = DefaultHasher::new();
+    0u8.hash(&mut a);
+    id.hash(&mut a);
+    let mut b = DefaultHasher::new();
+    1u8.hash(&mut b);
+    id.hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+/// Hashes a fingerprint by taking its low bits: it is already a good hash.
+#[derive(Default)]
+pub struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only reached for keys other than u128; fold them in so it stays a hash.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.0 = i as u64;
+    }
+}
+
+type FpBuild = BuildHasherDefault<FingerprintHasher>;
+type FpMap<V> = HashMap<u128, V, FpBuild>;
+type FpSet = HashSet<u128, FpBuild>;
+
+/// Strings packed end to end with one offset per row: far smaller than a `String` each.
+#[derive(Debug, Default, Clone)]
+pub struct StrColumn {
+    data: String,
+    ends: Vec<u64>,
+    valid: Vec<bool>,
+}
+
+impl StrColumn {
+    pub fn push(&mut self, value: Option<&str>) {
+        if let Some(v) = value {
+            self.data.push_str(v);
+        }
+        self.ends.push(self.data.len() as u64);
+        self.valid.push(value.is_some());
+    }
+
+    pub fn get(&self, i: usize) -> Option<&str> {
+        if !self.valid[i] {
+            return None;
+        }
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        Some(&self.data[start..self.ends[i] as usize])
+    }
+
+    /// The value of a column that has no nulls (an empty text for a null).
+    pub fn text(&self, i: usize) -> &str {
+        self.get(i).unwrap_or("")
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Bytes of text in rows `rows`, to size Arrow builders.
+    pub fn bytes_of(&self, rows: &[u32]) -> usize {
+        rows.iter().map(|&r| self.get(r as usize).map_or(0, str::len)).sum()
+    }
+}
+
+/// Code of an enumerated value in the store; `NULL_CODE` for none.
+pub const NULL_CODE: u8 = u8::MAX;
+
+pub fn enum_code<T: Copy + PartialEq>(all: &[T], value: Option<T>) -> u8 {
+    value.and_then(|v| all.iter().position(|x| *x == v)).map_or(NULL_CODE, |p| p as u8)
+}
+
+pub fn enum_value<T: Copy>(all: &[T], code: u8) -> Option<T> {
+    all.get(usize::from(code)).copied()
+}
+
+/// Interview rows as columns; row `i` of every column is one row.
+#[derive(Debug, Default)]
+pub struct InterviewStore {
+    pub interview_id: StrColumn,
+    pub candidate_id: StrColumn,
+    pub role: StrColumn,
+    pub region: StrColumn,
+    pub education: Vec<u8>,
+    /// 0 false, 1 true, [`NULL_CODE`] unknown.
+    pub fresh_graduate: Vec<u8>,
+    pub source: StrColumn,
+    pub preferred_channel: Vec<u8>,
+    pub invited_at: Vec<Micros>,
+    pub scheduled_at: Vec<Micros>,
+    pub status: Vec<u8>,
+    pub cause: StrColumn,
+    pub no_show_grade: Vec<u8>,
+    pub cost: Vec<Option<f64>>,
+    pub updated_at: Vec<Option<Micros>>,
+    pub origin_file: Vec<u32>,
+    pub origin_line: Vec<u64>,
+}
+
+impl InterviewStore {
+    pub fn len(&self) -> usize {
+        self.scheduled_at.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.scheduled_at.is_empty()
+    }
+
+    fn push(&mut self, row: &InterviewRow, file: u32) {
+        self.interview_id.push(Some(&row.interview_id));
+        self.candidate_id.push(Some(&row.candidate_id));
+        self.role.push(Some(&row.role));
+        self.region.push(Some(&row.region));
+        self.education.push(enum_code(Education::ALL, row.education));
+        self.fresh_graduate.push(match row.fresh_graduate {
+            Some(b) => u8::from(b),
+            None => NULL_CODE,
+        });
+        self.source.push(row.source.as_deref());
+        self.preferred_channel.push(enum_code(Channel::ALL, row.preferred_channel));
+        self.invited_at.push(row.invited_at);
+        self.scheduled_at.push(row.scheduled_at);
+        self.status.push(enum_code(Status::ALL, Some(row.status)));
+        self.cause.push(row.cause.as_deref());
+        self.no_show_grade.push(enum_code(NoShowGrade::ALL, row.no_show_grade));
+        self.cost.push(row.cost);
+        self.updated_at.push(row.updated_at);
+        self.origin_file.push(file);
+        self.origin_line.push(row.origin.line);
+    }
+
+    pub fn fresh_graduate(&self, i: usize) -> Option<bool> {
+        match self.fresh_graduate[i] {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+}
+
+/// Event rows as columns.
+#[derive(Debug, Default)]
+pub struct EventStore {
+    pub event_id: StrColumn,
+    pub interview_id: StrColumn,
+    pub ts: Vec<Micros>,
+    pub event_type: Vec<u8>,
+    pub channel: Vec<u8>,
+    pub detail: StrColumn,
+    pub origin_file: Vec<u32>,
+    pub origin_line: Vec<u64>,
+}
+
+/// One event's fields, borrowed (from a reader's row or a lake file's arrays).
+#[derive(Debug, Clone, Copy)]
+pub struct EventFields<'a> {
+    pub event_id: &'a str,
+    pub interview_id: &'a str,
+    pub ts: Micros,
+    pub event_type: EventType,
+    pub channel: Option<Channel>,
+    pub detail: Option<&'a str>,
+    pub line: u64,
+}
+
+impl EventStore {
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    fn push(&mut self, e: &EventFields<'_>, file: u32) {
+        self.event_id.push(Some(e.event_id));
+        self.interview_id.push(Some(e.interview_id));
+        self.ts.push(e.ts);
+        self.event_type.push(enum_code(EventType::ALL, Some(e.event_type)));
+        self.channel.push(enum_code(Channel::ALL, e.channel));
+        self.detail.push(e.detail);
+        self.origin_file.push(file);
+        self.origin_line.push(e.line);
+    }
+}
+
+/// Rows of the `rejected` table (set aside and warnings), in the order they were found.
+#[derive(Debug, Default)]
+pub struct RejectedStore {
+    pub file: StrColumn,
+    pub line: Vec<u64>,
+    pub kind: StrColumn,
+    pub severity: StrColumn,
+    /// `code: detail`, so the code groups and the words explain.
+    pub reason: StrColumn,
+    pub field: StrColumn,
+    pub raw: StrColumn,
+}
+
+/// One row of the `rejected` table, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct RejectedFields<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    pub kind: &'a str,
+    pub severity: &'a str,
+    pub reason: &'a str,
+    pub field: Option<&'a str>,
+    pub raw: &'a str,
+}
+
+impl RejectedStore {
+    pub fn len(&self) -> usize {
+        self.line.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.line.is_empty()
+    }
+
+    pub fn push(&mut self, r: &RejectedFields<'_>) {
+        self.file.push(Some(r.file));
+        self.line.push(r.line);
+        self.kind.push(Some(r.kind));
+        self.severity.push(Some(r.severity));
+        self.reason.push(Some(r.reason));
+        self.field.push(r.field);
+        self.raw.push(Some(r.raw));
+    }
+}
+
+/// The text stored in the `reason` column: the stable code, then the words.
+pub fn reason_text(code: &str, detail: &str) -> String {
+    if detail.is_empty() {
+        code.to_string()
+    } else {
+        format!("{code}: {detail}")
+    }
+}
+
+/// Source file names (relative to the raw folder), each stored once.
+#[derive(Debug, Default)]
+pub struct FileNames {
+    names: Vec<Arc<str>>,
+    index: HashMap<Arc<str>, u32>,
+    last: Option<(Arc<str>, u32)>,
+}
+
+impl FileNames {
+    pub fn intern(&mut self, name: &Arc<str>) -> u32 {
+        // Readers hand the same Arc for every row of a file: skip the lookup then.
+        if let Some((last, i)) = &self.last {
+            if Arc::ptr_eq(last, name) {
+                return *i;
+            }
+        }
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(name.clone());
+                self.index.insert(name.clone(), i);
+                i
+            }
+        };
+        self.last = Some((name.clone(), i));
+        i
+    }
+
+    pub fn intern_str(&mut self, name: &str) -> u32 {
+        match self.index.get(name) {
+            Some(&i) => i,
+            None => self.intern(&Arc::from(name)),
+        }
+    }
+
+    pub fn name(&self, i: u32) -> &str {
+        &self.names[i as usize]
+    }
+}
+
+/// What this run did with the rows of one input file.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FileTally {
+    pub kind: Option<InputKind>,
+    /// Valid rows the reader handed over.
+    pub valid: u64,
+    /// Of those, rows now in the lake.
+    pub kept: u64,
+    /// Of those, rows that lost deduplication (to this run's rows or the lake's).
+    pub duplicates: u64,
+    pub set_aside: BTreeMap<&'static str, u64>,
+    pub warnings: BTreeMap<&'static str, u64>,
+    /// Kept events whose interview is in no interview of the merged lake.
+    pub orphans: u64,
+}
+
+impl FileTally {
+    pub fn set_aside_total(&self) -> u64 {
+        self.set_aside.values().sum()
+    }
+
+    pub fn warnings_total(&self) -> u64 {
+        self.warnings.values().sum()
+    }
+}
+
+/// The lake's rows and this run's, deduplicated as they arrive.
+///
+/// Use: load the lake's rows (`lake_*`), call [`Merger::begin_run`], feed this run's
+/// rows through [`RowSink`] in reading order, then [`Merger::finish`].
+#[derive(Debug, Default)]
+pub struct Merger {
+    pub files: FileNames,
+    pub interviews: InterviewStore,
+    /// Fingerprint of `interview_id` → row of its current best version.
+    best_interview: FpMap<u32>,
+    pub events: EventStore,
+    seen_events: FpSet,
+    pub rejected: RejectedStore,
+    /// Rows below these indexes came from the lake; `None` while loading the lake.
+    run_start: Option<RunStart>,
+    /// This run's counts, by input file (path relative to the raw folder).
+    pub tallies: BTreeMap<Arc<str>, FileTally>,
+    /// This run's interview rows that lost, counted as they lose (checked in `finish`).
+    interview_losers: u64,
+    /// Lake interviews replaced by a row of this run.
+    lake_interviews_updated: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RunStart {
+    interviews: usize,
+    events: usize,
+}
+
+/// The merged lake, ready to be written.
+#[derive(Debug)]
+pub struct Merged {
+    /// Rows of `interviews` to write, sorted by (scheduled_at, interview_id).
+    pub interview_rows: Vec<u32>,
+    /// Rows of `events` to write, sorted by (ts, event_id).
+    pub event_rows: Vec<u32>,
+    /// Interviews of the lake that a row of this run replaced.
+    pub lake_interviews_updated: u64,
+    /// Interviews in the lake before this run.
+    pub lake_interviews_before: u64,
+    pub lake_events_before: u64,
+    /// Events of the merged lake whose interview is in no interview of it.
+    pub orphans_in_lake: u64,
+}
+
+/// A bug in the merge's bookkeeping: the run stops before anything is committed.
+#[derive(Debug, thiserror::Error)]
+#[error("internal error while merging (a bug in noshow; the lake was not changed): {0}")]
+pub struct MergeBug(pub String);
+
+impl Merger {
+    pub fn new() -> Merger {
+        Merger::default()
+    }
+
+    fn assert_loading_lake(&self) {
+        debug_assert!(self.run_start.is_none(), "lake rows must be loaded before the run's rows");
+    }
+
+    /// Loads one interview of the current lake version.
+    pub fn lake_interview(&mut self, row: &InterviewRow) {
+        self.assert_loading_lake();
+        let file = self.files.intern(&row.origin.file);
+        let i = self.interviews.len() as u32;
+        self.interviews.push(row, file);
+        self.best_interview.insert(fingerprint(&row.interview_id), i);
+    }
+
+    /// Loads one event of the current lake version (`origin_file` as stored).
+    pub fn lake_event(&mut self, e: &EventFields<'_>, origin_file: &str) {
+        self.assert_loading_lake();
+        let file = self.files.intern_str(origin_file);
+        if self.seen_events.insert(fingerprint(e.event_id)) {
+            self.events.push(e, file);
+        }
+    }
+
+    /// Loads one row of the current version's `rejected` table.
+    pub fn lake_rejected(&mut self, r: &RejectedFields<'_>) {
+        self.assert_loading_lake();
+        self.rejected.push(r);
+    }
+
+    /// Marks the end of the lake's rows: from now on rows are this run's.
+    pub fn begin_run(&mut self) {
+        self.run_start = Some(RunStart { interviews: self.interviews.len(), events: self.events.len() });
+    }
+
+    fn run_start(&self) -> RunStart {
+        self.run_start.unwrap_or(RunStart { interviews: 0, events: 0 })
+    }
+
+    fn tally(&mut self, file: &Arc<str>, kind: InputKind) -> &mut FileTally {
+        let t = self.tallies.entry(file.clone()).or_default();
+        t.kind.get_or_insert(kind);
+        t
+    }
+
+    /// Makes sure a file appears in the tallies even when it had no data row.
+    pub fn register_file(&mut self, file: &Arc<str>, kind: InputKind) {
+        self.tally(file, kind);
+    }
+
+    /// Sorts, finds orphans and checks the bookkeeping.
+    pub fn finish(&mut self) -> Result<Merged, MergeBug> {
+        let start = self.run_start();
+        let store = &self.interviews;
+        let mut interview_rows: Vec<u32> = self.best_interview.values().copied().collect();
+        interview_rows.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            store.scheduled_at[a]
+                .cmp(&store.scheduled_at[b])
+                .then_with(|| store.interview_id.text(a).cmp(store.interview_id.text(b)))
+        });
+
+        let mut kept_by_file: HashMap<u32, u64> = HashMap::new();
+        let mut lake_survivors = 0u64;
+        for &r in &interview_rows {
+            if (r as usize) < start.interviews {
+                lake_survivors += 1;
+            } else {
+                *kept_by_file.entry(self.interviews.origin_file[r as usize]).or_default() += 1;
+            }
+        }
+        let lake_interviews_before = start.interviews as u64;
+        if lake_interviews_before - lake_survivors != self.lake_interviews_updated {
+            return Err(MergeBug(format!(
+                "{} lake interviews were replaced but {} replacements were counted",
+                lake_interviews_before - lake_survivors,
+                self.lake_interviews_updated
+            )));
+        }
+
+        let events = &self.events;
+        let mut event_rows: Vec<u32> = (0..events.len() as u32).collect();
+        event_rows.sort_unstable_by(|&a, &b| {
+            let (a, b) = (a as usize, b as usize);
+            events.ts[a].cmp(&events.ts[b]).then_with(|| events.event_id.text(a).cmp(events.event_id.text(b)))
+        });
+
+        let mut orphans_in_lake = 0u64;
+        let mut orphans_by_file: HashMap<u32, u64> = HashMap::new();
+        for i in 0..events.len() {
+            if !self.best_interview.contains_key(&fingerprint(events.interview_id.text(i))) {
+                orphans_in_lake += 1;
+                if i >= start.events {
+                    *orphans_by_file.entry(events.origin_file[i]).or_default() += 1;
+                }
+            }
+        }
+
+        let mut interview_duplicates = 0u64;
+        for (name, t) in self.tallies.iter_mut() {
+            let index = self.files.index.get(name).copied();
+            let by_file = |m: &HashMap<u32, u64>| index.and_then(|i| m.get(&i).copied()).unwrap_or(0);
+            match t.kind {
+                Some(InputKind::Interviews) => {
+                    // Interview rows can lose until the last row is read: kept is known only now.
+                    t.kept = by_file(&kept_by_file);
+                    t.duplicates = t.valid.checked_sub(t.kept).ok_or_else(|| {
+                        MergeBug(format!("{name}: {} interviews kept out of {} valid rows", t.kept, t.valid))
+                    })?;
+                    interview_duplicates += t.duplicates;
+                }
+                Some(InputKind::Events) => t.orphans = by_file(&orphans_by_file),
+                None => {}
+            }
+        }
+        if interview_duplicates != self.interview_losers {
+            return Err(MergeBug(format!(
+                "{interview_duplicates} interview rows of this run are not in the lake but {} lost deduplication",
+                self.interview_losers
+            )));
+        }
+
+        Ok(Merged {
+            interview_rows,
+            event_rows,
+            lake_interviews_updated: self.lake_interviews_updated,
+            lake_interviews_before,
+            lake_events_before: start.events as u64,
+            orphans_in_lake,
+        })
+    }
+
+}
+
+impl RowSink for Merger {
+    fn interview(&mut self, row: InterviewRow) {
+        let start = self.run_start();
+        let file = self.files.intern(&row.origin.file);
+        self.tally(&row.origin.file, InputKind::Interviews).valid += 1;
+        let fp = fingerprint(&row.interview_id);
+        let i = self.interviews.len() as u32;
+        match self.best_interview.get(&fp).copied() {
+            // Option orders None first, so a row without updated_at ranks oldest; on a tie
+            // the later row in reading order wins, which is this one.
+            Some(best) if row.updated_at < self.interviews.updated_at[best as usize] => {
+                self.interview_losers += 1;
+            }
+            Some(best) => {
+                if (best as usize) < start.interviews {
+                    self.lake_interviews_updated += 1;
+                } else {
+                    self.interview_losers += 1;
+                }
+                self.interviews.push(&row, file);
+                self.best_interview.insert(fp, i);
+            }
+            None => {
+                self.interviews.push(&row, file);
+                self.best_interview.insert(fp, i);
+            }
+        }
+    }
+
+    fn event(&mut self, row: EventRow) {
+        let file = self.files.intern(&row.origin.file);
+        let fields = EventFields {
+            event_id: &row.event_id,
+            interview_id: &row.interview_id,
+            ts: row.ts,
+            event_type: row.event_type,
+            channel: row.channel,
+            detail: row.detail.as_deref(),
+            line: row.origin.line,
+        };
+        let fresh = self.seen_events.insert(fingerprint(&row.event_id));
+        if fresh {
+            self.events.push(&fields, file);
+        }
+        let t = self.tally(&row.origin.file, InputKind::Events);
+        t.valid += 1;
+        if fresh {
+            t.kept += 1;
+        } else {
+            t.duplicates += 1;
+        }
+    }
+
+    fn problem(&mut self, p: Problem) {
+        let reason = reason_text(p.reason, &p.detail);
+        self.rejected.push(&RejectedFields {
+            file: &p.origin.file,
+            line: p.origin.line,
+            kind: p.kind.as_str(),
+            severity: p.severity.as_str(),
+            reason: &reason,
+            field: p.field.as_deref(),
+            raw: &p.raw,
+        });
+        let t = self.tally(&p.origin.file, p.kind);
+        let counts = match p.severity {
+            Severity::SetAside => &mut t.set_aside,
+            Severity::Warning => &mut t.warnings,
+        };
+        *counts.entry(p.reason).or_default() += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin(file: &Arc<str>, line: u64) -> Origin {
+        Origin { file: file.clone(), line }
+    }
+
+    fn interview(id: &str, updated_at: Option<Micros>, file: &Arc<str>, line: u64) -> InterviewRow {
+        InterviewRow {
+            interview_id: id.into(),
+            candidate_id: "c1".into(),
+            role: "销售".into(),
+            region: "华东".into(),
+            education: None,
+            fresh_graduate: Some(true),
+            source: None,
+            preferred_channel: Some(Channel::Wechat),
+            invited_at: 0,
+            scheduled_at: 1_000 + line as i64,
+            status: Status::Scheduled,
+            cause: None,
+            no_show_grade: None,
+            cost: Some(1.5),
+            updated_at,
+            origin: origin(file, line),
+        }
+    }
+
+    fn event(id: &str, interview_id: &str, ts: Micros, file: &Arc<str>, line: u64) -> EventRow {
+        EventRow {
+            event_id: id.into(),
+            interview_id: interview_id.into(),
+            ts,
+            event_type: EventType::Joined,
+            channel: None,
+            detail: None,
+            origin: origin(file, line),
+        }
+    }
+
+    /// Which (file, line) holds each interview id after merging.
+    fn winners(m: &Merger, merged: &Merged) -> HashMap<String, (String, u64)> {
+        merged
+            .interview_rows
+            .iter()
+            .map(|&r| {
+                let r = r as usize;
+                let s = &m.interviews;
+                (s.interview_id.text(r).to_string(), (m.files.name(s.origin_file[r]).to_string(), s.origin_line[r]))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn latest_updated_at_wins_then_reading_order() {
+        let old: Arc<str> = Arc::from("2026-01/interviews.csv");
+        let a: Arc<str> = Arc::from("2026-02/interviews-a.csv");
+        let b: Arc<str> = Arc::from("2026-02/interviews-b.csv");
+        let mut m = Merger::new();
+        m.lake_interview(&interview("A", Some(100), &old, 2));
+        m.lake_interview(&interview("K", Some(100), &old, 3));
+        m.lake_interview(&interview("T", Some(100), &old, 4));
+        m.begin_run();
+        m.register_file(&a, InputKind::Interviews);
+        m.interview(interview("A", Some(50), &a, 2)); // older than the lake's: loses
+        m.interview(interview("A", Some(200), &a, 3)); // newer: replaces the lake's
+        m.interview(interview("B", None, &a, 4));
+        m.interview(interview("B", None, &a, 5)); // tie on null: later line wins
+        m.interview(interview("C", None, &a, 6));
+        m.interview(interview("T", Some(100), &a, 7)); // tie with the lake: the later run wins
+        m.register_file(&b, InputKind::Interviews);
+        m.interview(interview("C", Some(1), &b, 2)); // any updated_at beats none
+        m.interview(interview("A", Some(200), &b, 3)); // tie: the file read last wins
+        m.interview(interview("B", None, &b, 4));
+        let merged = m.finish().unwrap();
+        let w = winners(&m, &merged);
+        assert_eq!(w.len(), 5);
+        assert_eq!(w["A"], (b.to_string(), 3));
+        assert_eq!(w["B"], (b.to_string(), 4));
+        assert_eq!(w["C"], (b.to_string(), 2));
+        assert_eq!(w["K"], (old.to_string(), 3));
+        assert_eq!(w["T"], (a.to_string(), 7));
+        // Lake rows A and T were replaced.
+        assert_eq!(merged.lake_interviews_updated, 2);
+        let ta = &m.tallies[&a];
+        let tb = &m.tallies[&b];
+        assert_eq!((ta.valid, ta.kept, ta.duplicates), (6, 1, 5));
+        assert_eq!((tb.valid, tb.kept, tb.duplicates), (3, 3, 0));
+        // Sorted by scheduled_at (1000 + line), then id: A and K tie on 1003.
+        let order: Vec<&str> = merged.interview_rows.iter().map(|&r| m.interviews.interview_id.text(r as usize)).collect();
+        assert_eq!(order, vec!["C", "A", "K", "B", "T"]);
+    }
+
+    #[test]
+    fn first_event_wins_and_orphans_are_counted() {
+        let old: Arc<str> = Arc::from("events-01.jsonl");
+        let new: Arc<str> = Arc::from("events-02.jsonl");
+        let ivw: Arc<str> = Arc::from("interviews.csv");
+        let mut m = Merger::new();
+        m.lake_interview(&interview("I1", None, &ivw, 2));
+        let e1 = EventFields {
+            event_id: "e1",
+            interview_id: "I1",
+            ts: 5,
+            event_type: EventType::Confirmed,
+            channel: None,
+            detail: None,
+            line: 1,
+        };
+        m.lake_event(&e1, &old);
+        m.lake_event(&EventFields { event_id: "e9", interview_id: "I9", ..e1 }, &old);
+        m.begin_run();
+        m.register_file(&new, InputKind::Events);
+        m.event(event("e1", "I1", 1, &new, 1)); // already in the lake
+        m.event(event("e2", "I1", 3, &new, 2));
+        m.event(event("e2", "I1", 2, &new, 3)); // same id again: the first stays
+        m.event(event("e3", "I7", 4, &new, 4)); // orphan
+        m.problem(Problem {
+            origin: origin(&new, 5),
+            kind: InputKind::Events,
+            severity: Severity::SetAside,
+            reason: "invalid_json",
+            field: None,
+            detail: "expected value at column 1".into(),
+            raw: "{oops".into(),
+        });
+        let merged = m.finish().unwrap();
+        let t = &m.tallies[&new];
+        assert_eq!((t.valid, t.kept, t.duplicates, t.orphans), (4, 2, 2, 1));
+        assert_eq!(t.set_aside_total(), 1);
+        assert_eq!(merged.orphans_in_lake, 2);
+        let order: Vec<(&str, Micros)> =
+            merged.event_rows.iter().map(|&r| (m.events.event_id.text(r as usize), m.events.ts[r as usize])).collect();
+        assert_eq!(order, vec![("e2", 3), ("e3", 4), ("e1", 5), ("e9", 5)]);
+        assert_eq!(m.rejected.reason.text(0), "invalid_json: expected value at column 1");
+        assert_eq!(m.rejected.raw.text(0), "{oops");
+    }
+
+    #[test]
+    fn strings_round_trip_through_the_column() {
+        let mut c = StrColumn::default();
+        c.push(Some("华东"));
+        c.push(None);
+        c.push(Some(""));
+        c.push(Some("sales"));
+        assert_eq!((c.get(0), c.get(1), c.get(2), c.get(3)), (Some("华东"), None, Some(""), Some("sales")));
+        assert_eq!(c.bytes_of(&[0, 3]), "华东".len() + 5);
+    }
+
+    #[test]
+    fn fingerprints_differ_for_near_ids() {
+        let ids = ["e1", "e2", "e10", "e01", "1e", "", " e1"];
+        let set: HashSet<u128> = ids.iter().map(|s| fingerprint(s)).collect();
+        assert_eq!(set.len(), ids.len());
+        assert_eq!(fingerprint("e1"), fingerprint("e1"));
+    }
+}

@@ -1,0 +1,499 @@
+//! The lake's Parquet files: writing a version's tables from the merged column stores,
+//! and reading the current version back into a [`Merger`]. Nothing here decides which
+//! rows win; it only moves rows between the stores and the disk.
+//!
+//! Files are deterministic: rows sorted, no wall-clock time inside, so the same rows
+//! give the same bytes.
+
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::array::{
+    Array, ArrayRef, BooleanArray, BooleanBuilder, Float64Array, Float64Builder, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray, TimestampMicrosecondBuilder, UInt64Array, UInt64Builder,
+};
+use arrow::datatypes::SchemaRef;
+use chrono::{DateTime, Datelike, NaiveDate};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::{KeyValue, SortingColumn};
+use parquet::file::properties::WriterProperties;
+use serde::{Deserialize, Serialize};
+
+use crate::ingest::merge::{
+    enum_value, EventFields, EventStore, InterviewStore, Merger, RejectedFields, RejectedStore, StrColumn,
+};
+use crate::ingest::record::{InterviewRow, Origin};
+use crate::schema::{self, Channel, Education, EventType, NoShowGrade, Status};
+use crate::time::Micros;
+
+/// Rows per Parquet row group (the last one of a file holds the rest).
+pub const ROW_GROUP_ROWS: usize = 1 << 20;
+/// Rows per Arrow batch handed to the writer: bounds the memory of one conversion.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// A failure reading or writing a lake file; the message names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum LakeFileError {
+    #[error("writing {path}: {source}")]
+    Write { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    #[error("reading lake file {path}: {source}")]
+    Read { path: PathBuf, source: Box<dyn std::error::Error + Send + Sync> },
+    #[error("lake file {path}: {what}")]
+    Content { path: PathBuf, what: String },
+}
+
+fn write_err(path: &Path) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> LakeFileError + '_ {
+    move |source| LakeFileError::Write { path: path.to_path_buf(), source }
+}
+
+/// One Parquet file written into a version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WrittenFile {
+    /// Relative to the version folder, `/`-separated.
+    pub path: String,
+    pub rows: u64,
+    /// Input files (relative to the raw folder) with rows in this file.
+    pub source_files: Vec<String>,
+}
+
+/// What is the same in every file of a version.
+#[derive(Debug, Clone, Copy)]
+pub struct VersionInfo {
+    pub lake_version: u64,
+}
+
+fn properties(table: &str, info: VersionInfo, sources: &[String], sort_columns: &[i32]) -> WriterProperties {
+    let sources_json = serde_json::to_string(sources).unwrap_or_else(|_| "[]".into());
+    let kv = vec![
+        KeyValue::new("noshow.version".to_string(), crate::VERSION.to_string()),
+        KeyValue::new("noshow.lake_version".to_string(), info.lake_version.to_string()),
+        KeyValue::new("noshow.table".to_string(), table.to_string()),
+        KeyValue::new("noshow.source_files".to_string(), sources_json),
+    ];
+    let sorting = sort_columns
+        .iter()
+        .map(|&column_idx| SortingColumn { column_idx, descending: false, nulls_first: false })
+        .collect();
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_key_value_metadata(Some(kv))
+        .set_sorting_columns(Some(sorting))
+        .build()
+}
+
+/// Writes rows `rows` (already in file order) to `path`, converting `BATCH_ROWS` at a time.
+fn write_file(
+    path: &Path,
+    schema: SchemaRef,
+    props: WriterProperties,
+    rows: &[u32],
+    batch: &dyn Fn(&[u32]) -> Result<RecordBatch, arrow::error::ArrowError>,
+) -> Result<(), LakeFileError> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| write_err(path)(Box::new(e)))?;
+    }
+    let file = File::create(path).map_err(|e| write_err(path)(Box::new(e)))?;
+    let mut writer =
+        ArrowWriter::try_new(BufWriter::new(file), schema.clone(), Some(props)).map_err(|e| write_err(path)(Box::new(e)))?;
+    if rows.is_empty() {
+        let empty = RecordBatch::new_empty(schema);
+        writer.write(&empty).map_err(|e| write_err(path)(Box::new(e)))?;
+    }
+    for chunk in rows.chunks(BATCH_ROWS) {
+        let b = batch(chunk).map_err(|e| write_err(path)(Box::new(e)))?;
+        writer.write(&b).map_err(|e| write_err(path)(Box::new(e)))?;
+    }
+    let inner = writer.into_inner().map_err(|e| write_err(path)(Box::new(e)))?;
+    inner.into_inner().map_err(|e| write_err(path)(Box::new(e.into_error())))?;
+    Ok(())
+}
+
+/// `YYYY-MM` of an instant in UTC, and the half-open range of instants in that month.
+fn utc_month(t: Micros) -> (String, Micros, Micros) {
+    let dt = DateTime::from_timestamp_micros(t).unwrap_or_default();
+    let (y, m) = (dt.year(), dt.month());
+    let first = NaiveDate::from_ymd_opt(y, m, 1).unwrap_or_default();
+    let next = if m == 12 { NaiveDate::from_ymd_opt(y + 1, 1, 1) } else { NaiveDate::from_ymd_opt(y, m + 1, 1) };
+    let start = first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp_micros();
+    let end = next.and_then(|d| d.and_hms_opt(0, 0, 0)).map_or(Micros::MAX, |d| d.and_utc().timestamp_micros());
+    (format!("{y:04}-{m:02}"), start, end)
+}
+
+/// Splits rows sorted by time into runs of one UTC month each.
+fn month_runs(rows: &[u32], time: &[Micros]) -> Vec<(String, std::ops::Range<usize>)> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let (label, _, end) = utc_month(time[rows[i] as usize]);
+        let mut j = i;
+        while j < rows.len() && time[rows[j] as usize] < end {
+            j += 1;
+        }
+        out.push((label, i..j));
+        i = j;
+    }
+    out
+}
+
+fn source_names(rows: &[u32], origin_file: &[u32], merger: &Merger) -> Vec<String> {
+    let ids: BTreeSet<u32> = rows.iter().map(|&r| origin_file[r as usize]).collect();
+    let names: BTreeSet<String> = ids.into_iter().map(|i| merger.files.name(i).to_string()).collect();
+    names.into_iter().collect()
+}
+
+fn strings(col: &StrColumn, rows: &[u32]) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(rows.len(), col.bytes_of(rows));
+    for &r in rows {
+        b.append_option(col.get(r as usize));
+    }
+    Arc::new(b.finish())
+}
+
+fn enum_strings<T: Copy>(codes: &[u8], all: &[T], text: fn(T) -> &'static str, rows: &[u32]) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 8);
+    for &r in rows {
+        b.append_option(enum_value(all, codes[r as usize]).map(text));
+    }
+    Arc::new(b.finish())
+}
+
+fn timestamps(values: impl Iterator<Item = Option<Micros>>, n: usize) -> ArrayRef {
+    let mut b = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+    for v in values {
+        b.append_option(v);
+    }
+    Arc::new(b.finish())
+}
+
+fn file_names(origin_file: &[u32], rows: &[u32], merger: &Merger) -> ArrayRef {
+    let mut b = StringBuilder::with_capacity(rows.len(), rows.len() * 24);
+    for &r in rows {
+        b.append_value(merger.files.name(origin_file[r as usize]));
+    }
+    Arc::new(b.finish())
+}
+
+fn lines(origin_line: &[u64], rows: &[u32]) -> ArrayRef {
+    let mut b = UInt64Builder::with_capacity(rows.len());
+    for &r in rows {
+        b.append_value(origin_line[r as usize]);
+    }
+    Arc::new(b.finish())
+}
+
+fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let n = rows.len();
+    let at = |r: &u32| *r as usize;
+    let mut fresh = BooleanBuilder::with_capacity(n);
+    let mut cost = Float64Builder::with_capacity(n);
+    for r in rows.iter().map(at) {
+        fresh.append_option(s.fresh_graduate(r));
+        cost.append_option(s.cost[r]);
+    }
+    let columns: Vec<ArrayRef> = vec![
+        strings(&s.interview_id, rows),
+        strings(&s.candidate_id, rows),
+        strings(&s.role, rows),
+        strings(&s.region, rows),
+        enum_strings(&s.education, Education::ALL, Education::as_str, rows),
+        Arc::new(fresh.finish()),
+        strings(&s.source, rows),
+        enum_strings(&s.preferred_channel, Channel::ALL, Channel::as_str, rows),
+        timestamps(rows.iter().map(|r| Some(s.invited_at[at(r)])), n),
+        timestamps(rows.iter().map(|r| Some(s.scheduled_at[at(r)])), n),
+        enum_strings(&s.status, Status::ALL, Status::as_str, rows),
+        strings(&s.cause, rows),
+        enum_strings(&s.no_show_grade, NoShowGrade::ALL, NoShowGrade::as_str, rows),
+        Arc::new(cost.finish()),
+        timestamps(rows.iter().map(|r| s.updated_at[at(r)]), n),
+        file_names(&s.origin_file, rows, merger),
+        lines(&s.origin_line, rows),
+    ];
+    RecordBatch::try_new(schema::interviews_schema(), columns)
+}
+
+fn event_batch(s: &EventStore, merger: &Merger, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let columns: Vec<ArrayRef> = vec![
+        strings(&s.event_id, rows),
+        strings(&s.interview_id, rows),
+        timestamps(rows.iter().map(|&r| Some(s.ts[r as usize])), rows.len()),
+        enum_strings(&s.event_type, EventType::ALL, EventType::as_str, rows),
+        enum_strings(&s.channel, Channel::ALL, Channel::as_str, rows),
+        strings(&s.detail, rows),
+        file_names(&s.origin_file, rows, merger),
+        lines(&s.origin_line, rows),
+    ];
+    RecordBatch::try_new(schema::events_schema(), columns)
+}
+
+fn rejected_batch(s: &RejectedStore, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let columns: Vec<ArrayRef> = vec![
+        strings(&s.file, rows),
+        lines(&s.line, rows),
+        strings(&s.kind, rows),
+        strings(&s.severity, rows),
+        strings(&s.reason, rows),
+        strings(&s.field, rows),
+        strings(&s.raw, rows),
+    ];
+    RecordBatch::try_new(schema::rejected_schema(), columns)
+}
+
+/// Writes a time-sorted table as `TABLE/month=YYYY-MM/part-00000.parquet`, or one empty
+/// `TABLE/part-00000.parquet` when it has no rows (so readers find the table and its
+/// schema; an empty table never sits beside month folders).
+#[allow(clippy::too_many_arguments)]
+fn write_monthly(
+    dir: &Path,
+    table: &str,
+    schema: SchemaRef,
+    rows: &[u32],
+    time: &[Micros],
+    origin_file: &[u32],
+    merger: &Merger,
+    info: VersionInfo,
+    sort_columns: &[i32],
+    batch: &dyn Fn(&[u32]) -> Result<RecordBatch, arrow::error::ArrowError>,
+) -> Result<Vec<WrittenFile>, LakeFileError> {
+    if rows.is_empty() {
+        let rel = format!("{table}/part-00000.parquet");
+        write_file(&dir.join(&rel), schema, properties(table, info, &[], sort_columns), rows, batch)?;
+        return Ok(vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new() }]);
+    }
+    let mut out = Vec::new();
+    for (month, range) in month_runs(rows, time) {
+        let part = &rows[range];
+        let sources = source_names(part, origin_file, merger);
+        let rel = format!("{table}/month={month}/part-00000.parquet");
+        write_file(&dir.join(&rel), schema.clone(), properties(table, info, &sources, sort_columns), part, batch)?;
+        out.push(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources });
+    }
+    Ok(out)
+}
+
+/// Writes `interviews/` (by month of `scheduled_at`, UTC).
+pub fn write_interviews(dir: &Path, merger: &Merger, rows: &[u32], info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
+    let s = &merger.interviews;
+    // Sorted by scheduled_at (9), interview_id (0).
+    write_monthly(dir, "interviews", schema::interviews_schema(), rows, &s.scheduled_at, &s.origin_file, merger, info, &[9, 0], &|r| {
+        interview_batch(s, merger, r)
+    })
+}
+
+/// Writes `events/` (by month of `ts`, UTC).
+pub fn write_events(dir: &Path, merger: &Merger, rows: &[u32], info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
+    let s = &merger.events;
+    // Sorted by ts (2), event_id (0).
+    write_monthly(dir, "events", schema::events_schema(), rows, &s.ts, &s.origin_file, merger, info, &[2, 0], &|r| {
+        event_batch(s, merger, r)
+    })
+}
+
+/// Writes `rejected/part-00000.parquet`: the lake's earlier rows, then this run's, in the
+/// order they were found.
+pub fn write_rejected(dir: &Path, merger: &Merger, info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
+    let s = &merger.rejected;
+    let rows: Vec<u32> = (0..s.len() as u32).collect();
+    let sources: Vec<String> = {
+        let names: BTreeSet<&str> = (0..s.len()).map(|i| s.file.text(i)).collect();
+        names.into_iter().map(str::to_string).collect()
+    };
+    let rel = "rejected/part-00000.parquet".to_string();
+    let props = properties("rejected", info, &sources, &[]);
+    write_file(&dir.join(&rel), schema::rejected_schema(), props, &rows, &|r| rejected_batch(s, r))?;
+    Ok(vec![WrittenFile { path: rel, rows: rows.len() as u64, source_files: sources }])
+}
+
+// ---- reading a version back ----
+
+fn read_err(path: &Path) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) -> LakeFileError + '_ {
+    move |source| LakeFileError::Read { path: path.to_path_buf(), source }
+}
+
+/// Reads every batch of a lake file, checking it has the table's schema.
+fn read_batches(path: &Path, schema: &SchemaRef, each: &mut dyn FnMut(&RecordBatch) -> Result<(), LakeFileError>) -> Result<(), LakeFileError> {
+    let file = File::open(path).map_err(|e| read_err(path)(Box::new(e)))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
+        .map_err(|e| read_err(path)(Box::new(e)))?;
+    for batch in reader {
+        let batch = batch.map_err(|e| read_err(path)(Box::new(e)))?;
+        let fields = batch.schema();
+        let same = fields.fields().len() == schema.fields().len()
+            && fields.fields().iter().zip(schema.fields()).all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+        if !same {
+            return Err(LakeFileError::Content {
+                path: path.to_path_buf(),
+                what: "its columns are not those of this noshow version's lake".into(),
+            });
+        }
+        each(&batch)?;
+    }
+    Ok(())
+}
+
+fn column<'a, T: 'static>(batch: &'a RecordBatch, i: usize, path: &Path) -> Result<&'a T, LakeFileError> {
+    batch.column(i).as_any().downcast_ref::<T>().ok_or_else(|| LakeFileError::Content {
+        path: path.to_path_buf(),
+        what: format!("column {} has an unexpected type", batch.schema().field(i).name()),
+    })
+}
+
+fn opt_str(a: &StringArray, i: usize) -> Option<&str> {
+    if a.is_null(i) {
+        None
+    } else {
+        Some(a.value(i))
+    }
+}
+
+fn parse_enum<T>(a: &StringArray, i: usize, parse: fn(&str) -> Option<T>, path: &Path) -> Result<Option<T>, LakeFileError> {
+    match opt_str(a, i) {
+        None => Ok(None),
+        Some(text) => parse(text).map(Some).ok_or_else(|| LakeFileError::Content {
+            path: path.to_path_buf(),
+            what: format!("unexpected value {text:?} in a stored enumeration"),
+        }),
+    }
+}
+
+fn required<T>(v: Option<T>, what: &str, path: &Path) -> Result<T, LakeFileError> {
+    v.ok_or_else(|| LakeFileError::Content { path: path.to_path_buf(), what: format!("{what} is null") })
+}
+
+/// Loads a lake version's interviews, events and rejected rows into `merger`.
+pub fn load_version(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeFileError> {
+    let snapshot = crate::lake::Snapshot { dir: version_dir.to_path_buf(), version: 0 };
+    let files = |table: &str| {
+        snapshot.files(table).map_err(|e| LakeFileError::Read { path: version_dir.join(table), source: e.into() })
+    };
+    let interviews_schema = schema::interviews_schema();
+    for path in files("interviews")? {
+        read_batches(&path, &interviews_schema, &mut |b| {
+            let p = path.as_path();
+            let ids = column::<StringArray>(b, 0, p)?;
+            let cand = column::<StringArray>(b, 1, p)?;
+            let role = column::<StringArray>(b, 2, p)?;
+            let region = column::<StringArray>(b, 3, p)?;
+            let edu = column::<StringArray>(b, 4, p)?;
+            let fresh = column::<BooleanArray>(b, 5, p)?;
+            let source = column::<StringArray>(b, 6, p)?;
+            let chan = column::<StringArray>(b, 7, p)?;
+            let invited = column::<TimestampMicrosecondArray>(b, 8, p)?;
+            let scheduled = column::<TimestampMicrosecondArray>(b, 9, p)?;
+            let status = column::<StringArray>(b, 10, p)?;
+            let cause = column::<StringArray>(b, 11, p)?;
+            let grade = column::<StringArray>(b, 12, p)?;
+            let cost = column::<Float64Array>(b, 13, p)?;
+            let updated = column::<TimestampMicrosecondArray>(b, 14, p)?;
+            let ofile = column::<StringArray>(b, 15, p)?;
+            let oline = column::<UInt64Array>(b, 16, p)?;
+            let mut last_file: Option<Arc<str>> = None;
+            for i in 0..b.num_rows() {
+                let file_name = ofile.value(i);
+                let file = match &last_file {
+                    Some(f) if **f == *file_name => f.clone(),
+                    _ => {
+                        let f: Arc<str> = Arc::from(file_name);
+                        last_file = Some(f.clone());
+                        f
+                    }
+                };
+                let row = InterviewRow {
+                    interview_id: ids.value(i).to_string(),
+                    candidate_id: cand.value(i).to_string(),
+                    role: role.value(i).to_string(),
+                    region: region.value(i).to_string(),
+                    education: parse_enum(edu, i, Education::parse, p)?,
+                    fresh_graduate: if fresh.is_null(i) { None } else { Some(fresh.value(i)) },
+                    source: opt_str(source, i).map(str::to_string),
+                    preferred_channel: parse_enum(chan, i, Channel::parse, p)?,
+                    invited_at: invited.value(i),
+                    scheduled_at: scheduled.value(i),
+                    status: required(parse_enum(status, i, Status::parse, p)?, "status", p)?,
+                    cause: opt_str(cause, i).map(str::to_string),
+                    no_show_grade: parse_enum(grade, i, NoShowGrade::parse, p)?,
+                    cost: if cost.is_null(i) { None } else { Some(cost.value(i)) },
+                    updated_at: if updated.is_null(i) { None } else { Some(updated.value(i)) },
+                    origin: Origin { file, line: oline.value(i) },
+                };
+                merger.lake_interview(&row);
+            }
+            Ok(())
+        })?;
+    }
+    let events_schema = schema::events_schema();
+    for path in files("events")? {
+        read_batches(&path, &events_schema, &mut |b| {
+            let p = path.as_path();
+            let ids = column::<StringArray>(b, 0, p)?;
+            let interview = column::<StringArray>(b, 1, p)?;
+            let ts = column::<TimestampMicrosecondArray>(b, 2, p)?;
+            let kind = column::<StringArray>(b, 3, p)?;
+            let chan = column::<StringArray>(b, 4, p)?;
+            let detail = column::<StringArray>(b, 5, p)?;
+            let ofile = column::<StringArray>(b, 6, p)?;
+            let oline = column::<UInt64Array>(b, 7, p)?;
+            for i in 0..b.num_rows() {
+                let fields = EventFields {
+                    event_id: ids.value(i),
+                    interview_id: interview.value(i),
+                    ts: ts.value(i),
+                    event_type: required(parse_enum(kind, i, EventType::parse, p)?, "type", p)?,
+                    channel: parse_enum(chan, i, Channel::parse, p)?,
+                    detail: opt_str(detail, i),
+                    line: oline.value(i),
+                };
+                merger.lake_event(&fields, ofile.value(i));
+            }
+            Ok(())
+        })?;
+    }
+    let rejected_schema = schema::rejected_schema();
+    for path in files("rejected")? {
+        read_batches(&path, &rejected_schema, &mut |b| {
+            let p = path.as_path();
+            let file = column::<StringArray>(b, 0, p)?;
+            let line = column::<UInt64Array>(b, 1, p)?;
+            let kind = column::<StringArray>(b, 2, p)?;
+            let severity = column::<StringArray>(b, 3, p)?;
+            let reason = column::<StringArray>(b, 4, p)?;
+            let field = column::<StringArray>(b, 5, p)?;
+            let raw = column::<StringArray>(b, 6, p)?;
+            for i in 0..b.num_rows() {
+                merger.lake_rejected(&RejectedFields {
+                    file: file.value(i),
+                    line: line.value(i),
+                    kind: kind.value(i),
+                    severity: severity.value(i),
+                    reason: reason.value(i),
+                    field: opt_str(field, i),
+                    raw: raw.value(i),
+                });
+            }
+            Ok(())
+        })?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_split_at_utc_month_boundaries() {
+        let t = |s: &str| crate::time::parse_timestamp(s, chrono_tz::UTC).unwrap();
+        let times = vec![t("2026-01-31T23:59:59.999999Z"), t("2026-02-01T00:00:00Z"), t("2026-02-28T10:00:00Z"), t("2026-12-31T23:00:00Z"), t("2027-01-01T00:00:00Z")];
+        let rows: Vec<u32> = (0..times.len() as u32).collect();
+        let runs = month_runs(&rows, &times);
+        let labels: Vec<(&str, usize)> = runs.iter().map(|(m, r)| (m.as_str(), r.len())).collect();
+        assert_eq!(labels, vec![("2026-01", 1), ("2026-02", 2), ("2026-12", 1), ("2027-01", 1)]);
+    }
+}
