@@ -743,3 +743,32 @@ fn generate_ingest_report_shows_the_generators_effects() {
     let dominant = summary["headline"]["dominant_no_show_cause_by_role"].as_object().unwrap();
     assert!(dominant.contains_key("software_engineer") && dominant.contains_key("销售"), "{dominant:?}");
 }
+
+/// The published CSV of a tiny hand-made lake, byte for byte (BOM, header order,
+/// number formatting, null cells, formula-looking text defused with `'`). Wilson bounds
+/// agree with statsmodels 0.15 `proportion_confint(2, 4, method="wilson")` =
+/// (0.15003898915214947, 0.8499610108478506) and `(0, 2)` = (0.0, 0.657619772493347)
+/// to 1e-8; the last digits differ because noshow uses z = 1.959964, statsmodels the
+/// exact quantile.
+#[test]
+fn golden_rates_by_role_csv() {
+    let w = Workdir::new();
+    let slot = as_of() - 3 * MICROS_PER_DAY;
+    let mk = |id: &str, role: &str, status: &str| Interview {
+        id: id.into(), role: role.into(), region: "east".into(), education: None, fresh_graduate: None, source: None,
+        preferred_channel: None, invited: slot - MICROS_PER_DAY, slot, status: status.into(), cause: None, cost: None,
+    };
+    let interviews = vec![
+        mk("a1", "analyst", "attended"), mk("a2", "analyst", "no_show"), mk("a3", "analyst", "no_show"),
+        mk("a4", "analyst", "cancelled_by_candidate"), mk("b1", "=cmd", "attended"), mk("b2", "=cmd", "attended"),
+        mk("c1", "tiny", "attended"),
+    ];
+    write_lake(&w.path("lake"), &interviews, &[]);
+    w.run(&report_args(&["--suppression-threshold", "2", "--quiet"]));
+    let csv = w.read("out/rates_by_role.csv");
+    let expected = "\u{feff}role,interviews,attended,no_shows,cancelled_by_candidate,cancelled_by_company,rescheduled,no_show_rate,no_show_rate_low,no_show_rate_high,cancel_rate,company_cancel_rate,reschedule_rate,suppressed,recent_interviews,recent_no_show_rate,recent_cancel_rate,previous_interviews,previous_no_show_rate,previous_cancel_rate,no_show_rate_change,cancel_rate_change\n\
+'=cmd,2,2,0,0,0,0,0,0,0.6576197760453506,0,0,0,false,2,0,0,,,,,\n\
+analyst,4,1,2,1,0,0,0.5,0.1500389877440198,0.8499610122559802,0.25,0,0,false,4,0.5,0.25,,,,,\n\
+tiny,,,,,,,,,,,,,true,,,,,,,,\n";
+    assert_eq!(csv, expected);
+}

@@ -131,3 +131,42 @@ fn bad_settings_are_usage_errors() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!wd.path("model/model.json").exists());
 }
+
+#[test]
+fn model_auc_comes_close_to_the_generators_true_probabilities() {
+    // generate → ingest → train with the real binary; the generator's truth folder holds
+    // each interview's true probability, the best any model can do on this data.
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--truth", "truth", "--interviews", "4000", "--seed", "11", "--as-of", AS_OF]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "--as-of", AS_OF]);
+    wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
+
+    let mut truth = std::collections::HashMap::new();
+    let mut reader = csv::Reader::from_path(wd.path("truth/truth_interviews.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let (id_col, p_col) = (
+        headers.iter().position(|h| h == "interview_id").unwrap(),
+        headers.iter().position(|h| h == "p_not_attend").unwrap(),
+    );
+    for record in reader.records() {
+        let r = record.unwrap();
+        truth.insert(r[id_col].to_string(), r[p_col].parse::<f64>().unwrap());
+    }
+    let preds = crate::workdir::read_parquet(&wd.path("model/evaluation/test_predictions.parquet"));
+    let ids = preds.column("interview_id").unwrap().str().unwrap().clone();
+    let model_p: Vec<f64> = preds.column("p_not_attend").unwrap().f64().unwrap().iter().map(|v| v.unwrap()).collect();
+    let labels: Vec<bool> = preds.column("label").unwrap().bool().unwrap().iter().map(|v| v.unwrap()).collect();
+    let true_p: Vec<f64> = ids.iter().map(|id| truth[id.unwrap()]).collect();
+    assert!(labels.len() > 300, "{} test rows", labels.len());
+    let model_auc = noshow::model::metrics::auc(&model_p, &labels).unwrap();
+    let best = noshow::model::metrics::auc(&true_p, &labels).unwrap();
+    // The model file reports the same AUC as this independent recomputation.
+    let model = read_json(&wd.path("model/model.json"));
+    assert!((model["metrics"]["auc"].as_f64().unwrap() - model_auc).abs() < 1e-9);
+    // Gap: part is out of reach at a 24 h horizon (the true probability also uses
+    // reminders delivered and link clicks in the last day, after the cutoff), part
+    // is estimation noise on a few hundred test rows. At 20 000 interviews (release)
+    // the gap is 0.06 (0.645 vs 0.708); here allow 0.12.
+    assert!(model_auc > best - 0.12, "model AUC {model_auc:.3} vs true-probability AUC {best:.3}");
+    assert!(model_auc > 0.55, "model AUC {model_auc:.3}");
+}

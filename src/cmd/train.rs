@@ -21,7 +21,7 @@ use crate::usage_error;
 /// cancellation by default), builds point-in-time snapshots at 168/72/24/6 hours
 /// before each slot, fits an L2-penalised logistic regression (linfa-logistic) on the
 /// older weeks and evaluates on the latest --test-weeks. Writes MODEL/model.json,
-/// MODEL/evaluation/{metrics,calibration,fairness,coefficients}.{parquet,csv} and a
+/// MODEL/evaluation/{metrics,calibration,fairness,coefficients,test_predictions}.{parquet,csv} and a
 /// copy under MODEL/versions/NNNN/, and says how the new model compares with the
 /// previous one on the same test window.
 #[derive(Debug, clap::Args)]
@@ -234,5 +234,10 @@ fn evaluation_tables(t: &Trained) -> anyhow::Result<Tables> {
         Column::new("odds_ratio_high".into(), c.iter().map(|r| r.odds_ratio_high).collect::<Vec<_>>()),
         Column::new("sentence".into(), c.iter().map(|r| r.sentence.clone()).collect::<Vec<_>>()),
     ])?;
-    Ok(vec![("metrics", metrics), ("calibration", calibration), ("fairness", fairness), ("coefficients", coefficients)])
+    let predictions = DataFrame::new_infer_height(vec![
+        t.test_features.column("interview_id")?.clone(),
+        Column::new("p_not_attend".into(), t.test_predictions.clone()),
+        Column::new("label".into(), t.test_labels.clone()),
+    ])?;
+    Ok(vec![("test_predictions", predictions), ("metrics", metrics), ("calibration", calibration), ("fairness", fairness), ("coefficients", coefficients)])
 }

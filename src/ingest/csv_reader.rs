@@ -201,12 +201,16 @@ fn next_record(
 ) -> Result<Option<End>, FileError> {
     let mut started = false;
     loop {
-        let cap = if started { limits.row_bytes.saturating_sub(rec.bytes as usize) } else { limits.row_bytes };
-        let Some(meta) = lines.read_line(cap, buf)? else {
+        // A continuation line shares the row's cap with the lines before it and the
+        // line break that joins them.
+        let used = if started { rec.bytes as usize + 1 } else { 0 };
+        let cap = limits.row_bytes.saturating_sub(used);
+        let Some((meta, text)) = lines.read_line(cap, buf)? else {
             return Ok(started.then_some(End::Unterminated));
         };
+        let line = text.as_bytes();
         if !started {
-            if meta.complete && is_blank(buf) {
+            if meta.complete && is_blank(line) {
                 continue;
             }
             rec.begin(meta.number);
@@ -217,15 +221,18 @@ fn next_record(
             rec.add_raw(b"\n", limits.raw_bytes);
         }
         rec.end_line = meta.number;
-        rec.bytes += buf.len() as u64;
-        rec.add_raw(buf, limits.raw_bytes);
-        if !meta.complete {
+        rec.add_raw(line, limits.raw_bytes);
+        if meta.complete {
+            rec.bytes += line.len() as u64;
+        } else {
+            // The reader kept exactly `cap` bytes (the text may end before a cut character).
+            rec.bytes += cap as u64;
             rec.too_long = true;
         }
         let keep = !rec.too_long;
-        let (content, had_cr) = match buf.strip_suffix(b"\r") {
+        let (content, had_cr) = match line.strip_suffix(b"\r") {
             Some(c) if meta.complete => (c, true),
-            _ => (&buf[..], false),
+            _ => (line, false),
         };
         rec.feed(content, keep);
         if !meta.complete {

@@ -331,16 +331,14 @@ pub(crate) fn read_events_with(
     let mut buf = Vec::with_capacity(4096);
     let mut stats = FileStats::default();
     let mut warnings = Vec::new();
-    while let Some(meta) = lines.read_line(limits.row_bytes, &mut buf)? {
+    while let Some((meta, line)) = lines.read_line(limits.row_bytes, &mut buf)? {
         let skipped = if meta.complete { 0 } else { lines.skip_rest(&mut |_| {})? };
-        // The line reader checked every byte, so this fails only for a line cut inside
-        // a character, which is set aside as too long below anyway.
-        let line = std::str::from_utf8(&buf).unwrap_or("");
         if meta.complete && line.trim().is_empty() {
             continue;
         }
         stats.rows_read += 1;
-        let total = buf.len() as u64 + skipped;
+        // An incomplete line kept exactly `row_bytes` bytes before the skipped rest.
+        let total = if meta.complete { line.len() as u64 } else { limits.row_bytes as u64 + skipped };
         let origin = Origin { file: file.rel.clone(), line: meta.number };
         let problem = |severity, reason, field: Option<&str>, detail: String| Problem {
             origin: origin.clone(),
@@ -349,7 +347,7 @@ pub(crate) fn read_events_with(
             reason,
             field: field.map(str::to_string),
             detail,
-            raw: raw_text(&buf, limits.raw_bytes, total),
+            raw: raw_text(line.as_bytes(), limits.raw_bytes, total),
         };
         warnings.clear();
         let checked = if meta.complete {

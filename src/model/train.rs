@@ -93,6 +93,8 @@ pub struct Trained {
     /// Headline test rows (features) and their labels, to score earlier models on.
     pub test_features: DataFrame,
     pub test_labels: Vec<bool>,
+    /// The model's probabilities for `test_features`.
+    pub test_predictions: Vec<f64>,
     pub calibration: Vec<CalibrationBin>,
     /// (dimension, level, metrics) on the headline test rows.
     pub fairness: Vec<(String, String, Metrics)>,
@@ -218,6 +220,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
         train_labels: y,
         test_features: headline,
         test_labels: labels,
+        test_predictions: p,
         calibration,
         fairness,
     })
