@@ -1,3 +1,172 @@
-//! Tests of `noshow train`.
-#[allow(unused_imports)]
+//! Tests of `noshow train` (and of the solver against scikit-learn).
+
+use std::path::Path;
+
+use noshow::model::encoding::Design;
+use noshow::model::fit::{fit_logistic, FitOptions};
+
 use crate::workdir::Workdir;
+
+pub const AS_OF: &str = "2026-03-02T00:00:00Z";
+
+/// Writes a synthetic lake (noshow::features::synth) into `WORKDIR/lake` and returns
+/// the frames it holds plus each interview's true probability.
+pub fn write_synth_lake(wd: &Workdir, n: usize, seed: u64) -> noshow::features::synth::SynthLake {
+    let as_of = noshow::time::parse_timestamp(AS_OF, chrono_tz::UTC).unwrap();
+    let mut lake = noshow::features::synth::synth_lake(n, 12, as_of, seed).unwrap();
+    let l = noshow::lake::Lake::new(wd.path("lake"));
+    let lock = l.lock().unwrap();
+    let v = l.begin_version(&lock).unwrap();
+    noshow::export::write_parquet(&v.dir().join("interviews/part-0.parquet"), &mut lake.interviews).unwrap();
+    noshow::export::write_parquet(&v.dir().join("events/part-0.parquet"), &mut lake.events).unwrap();
+    v.commit(2).unwrap();
+    lake
+}
+
+fn read_json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn train(wd: &Workdir, extra: &[&str]) -> String {
+    let mut args = vec!["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF];
+    args.extend_from_slice(extra);
+    String::from_utf8(wd.run(&args).stdout).unwrap()
+}
+
+#[test]
+fn coefficients_match_scikit_learn() {
+    // tests/fixtures/design_small.csv and the reference values come from
+    // tests/py/reference_fit.py: scikit-learn 1.9.1 LogisticRegression(C = 1/2, lbfgs,
+    // tol 1e-12), i.e. alpha = 2 with the intercept unpenalised, the loss linfa minimises.
+    const SKLEARN_INTERCEPT: f64 = -1.2052973388;
+    const SKLEARN_COEF: [f64; 5] = [0.5994373675, -0.6528177786, -0.4272665213, 1.2339467460, -0.2455165488];
+    let text = include_str!("fixtures/design_small.csv");
+    let mut values = Vec::new();
+    let mut y = Vec::new();
+    for line in text.lines().skip(1) {
+        let cells: Vec<f64> = line.split(',').map(|c| c.parse().unwrap()).collect();
+        values.extend_from_slice(&cells[..5]);
+        y.push(cells[5] == 1.0);
+    }
+    // Positives are the minority (116 of 400): linfa's own "positive" class would be
+    // the 0s, so a sign slip would flip every coefficient.
+    assert_eq!(y.iter().filter(|&&v| v).count(), 116);
+    let design = Design { rows: y.len(), cols: 5, values };
+    let options = FitOptions { l2: 2.0, max_iterations: 1000, gradient_tolerance: 1e-8 };
+    let fitted = fit_logistic(&design, &y, &options).unwrap();
+    // Tolerance 1e-4 absolute: both solvers stop on gradient norms, not exact optima.
+    assert!((fitted.intercept - SKLEARN_INTERCEPT).abs() < 1e-4, "intercept {}", fitted.intercept);
+    for (j, (got, want)) in fitted.coefficients.iter().zip(SKLEARN_COEF).enumerate() {
+        assert!((got - want).abs() < 1e-4, "coef {j}: {got} vs scikit-learn {want}");
+    }
+}
+
+#[test]
+fn train_writes_a_versioned_model_and_compares_with_the_previous_one() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 2000, 3);
+    let out = train(&wd, &[]);
+    assert!(out.contains("model 0001"), "{out}");
+    let model = read_json(&wd.path("model/model.json"));
+    for key in ["coefficients", "intercept", "features", "label", "horizon_hours", "training_window", "test_window", "metrics", "scoring_recipe", "intended_use", "content_sha256"] {
+        assert!(model.get(key).is_some(), "model.json lacks {key}");
+    }
+    for key in ["auc", "log_loss", "brier", "top_decile_capture", "pr_auc", "ece"] {
+        assert!(model["metrics"][key].is_number(), "metric {key} missing");
+    }
+    assert_eq!(model["label"], "no_show_or_candidate_cancel");
+    assert_eq!(model["version"], "0001");
+    // Windows: training ends where the test window starts, four weeks before as-of.
+    assert_eq!(model["test_window"]["start"], "2026-02-02T00:00:00Z");
+    assert_eq!(model["training_window"]["end"], "2026-02-02T00:00:00Z");
+    // The coefficients cover every encoded column and the scaling is recorded.
+    let numeric = model["features"]["numeric"].as_array().unwrap();
+    assert!(numeric.iter().all(|n| n["sd"].as_f64().unwrap() > 0.0));
+    assert!(model["coefficients"]["jd_viewed"].as_f64().unwrap() < 0.0);
+    for table in ["metrics", "calibration", "fairness", "coefficients"] {
+        for ext in ["parquet", "csv"] {
+            assert!(wd.path(&format!("model/evaluation/{table}.{ext}")).exists(), "{table}.{ext}");
+            assert!(wd.path(&format!("model/versions/0001/evaluation/{table}.{ext}")).exists());
+        }
+    }
+    let fairness = wd.read("model/evaluation/fairness.csv");
+    assert!(fairness.contains("education") && fairness.contains("region") && fairness.contains("华东"));
+
+    // The same lake and settings: the same fit, no new version.
+    let again = train(&wd, &[]);
+    assert!(again.contains("model 0001 (unchanged"), "{again}");
+    assert!(!wd.path("model/versions/0002").exists());
+
+    // Another penalty: a new version, compared with 0001 on the same test window.
+    let third = train(&wd, &["--l2", "50"]);
+    assert!(third.contains("model 0002"), "{third}");
+    assert!(third.contains("previous model 0001 on the same test window: AUC"), "{third}");
+    assert_eq!(read_json(&wd.path("model/model.json"))["version"], "0002");
+    assert!(wd.path("model/versions/0001/model.json").exists());
+}
+
+#[test]
+fn export_design_matches_the_model_columns() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 1200, 4);
+    train(&wd, &["--export-design", "design.parquet"]);
+    let df = crate::workdir::read_parquet(&wd.path("design.parquet"));
+    let model = read_json(&wd.path("model/model.json"));
+    let coefs = model["coefficients"].as_object().unwrap();
+    assert_eq!(df.width(), coefs.len() + 1);
+    for name in coefs.keys() {
+        assert!(df.column(name).is_ok(), "design lacks {name}");
+    }
+    assert_eq!(df.height() as u64, model["training_window"]["rows"].as_u64().unwrap());
+}
+
+#[test]
+fn bad_settings_are_usage_errors() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 300, 5);
+    let out = wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "--label", "no_shows"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no_show_or_candidate_cancel"));
+    let out = wd.output(&["train", "--lake", "nope", "--model", "model", "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!wd.path("model/model.json").exists());
+}
+
+#[test]
+fn model_auc_comes_close_to_the_generators_true_probabilities() {
+    // generate → ingest → train with the real binary; the generator's truth folder holds
+    // each interview's true probability, the best any model can do on this data.
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--truth", "truth", "--interviews", "4000", "--seed", "11", "--as-of", AS_OF]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "--as-of", AS_OF]);
+    wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
+
+    let mut truth = std::collections::HashMap::new();
+    let mut reader = csv::Reader::from_path(wd.path("truth/truth_interviews.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let (id_col, p_col) = (
+        headers.iter().position(|h| h == "interview_id").unwrap(),
+        headers.iter().position(|h| h == "p_not_attend").unwrap(),
+    );
+    for record in reader.records() {
+        let r = record.unwrap();
+        truth.insert(r[id_col].to_string(), r[p_col].parse::<f64>().unwrap());
+    }
+    let preds = crate::workdir::read_parquet(&wd.path("model/evaluation/test_predictions.parquet"));
+    let ids = preds.column("interview_id").unwrap().str().unwrap().clone();
+    let model_p: Vec<f64> = preds.column("p_not_attend").unwrap().f64().unwrap().iter().map(|v| v.unwrap()).collect();
+    let labels: Vec<bool> = preds.column("label").unwrap().bool().unwrap().iter().map(|v| v.unwrap()).collect();
+    let true_p: Vec<f64> = ids.iter().map(|id| truth[id.unwrap()]).collect();
+    assert!(labels.len() > 300, "{} test rows", labels.len());
+    let model_auc = noshow::model::metrics::auc(&model_p, &labels).unwrap();
+    let best = noshow::model::metrics::auc(&true_p, &labels).unwrap();
+    // The model file reports the same AUC as this independent recomputation.
+    let model = read_json(&wd.path("model/model.json"));
+    assert!((model["metrics"]["auc"].as_f64().unwrap() - model_auc).abs() < 1e-9);
+    // Gap: part is out of reach at a 24 h horizon (the true probability also uses
+    // reminders delivered and link clicks in the last day, after the cutoff), part
+    // is estimation noise on a few hundred test rows. At 20 000 interviews (release)
+    // the gap is 0.06 (0.645 vs 0.708); here allow 0.12.
+    assert!(model_auc > best - 0.12, "model AUC {model_auc:.3} vs true-probability AUC {best:.3}");
+    assert!(model_auc > 0.55, "model AUC {model_auc:.3}");
+}

@@ -1,10 +1,159 @@
-//! `noshow score`.
+//! `noshow score`: the daily scoring feed for reminder prioritisation.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use polars::prelude::*;
 
 use crate::cli::GlobalArgs;
+use crate::config::Common;
+use crate::export::{write_table, OutputDir};
+use crate::info;
+use crate::lake::Lake;
+use crate::model::{file, store};
+use crate::score::{score, ScoreSettings, ACTIONS, RISK_BANDS};
+use crate::time::format_utc;
+use crate::usage_error;
 
+/// Scores every interview still scheduled with its slot after --as-of and within
+/// --window-days, with the current model of --model (refused if edited by hand or
+/// from another noshow major version). Writes OUT/scores.{parquet,csv,jsonl} and
+/// OUT/summary.json, published atomically: interview_id, candidate_id, scheduled_at,
+/// p_not_attend, risk_rank (1 = highest), risk_band, top_factors, suggested_action,
+/// holdout, model_version. The feed is for deciding who gets more help, never for
+/// rejecting anyone.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The lake folder [config: lake].
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// The model folder (its model.json is used) [config: model].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Output folder of the feed [config: out].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Days ahead of --as-of that are scored [config: score.window_days; default 7].
+    #[arg(long, value_name = "DAYS")]
+    pub window_days: Option<f64>,
+    /// Share of each risk band flagged `holdout` (control group) [config: score.holdout_share; default 0].
+    #[arg(long, value_name = "SHARE")]
+    pub holdout_share: Option<f64>,
+    /// Seed of the holdout draw [config: score.holdout_seed; default 1].
+    #[arg(long, value_name = "S")]
+    pub holdout_seed: Option<u64>,
+}
 
-pub fn run(_args: &Args, _global: &GlobalArgs) -> anyhow::Result<()> {
-    Err(anyhow::anyhow!("score is not built yet"))
+const FEED_README: &str = "noshow scoring feed\n\nOne row per interview still scheduled after the as-of time within the \
+window. p_not_attend is the model's probability of a no-show or candidate cancellation; risk_rank 1 is the highest. \
+This feed exists to decide who gets more help (a phone call, an extra reminder, a channel switch, a link and device \
+check). It must never be used to reject, rank or blacklist candidates. Rows flagged holdout get the standard process \
+only, so a later run can measure what the extra help changed.\n";
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
+    let common = Common::resolve(global)?;
+    let cfg = &common.config.score;
+    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let model_dir = common.path(&args.model, &common.config.model, "model")?;
+    let out = common.path(&args.out, &common.config.out, "out")?;
+    let window_days = args.window_days.or(cfg.window_days).unwrap_or(7.0);
+    if !(window_days.is_finite() && window_days > 0.0) {
+        return Err(usage_error(format!("window_days must be a positive number, not {window_days}")));
+    }
+    let holdout_share = args.holdout_share.or(cfg.holdout_share).unwrap_or(0.0);
+    if !(0.0..=1.0).contains(&holdout_share) {
+        return Err(usage_error(format!("holdout_share must be between 0 and 1, not {holdout_share}")));
+    }
+    let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(1);
+    // The model is checked before any data is read.
+    let model = store::load_current(&model_dir)?;
+    let settings = ScoreSettings {
+        as_of: common.as_of,
+        tz: common.tz,
+        grace_minutes: common.config.report.grace_minutes.unwrap_or(crate::derive::DEFAULT_GRACE_MINUTES),
+        window_days,
+        holdout_share,
+        holdout_seed,
+    };
+    let snapshot = Lake::new(&lake).snapshot()?;
+    let started = std::time::Instant::now();
+    let mut feed = score(snapshot.scan_interviews()?, snapshot.scan_events()?, &model, &settings)
+        .with_context(|| format!("scoring with model {} on lake {}", model.version, lake.display()))?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let staged = OutputDir::begin(&out)?;
+    write_table(staged.path(), "scores", &mut feed)?;
+    write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
+    let count = |band: &str, holdout: Option<bool>| -> usize {
+        let bands = feed.column("risk_band").ok().and_then(|c| c.str().ok().cloned());
+        let flags = feed.column("holdout").ok().and_then(|c| c.bool().ok().cloned());
+        match (bands, flags) {
+            (Some(b), Some(h)) => (0..feed.height())
+                .filter(|&i| b.get(i) == Some(band) && holdout.is_none_or(|want| h.get(i) == Some(want)))
+                .count(),
+            _ => 0,
+        }
+    };
+    let summary = serde_json::json!({
+        "noshow_version": crate::VERSION,
+        "as_of": format_utc(common.as_of),
+        "window_days": window_days,
+        "rows": feed.height(),
+        "model_version": model.version,
+        "label": model.label,
+        "intended_use": file::INTENDED_USE,
+        "risk_bands": RISK_BANDS,
+        "suggested_actions": ACTIONS,
+        "bands": {
+            "high": {"rows": count("high", None), "holdout": count("high", Some(true))},
+            "medium": {"rows": count("medium", None), "holdout": count("medium", Some(true))},
+            "low": {"rows": count("low", None), "holdout": count("low", Some(true))},
+        },
+        "holdout_share": holdout_share,
+        "holdout_seed": holdout_seed,
+        "seconds": seconds,
+    });
+    std::fs::write(staged.path().join("summary.json"), serde_json::to_vec_pretty(&summary)?)
+        .with_context(|| format!("writing summary.json under {}", staged.path().display()))?;
+    std::fs::write(staged.path().join("README.txt"), FEED_README).context("writing the feed README")?;
+    staged.publish()?;
+    info!(
+        "score: {} upcoming interviews scored with model {} in {:.2} s ({:.0} rows/s); feed in {}",
+        feed.height(),
+        model.version,
+        seconds,
+        feed.height() as f64 / seconds.max(1e-9),
+        out.display()
+    );
+    Ok(())
+}
+
+fn write_jsonl(path: &std::path::Path, feed: &DataFrame) -> anyhow::Result<()> {
+    let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut w = std::io::BufWriter::new(file);
+    let s = |name: &str| -> anyhow::Result<StringChunked> { Ok(feed.column(name)?.str()?.clone()) };
+    let (ids, cands, bands, factors, actions, versions) =
+        (s("interview_id")?, s("candidate_id")?, s("risk_band")?, s("top_factors")?, s("suggested_action")?, s("model_version")?);
+    let slots = feed.column("scheduled_at")?.cast(&DataType::Int64)?.i64()?.clone();
+    let probs = feed.column("p_not_attend")?.f64()?.clone();
+    let ranks = feed.column("risk_rank")?.u32()?.clone();
+    let holdout = feed.column("holdout")?.bool()?.clone();
+    for i in 0..feed.height() {
+        let row = serde_json::json!({
+            "interview_id": ids.get(i),
+            "candidate_id": cands.get(i),
+            "scheduled_at": slots.get(i).map(format_utc),
+            "p_not_attend": probs.get(i),
+            "risk_rank": ranks.get(i),
+            "risk_band": bands.get(i),
+            "top_factors": factors.get(i),
+            "suggested_action": actions.get(i),
+            "holdout": holdout.get(i),
+            "model_version": versions.get(i),
+        });
+        serde_json::to_writer(&mut w, &row)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush().with_context(|| format!("writing {}", path.display()))
 }

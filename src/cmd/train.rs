@@ -1,10 +1,243 @@
-//! `noshow train`.
+//! `noshow train`: fit the not-attending model on the lake and evaluate it on the
+//! latest weeks; write MODEL/model.json (current), MODEL/evaluation/ and
+//! MODEL/versions/NNNN/.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use polars::prelude::*;
 
 use crate::cli::GlobalArgs;
+use crate::config::Common;
+use crate::info;
+use crate::lake::Lake;
+use crate::model::fit::FitOptions;
+use crate::model::metrics::{auc, log_loss, Metrics};
+use crate::model::store::{self, Tables};
+use crate::model::train::{train, Label, TrainSettings, Trained};
+use crate::usage_error;
 
+/// Reads the lake as of --as-of; labels closed interviews (no-show or candidate
+/// cancellation by default), builds point-in-time snapshots at 168/72/24/6 hours
+/// before each slot, fits an L2-penalised logistic regression (linfa-logistic) on the
+/// older weeks and evaluates on the latest --test-weeks. Writes MODEL/model.json,
+/// MODEL/evaluation/{metrics,calibration,fairness,coefficients,test_predictions}.{parquet,csv} and a
+/// copy under MODEL/versions/NNNN/, and says how the new model compares with the
+/// previous one on the same test window.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The lake folder [config: lake].
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// The model folder [config: model].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
+    /// Hours before the slot of the headline evaluation [config: train.horizon_hours; default 24].
+    #[arg(long, value_name = "H")]
+    pub horizon_hours: Option<f64>,
+    /// no_show_or_candidate_cancel, no_show or candidate_cancel [config: train.label].
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Latest weeks held out for the evaluation [config: train.test_weeks; default 4].
+    #[arg(long, value_name = "N")]
+    pub test_weeks: Option<u32>,
+    /// L2 penalty α (scikit-learn C = 1/α) [config: train.l2; default 1].
+    #[arg(long, value_name = "ALPHA")]
+    pub l2: Option<f64>,
+    /// Also write the standardised training design matrix (columns as in model.json,
+    /// plus `y`) to this Parquet file, for benchmarks against other solvers.
+    #[arg(long, value_name = "FILE", hide = true)]
+    pub export_design: Option<PathBuf>,
+}
 
-pub fn run(_args: &Args, _global: &GlobalArgs) -> anyhow::Result<()> {
-    Err(anyhow::anyhow!("train is not built yet"))
+/// Settings resolved from flags, config and defaults, checked before any data is read.
+struct Resolved {
+    lake: PathBuf,
+    model: PathBuf,
+    settings: TrainSettings,
+    keep_versions: usize,
+}
+
+fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
+    let cfg = &common.config.train;
+    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let model = common.path(&args.model, &common.config.model, "model")?;
+    let horizon_hours = args.horizon_hours.or(cfg.horizon_hours).unwrap_or(24.0);
+    if !(horizon_hours.is_finite() && horizon_hours > 0.0 && horizon_hours <= 24.0 * 60.0) {
+        return Err(usage_error(format!("horizon_hours must be between 0 and 1440 hours, not {horizon_hours}")));
+    }
+    let label_text = args.label.clone().or_else(|| cfg.label.clone()).unwrap_or_else(|| "no_show_or_candidate_cancel".into());
+    let label = Label::parse(&label_text).ok_or_else(|| {
+        usage_error(format!("label {label_text:?} is not one of no_show_or_candidate_cancel, no_show, candidate_cancel"))
+    })?;
+    let test_weeks = args.test_weeks.or(cfg.test_weeks).unwrap_or(4);
+    if test_weeks == 0 {
+        return Err(usage_error("test_weeks must be at least 1"));
+    }
+    let l2 = args.l2.or(cfg.l2).unwrap_or(1.0);
+    if !(l2.is_finite() && l2 >= 0.0) {
+        return Err(usage_error(format!("l2 must be a finite number >= 0, not {l2}")));
+    }
+    let grace_minutes = common.config.report.grace_minutes.unwrap_or(crate::derive::DEFAULT_GRACE_MINUTES);
+    Ok(Resolved {
+        lake,
+        model,
+        keep_versions: cfg.keep_versions.unwrap_or(10).max(1),
+        settings: TrainSettings {
+            as_of: common.as_of,
+            tz: common.tz,
+            grace_minutes,
+            label,
+            horizon_hours,
+            test_weeks,
+            fit: FitOptions { l2, ..FitOptions::default() },
+        },
+    })
+}
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
+    let common = Common::resolve(global)?;
+    let r = resolve(args, &common)?;
+    let snapshot = Lake::new(&r.lake).snapshot()?;
+    let started = std::time::Instant::now();
+    let trained = train(snapshot.scan_interviews()?, snapshot.scan_events()?, &r.settings)
+        .with_context(|| format!("training on lake {}", r.lake.display()))?;
+    info!(
+        "train: {} training rows ({} interviews), {} test interviews, fitted in {:.1} s",
+        trained.model.training_window.rows,
+        trained.model.training_window.interviews,
+        trained.model.test_window.interviews,
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(path) = &args.export_design {
+        export_design(path, &trained)?;
+        info!("train: design matrix written to {}", path.display());
+    }
+
+    // Compare with the previous model on this test window before replacing it.
+    let previous = match store::previous(&r.model) {
+        Some(Ok(prev)) => Some(prev),
+        Some(Err(e)) => {
+            crate::warn!("the current model cannot be compared: {e}");
+            None
+        }
+        None => None,
+    };
+    let mut tables = evaluation_tables(&trained)?;
+    let (version, written) = store::save(&r.model, trained.model.clone(), &mut tables, r.keep_versions)?;
+    let m = &trained.model.metrics;
+    println!(
+        "model {version}{}: test window {} to {} at {} h: AUC {}, PR-AUC {}, log loss {}, Brier {}, top 10 % catch {}",
+        if written { "" } else { " (unchanged: same fit as the current model)" },
+        trained.model.test_window.start,
+        trained.model.test_window.end,
+        r.settings.horizon_hours,
+        fmt(m.auc),
+        fmt(m.pr_auc),
+        fmt(m.log_loss),
+        fmt(m.brier),
+        fmt(m.top_decile_capture)
+    );
+    if let Some(prev) = previous.filter(|p| written && p.version != version) {
+        match score_previous(&prev, &trained) {
+            Ok((a, l)) => println!(
+                "previous model {} on the same test window: AUC {} (new {}), log loss {} (new {})",
+                prev.version,
+                fmt(a),
+                fmt(m.auc),
+                fmt(l),
+                fmt(m.log_loss)
+            ),
+            Err(e) => {
+                crate::warn!("previous model {} could not score the test window: {e:#}", prev.version);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fmt(v: Option<f64>) -> String {
+    v.map(|x| format!("{x:.4}")).unwrap_or_else(|| "n/a".into())
+}
+
+fn score_previous(prev: &crate::model::file::ModelFile, trained: &Trained) -> anyhow::Result<(Option<f64>, Option<f64>)> {
+    let design = prev.encoding()?.design(&trained.test_features)?;
+    let p = prev.predict(&design)?;
+    Ok((auc(&p, &trained.test_labels), log_loss(&p, &trained.test_labels)))
+}
+
+fn export_design(path: &std::path::Path, trained: &Trained) -> anyhow::Result<()> {
+    let d = &trained.train_design;
+    let mut columns: Vec<Column> = trained
+        .column_names
+        .iter()
+        .enumerate()
+        .map(|(j, name)| Column::new(name.as_str().into(), (0..d.rows).map(|i| d.values[i * d.cols + j]).collect::<Vec<f64>>()))
+        .collect();
+    columns.push(Column::new("y".into(), trained.train_labels.iter().map(|&y| i32::from(y)).collect::<Vec<i32>>()));
+    let mut df = DataFrame::new_infer_height(columns)?;
+    crate::export::write_parquet(path, &mut df)
+}
+
+fn metrics_columns(rows: &[&Metrics]) -> Vec<Column> {
+    let f = |name: &str, get: &dyn Fn(&Metrics) -> Option<f64>| Column::new(name.into(), rows.iter().map(|m| get(m)).collect::<Vec<_>>());
+    vec![
+        Column::new("rows".into(), rows.iter().map(|m| m.rows).collect::<Vec<u64>>()),
+        Column::new("positives".into(), rows.iter().map(|m| m.positives).collect::<Vec<u64>>()),
+        f("base_rate", &|m| m.base_rate),
+        f("auc", &|m| m.auc),
+        f("pr_auc", &|m| m.pr_auc),
+        f("log_loss", &|m| m.log_loss),
+        f("brier", &|m| m.brier),
+        f("ece", &|m| m.ece),
+        f("top_decile_capture", &|m| m.top_decile_capture),
+        f("top_quintile_capture", &|m| m.top_quintile_capture),
+    ]
+}
+
+fn evaluation_tables(t: &Trained) -> anyhow::Result<Tables> {
+    let model = &t.model;
+    let mut sets = vec!["test_headline".to_string()];
+    let mut horizons = vec![model.horizon_hours];
+    let mut rows = vec![&model.metrics];
+    for h in &model.metrics_by_horizon {
+        sets.push(format!("test_{}h", h.horizon_hours));
+        horizons.push(h.horizon_hours);
+        rows.push(&h.metrics);
+    }
+    let mut cols = vec![Column::new("set".into(), sets), Column::new("horizon_hours".into(), horizons)];
+    cols.extend(metrics_columns(&rows));
+    let metrics = DataFrame::new_infer_height(cols)?;
+
+    let calibration = DataFrame::new_infer_height(vec![
+        Column::new("decile".into(), t.calibration.iter().map(|b| b.decile).collect::<Vec<u32>>()),
+        Column::new("rows".into(), t.calibration.iter().map(|b| b.rows).collect::<Vec<u64>>()),
+        Column::new("mean_predicted".into(), t.calibration.iter().map(|b| b.mean_predicted).collect::<Vec<f64>>()),
+        Column::new("observed_rate".into(), t.calibration.iter().map(|b| b.observed_rate).collect::<Vec<f64>>()),
+    ])?;
+
+    let mut cols = vec![
+        Column::new("dimension".into(), t.fairness.iter().map(|f| f.0.clone()).collect::<Vec<_>>()),
+        Column::new("level".into(), t.fairness.iter().map(|f| f.1.clone()).collect::<Vec<_>>()),
+    ];
+    cols.extend(metrics_columns(&t.fairness.iter().map(|f| &f.2).collect::<Vec<_>>()));
+    let fairness = DataFrame::new_infer_height(cols)?;
+
+    let c = &model.coefficient_table;
+    let coefficients = DataFrame::new_infer_height(vec![
+        Column::new("feature".into(), c.iter().map(|r| r.feature.clone()).collect::<Vec<_>>()),
+        Column::new("coef".into(), c.iter().map(|r| r.coef).collect::<Vec<f64>>()),
+        Column::new("std_error".into(), c.iter().map(|r| r.std_error).collect::<Vec<_>>()),
+        Column::new("unit".into(), c.iter().map(|r| r.unit.clone()).collect::<Vec<_>>()),
+        Column::new("odds_ratio".into(), c.iter().map(|r| r.odds_ratio).collect::<Vec<f64>>()),
+        Column::new("odds_ratio_low".into(), c.iter().map(|r| r.odds_ratio_low).collect::<Vec<_>>()),
+        Column::new("odds_ratio_high".into(), c.iter().map(|r| r.odds_ratio_high).collect::<Vec<_>>()),
+        Column::new("sentence".into(), c.iter().map(|r| r.sentence.clone()).collect::<Vec<_>>()),
+    ])?;
+    let predictions = DataFrame::new_infer_height(vec![
+        t.test_features.column("interview_id")?.clone(),
+        Column::new("p_not_attend".into(), t.test_predictions.clone()),
+        Column::new("label".into(), t.test_labels.clone()),
+    ])?;
+    Ok(vec![("test_predictions", predictions), ("metrics", metrics), ("calibration", calibration), ("fairness", fairness), ("coefficients", coefficients)])
 }

@@ -1,1 +1,12 @@
-//! (being built)
+//! The risk model: design matrix (encoding and scaling), fitting with linfa-logistic,
+//! evaluation metrics, the coefficient table, and model.json with its versions.
+//!
+//! Pure computation except [`store`], which reads and writes the model folder.
+
+pub mod encoding;
+pub mod fit;
+pub mod metrics;
+pub mod coefficients;
+pub mod file;
+pub mod train;
+pub mod store;

@@ -1,1 +1,236 @@
-//! (being built)
+//! The scoring feed: probabilities for upcoming interviews, ranks, risk bands, the
+//! top factors in words, a suggested action and the seeded holdout.
+//!
+//! The feed decides **who gets more help** (a call, an extra reminder, a channel
+//! switch, a technical check); it must never be used to reject anyone. It carries the
+//! operational `candidate_id` the reminder system needs and nothing more personal.
+//! Pure: lazy frames and a model in, a DataFrame out; `cmd::score` writes it.
+
+use std::collections::HashMap;
+
+use polars::prelude::*;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::derive::{micros, with_derived_status};
+use crate::features::{self, numeric_feature, FeatureSettings, Kind};
+use crate::model::file::ModelFile;
+use crate::model::fit::sigmoid;
+use crate::time::{Micros, MICROS_PER_DAY};
+
+/// How risk bands are cut, recorded in model.json and the feed's summary.
+pub const RISK_BANDS: &str = "by rank share among the interviews scored in one run: high = the top 10 % \
+(rank <= ceil(0.10 n)), medium = the next 20 % (rank <= ceil(0.30 n)), low = the rest; sized to the phone \
+capacity HR reports (calls for about one interview in ten)";
+
+pub const ACTIONS: &str = "phone_call for the high band; otherwise link_and_device_check where link errors \
+happened; switch_channel where messages went unread (delivered but never read, or nothing delivered); \
+link_and_device_check where the role's recent no-shows are mostly technical; else standard_reminder";
+
+/// The band of a 1-based rank among `n`.
+pub fn risk_band(rank: usize, n: usize) -> &'static str {
+    let n = n as f64;
+    if rank as f64 <= (0.10 * n).ceil() {
+        "high"
+    } else if rank as f64 <= (0.30 * n).ceil() {
+        "medium"
+    } else {
+        "low"
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct ScoreSettings {
+    pub as_of: Micros,
+    pub tz: chrono_tz::Tz,
+    pub grace_minutes: i64,
+    pub window_days: f64,
+    pub holdout_share: f64,
+    pub holdout_seed: u64,
+}
+
+/// Roles whose closed no-shows with a known cause were mostly technical (link,
+/// camera, network), with at least `min` such no-shows.
+pub fn technical_roles(interviews: LazyFrame, events: LazyFrame, s: &ScoreSettings, min: u32) -> PolarsResult<Vec<String>> {
+    let technical = col("cause").str().contains(lit("techn|link|camera|network|device|audio|microphone"), false);
+    let df = with_derived_status(interviews, events, s.as_of, s.grace_minutes)
+        .filter(col("closed").and(col("status").eq(lit("no_show"))).and(col("cause").is_not_null()).and(col("cause").neq(lit("unknown"))))
+        .group_by([col("role")])
+        .agg([len().alias("n"), technical.cast(DataType::UInt32).sum().alias("technical")])
+        .filter(col("n").gt_eq(lit(min)).and((col("technical").cast(DataType::Float64) / col("n").cast(DataType::Float64)).gt(lit(0.5))))
+        .sort(["role"], SortMultipleOptions::default())
+        .collect()?;
+    Ok(df.column("role")?.str()?.iter().flatten().map(String::from).collect())
+}
+
+/// Scores every interview still `scheduled` (after the derived-status rule) whose slot
+/// is after as-of and within the window, invited by as-of.
+pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &ScoreSettings) -> anyhow::Result<DataFrame> {
+    let window_end = s.as_of + (s.window_days * MICROS_PER_DAY as f64).round() as i64;
+    let upcoming = with_derived_status(interviews.clone(), events.clone(), s.as_of, s.grace_minutes)
+        .filter(
+            col("status")
+                .eq(lit("scheduled"))
+                .and(micros("scheduled_at").gt(lit(s.as_of)))
+                .and(micros("scheduled_at").lt_eq(lit(window_end)))
+                .and(micros("invited_at").lt_eq(lit(s.as_of))),
+        )
+        .select([col("interview_id"), lit(s.as_of).alias("cutoff")]);
+    let technical = technical_roles(interviews.clone(), events.clone(), s, 5)?;
+    let df = features::build(interviews, events, upcoming, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })?;
+    let encoding = model.encoding()?;
+    let fitted = model.fitted()?;
+    let design = encoding.design(&df)?;
+    let names = encoding.column_names();
+    let n = df.height();
+
+    let probs: Vec<f64> = (0..n).map(|i| sigmoid(fitted.linear_predictor(design.row(i)))).collect();
+    let ids: Vec<String> = df.column("interview_id")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then_with(|| ids[a].cmp(&ids[b])));
+    let mut rank = vec![0usize; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = r + 1;
+    }
+    let bands: Vec<&str> = rank.iter().map(|&r| risk_band(r, n)).collect();
+
+    let raw_numeric: HashMap<&str, Vec<f64>> = encoding
+        .numeric
+        .iter()
+        .map(|f| {
+            let values = df
+                .column(&f.name)
+                .and_then(|c| c.cast(&DataType::Float64))
+                .map(|c| c.f64().map(|ca| ca.iter().map(|v| v.unwrap_or(f.mean)).collect::<Vec<f64>>()).unwrap_or_default())
+                .unwrap_or_default();
+            (f.name.as_str(), values)
+        })
+        .collect();
+    let roles: Vec<String> = df.column("role")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+
+    let mut factors = Vec::with_capacity(n);
+    let mut actions = Vec::with_capacity(n);
+    for i in 0..n {
+        let row = design.row(i);
+        let mut contributions: Vec<(f64, usize)> = row
+            .iter()
+            .zip(&fitted.coefficients)
+            .enumerate()
+            .map(|(j, (x, c))| (x * c, j))
+            .filter(|(v, _)| *v > 0.0)
+            .collect();
+        contributions.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let words: Vec<String> = contributions
+            .iter()
+            .take(3)
+            .map(|&(_, j)| factor_words(&names[j], row[j], raw_numeric.get(names[j].as_str()).and_then(|v| v.get(i)).copied()))
+            .collect();
+        factors.push(words.join("; "));
+        let get = |name: &str| raw_numeric.get(name).and_then(|v| v.get(i)).copied().unwrap_or(0.0);
+        let action = if bands[i] == "high" {
+            "phone_call"
+        } else if get("link_errors") > 0.0 {
+            "link_and_device_check"
+        } else if get("invitation_read") == 0.0 {
+            "switch_channel"
+        } else if technical.contains(&roles[i]) {
+            "link_and_device_check"
+        } else {
+            "standard_reminder"
+        };
+        actions.push(action);
+    }
+
+    let holdout = holdout_flags(&ids, &bands, s.holdout_share, s.holdout_seed);
+    let slots = df.column("scheduled_at_us")?.i64()?.clone();
+    let mut feed = DataFrame::new_infer_height(vec![
+        Column::new("interview_id".into(), ids),
+        df.column("candidate_id")?.clone(),
+        Column::new("scheduled_at".into(), slots.into_series())
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))?,
+        Column::new("p_not_attend".into(), probs),
+        Column::new("risk_rank".into(), rank.iter().map(|&r| r as u32).collect::<Vec<u32>>()),
+        Column::new("risk_band".into(), bands),
+        Column::new("top_factors".into(), factors),
+        Column::new("suggested_action".into(), actions),
+        Column::new("holdout".into(), holdout),
+        Column::new("model_version".into(), vec![model.version.clone(); n]),
+    ])?;
+    feed = feed.sort(["risk_rank"], SortMultipleOptions::default())?;
+    Ok(feed)
+}
+
+/// Words for one design column's contribution. `z` is the standardised value, `raw`
+/// the feature's natural value (numeric features only).
+fn factor_words(column: &str, z: f64, raw: Option<f64>) -> String {
+    if let Some((feature, level)) = column.split_once('=') {
+        return format!("{}: {level}", feature.replace('_', " "));
+    }
+    match numeric_feature(column) {
+        Some(f) => {
+            let phrase = if z > 0.0 { f.high } else { f.low };
+            match (f.kind, raw) {
+                (Kind::Count, Some(v)) if z > 0.0 => format!("{phrase} ({v:.0})"),
+                _ => phrase.to_string(),
+            }
+        }
+        None => column.to_string(),
+    }
+}
+
+/// A seeded random `share` of each band (rounded to the nearest row) flagged as the
+/// holdout. Rows are drawn in interview_id order so the draw does not depend on how
+/// the rows arrived; the same seed and rows give the same flags.
+pub fn holdout_flags(ids: &[String], bands: &[&str], share: f64, seed: u64) -> Vec<bool> {
+    let mut flags = vec![false; ids.len()];
+    if share <= 0.0 {
+        return flags;
+    }
+    for (k, band) in ["high", "medium", "low"].iter().enumerate() {
+        let mut members: Vec<usize> = (0..ids.len()).filter(|&i| bands[i] == *band).collect();
+        members.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
+        let take = ((share.min(1.0) * members.len() as f64).round() as usize).min(members.len());
+        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(k as u64));
+        members.shuffle(&mut rng);
+        for &i in &members[..take] {
+            flags[i] = true;
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bands_by_rank_share() {
+        let n = 20;
+        let bands: Vec<&str> = (1..=n).map(|r| risk_band(r, n)).collect();
+        assert_eq!(bands.iter().filter(|b| **b == "high").count(), 2);
+        assert_eq!(bands.iter().filter(|b| **b == "medium").count(), 4);
+        assert_eq!(risk_band(1, 1), "high");
+    }
+
+    #[test]
+    fn holdout_is_seeded_and_sized_per_band() {
+        let ids: Vec<String> = (0..1000).map(|i| format!("iv{i:04}")).collect();
+        let bands: Vec<&str> = (0..1000).map(|i| risk_band(i + 1, 1000)).collect();
+        let a = holdout_flags(&ids, &bands, 0.1, 7);
+        assert_eq!(a, holdout_flags(&ids, &bands, 0.1, 7));
+        assert_ne!(a, holdout_flags(&ids, &bands, 0.1, 8));
+        for (band, size) in [("high", 100), ("medium", 200), ("low", 700)] {
+            let flagged = (0..1000).filter(|&i| bands[i] == band && a[i]).count();
+            assert_eq!(flagged, size / 10, "{band}");
+        }
+        assert!(holdout_flags(&ids, &bands, 0.0, 7).iter().all(|f| !f));
+    }
+
+    #[test]
+    fn factor_words_read_naturally() {
+        assert_eq!(factor_words("jd_viewed", -1.2, Some(0.0)), "has not viewed the job description");
+        assert_eq!(factor_words("link_errors", 2.0, Some(2.0)), "link errors (2)");
+        assert_eq!(factor_words("role=sales", 1.0, None), "role: sales");
+    }
+}

@@ -1,0 +1,214 @@
+//! From a feature table to a design matrix: numeric features standardised with the
+//! training means and standard deviations, categorical features one-hot encoded
+//! against a reference level, rare levels folded into `other`.
+//!
+//! The encoding is learnt once on the training rows and stored in model.json, so the
+//! scoring side (or another program) rebuilds exactly the same columns. A level never
+//! seen in training maps to the reference level (all its columns zero): the model
+//! then scores the interview as it would a typical one of that feature, never fails.
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The level rare categories are folded into.
+pub const OTHER_LEVEL: &str = "other";
+
+#[derive(Debug, thiserror::Error)]
+pub enum EncodingError {
+    #[error("feature table has no column {0:?}")]
+    MissingColumn(String),
+    #[error("feature column {name:?}: {source}")]
+    Polars { name: String, source: PolarsError },
+    #[error("no training rows to learn the encoding from")]
+    NoRows,
+}
+
+/// Scaling of one numeric feature: x_std = (x − mean) / sd.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericScaling {
+    pub name: String,
+    pub mean: f64,
+    pub sd: f64,
+}
+
+/// Encoding of one categorical feature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CategoricalEncoding {
+    pub name: String,
+    /// The most frequent level (after folding); it has no column.
+    pub reference: String,
+    /// Levels with their own 0/1 column `name=level`, in column order.
+    pub levels: Vec<String>,
+    /// Rare training levels that map to `other`.
+    pub folded: Vec<String>,
+}
+
+impl CategoricalEncoding {
+    /// The column index (within `levels`) a raw value switches on, if any.
+    pub fn level_index(&self, value: &str) -> Option<usize> {
+        let mapped = if self.folded.iter().any(|f| f == value) { OTHER_LEVEL } else { value };
+        self.levels.iter().position(|l| l == mapped)
+    }
+}
+
+/// The full encoding, in design-matrix column order: numeric first, then each
+/// categorical's levels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Encoding {
+    pub numeric: Vec<NumericScaling>,
+    pub categorical: Vec<CategoricalEncoding>,
+}
+
+/// A row-major design matrix.
+#[derive(Debug, Clone)]
+pub struct Design {
+    pub rows: usize,
+    pub cols: usize,
+    pub values: Vec<f64>,
+}
+
+impl Design {
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.values[i * self.cols..(i + 1) * self.cols]
+    }
+}
+
+fn numeric_column(df: &DataFrame, name: &str) -> Result<Vec<f64>, EncodingError> {
+    let column = df.column(name).map_err(|_| EncodingError::MissingColumn(name.to_string()))?;
+    let cast = column
+        .cast(&DataType::Float64)
+        .map_err(|source| EncodingError::Polars { name: name.to_string(), source })?;
+    let ca = cast.f64().map_err(|source| EncodingError::Polars { name: name.to_string(), source })?;
+    Ok(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
+}
+
+fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, EncodingError> {
+    let column = df.column(name).map_err(|_| EncodingError::MissingColumn(name.to_string()))?;
+    let cast = column
+        .cast(&DataType::String)
+        .map_err(|source| EncodingError::Polars { name: name.to_string(), source })?;
+    let ca = cast.str().map_err(|source| EncodingError::Polars { name: name.to_string(), source })?;
+    Ok(ca.iter().map(|v| v.unwrap_or("unknown").to_string()).collect())
+}
+
+impl Encoding {
+    /// Learns means, standard deviations and levels from the training rows. A level
+    /// with fewer than `min_level_rows` rows is folded into `other`.
+    pub fn learn(
+        df: &DataFrame,
+        numeric: &[&str],
+        categorical: &[&str],
+        min_level_rows: usize,
+    ) -> Result<Encoding, EncodingError> {
+        if df.height() == 0 {
+            return Err(EncodingError::NoRows);
+        }
+        let mut num = Vec::new();
+        for &name in numeric {
+            let values: Vec<f64> = numeric_column(df, name)?.into_iter().filter(|v| v.is_finite()).collect();
+            let n = values.len().max(1) as f64;
+            let mean = values.iter().sum::<f64>() / n;
+            let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+            // A constant column gets sd 1 so it stays finite (and its coefficient ~0).
+            let sd = if var.sqrt() > 1e-12 { var.sqrt() } else { 1.0 };
+            num.push(NumericScaling { name: name.to_string(), mean, sd });
+        }
+        let mut cat = Vec::new();
+        for &name in categorical {
+            let values = string_column(df, name)?;
+            let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
+            for v in values {
+                *counts.entry(v).or_default() += 1;
+            }
+            let mut folded: Vec<String> = counts
+                .iter()
+                .filter(|(level, &c)| c < min_level_rows && level.as_str() != OTHER_LEVEL)
+                .map(|(level, _)| level.clone())
+                .collect();
+            let folded_rows: usize = folded.iter().map(|l| counts[l]).sum();
+            let mut kept: Vec<(String, usize)> =
+                counts.into_iter().filter(|(l, _)| !folded.contains(l)).collect();
+            if folded_rows > 0 {
+                match kept.iter_mut().find(|(l, _)| l == OTHER_LEVEL) {
+                    Some((_, c)) => *c += folded_rows,
+                    None => kept.push((OTHER_LEVEL.to_string(), folded_rows)),
+                }
+            }
+            // Most frequent first; ties by name so the choice is deterministic.
+            kept.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            let reference = kept[0].0.clone();
+            let mut levels: Vec<String> = kept[1..].iter().map(|(l, _)| l.clone()).collect();
+            levels.sort();
+            folded.sort();
+            cat.push(CategoricalEncoding { name: name.to_string(), reference, levels, folded });
+        }
+        Ok(Encoding { numeric: num, categorical: cat })
+    }
+
+    /// Design-matrix column names: numeric feature names, then `feature=level`.
+    pub fn column_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.numeric.iter().map(|n| n.name.clone()).collect();
+        for c in &self.categorical {
+            names.extend(c.levels.iter().map(|l| format!("{}={}", c.name, l)));
+        }
+        names
+    }
+
+    pub fn width(&self) -> usize {
+        self.numeric.len() + self.categorical.iter().map(|c| c.levels.len()).sum::<usize>()
+    }
+
+    /// Builds the standardised, one-hot design matrix of `df`. A missing numeric value
+    /// becomes the training mean (0 after standardising).
+    pub fn design(&self, df: &DataFrame) -> Result<Design, EncodingError> {
+        let rows = df.height();
+        let cols = self.width();
+        let mut values = vec![0.0; rows * cols];
+        for (j, scaling) in self.numeric.iter().enumerate() {
+            let raw = numeric_column(df, &scaling.name)?;
+            for (i, v) in raw.into_iter().enumerate() {
+                values[i * cols + j] = if v.is_finite() { (v - scaling.mean) / scaling.sd } else { 0.0 };
+            }
+        }
+        let mut offset = self.numeric.len();
+        for c in &self.categorical {
+            let raw = string_column(df, &c.name)?;
+            for (i, v) in raw.iter().enumerate() {
+                if let Some(k) = c.level_index(v) {
+                    values[i * cols + offset + k] = 1.0;
+                }
+            }
+            offset += c.levels.len();
+        }
+        Ok(Design { rows, cols, values })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rare_levels_fold_and_unseen_levels_map_to_the_reference() {
+        let df = df!(
+            "x" => [1.0, 2.0, 3.0, 4.0, 5.0, 6.0],
+            "role" => ["a", "a", "a", "b", "b", "rare"],
+        )
+        .unwrap();
+        let enc = Encoding::learn(&df, &["x"], &["role"], 2).unwrap();
+        let role = &enc.categorical[0];
+        assert_eq!(role.reference, "a");
+        assert_eq!(role.levels, vec!["b".to_string(), "other".to_string()]);
+        assert_eq!(role.folded, vec!["rare".to_string()]);
+        assert_eq!(enc.column_names(), vec!["x", "role=b", "role=other"]);
+        assert!((enc.numeric[0].mean - 3.5).abs() < 1e-12);
+        // Population sd of 1..6 = sqrt(35/12).
+        assert!((enc.numeric[0].sd - (35.0f64 / 12.0).sqrt()).abs() < 1e-12);
+
+        let new = df!("x" => [3.5, 3.5, 3.5], "role" => ["rare", "never_seen", "b"]).unwrap();
+        let d = enc.design(&new).unwrap();
+        assert_eq!(d.row(0), &[0.0, 0.0, 1.0]);
+        assert_eq!(d.row(1), &[0.0, 0.0, 0.0]);
+        assert_eq!(d.row(2), &[0.0, 1.0, 0.0]);
+    }
+}

@@ -1,0 +1,339 @@
+//! The training pipeline: labels from the derived status, point-in-time snapshots at
+//! several horizons, the time split, the fit and the evaluation tables.
+//!
+//! Train as you score: the feed scores interviews from a few hours to about seven days
+//! ahead, so each past interview contributes one snapshot per training horizon (168,
+//! 72, 24 and 6 hours before its slot, plus the configured headline horizon) where
+//! the invitation had been sent by then, with `log_hours_left` as a feature. One
+//! model serves every distance; the headline evaluation uses the configured horizon
+//! (default 24 h), and the metrics per horizon show how much sharper it gets closer
+//! to the slot. Snapshots where the candidate had already asked to cancel by the
+//! cutoff are left out: that interview is no longer a forecast but a cancellation
+//! being processed.
+//!
+//! The time split holds out the slots of the latest `test_weeks` weeks before as-of;
+//! the model is fitted on the older ones only, so the reported metrics are what the
+//! model would have scored on weeks it never saw.
+
+use polars::prelude::*;
+
+use super::coefficients::{coefficient_table, CoefficientRow};
+use super::encoding::{Design, Encoding};
+use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
+use super::fit::{covariance, fit_logistic, FitOptions, Fitted};
+use super::metrics::{calibration_deciles, CalibrationBin, Metrics};
+use crate::derive::{micros, with_derived_status};
+use crate::features::{self, FeatureSettings, CATEGORICAL_FEATURES, NUMERIC_FEATURES};
+use crate::time::{format_utc, Micros, MICROS_PER_DAY, MICROS_PER_HOUR};
+
+/// What counts as "not attending".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Label {
+    NoShowOrCandidateCancel,
+    NoShow,
+    CandidateCancel,
+}
+
+impl Label {
+    pub fn parse(text: &str) -> Option<Label> {
+        match text.trim() {
+            "no_show_or_candidate_cancel" => Some(Label::NoShowOrCandidateCancel),
+            "no_show" => Some(Label::NoShow),
+            "candidate_cancel" => Some(Label::CandidateCancel),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Label::NoShowOrCandidateCancel => "no_show_or_candidate_cancel",
+            Label::NoShow => "no_show",
+            Label::CandidateCancel => "candidate_cancel",
+        }
+    }
+
+    fn positive(self) -> Expr {
+        match self {
+            Label::NoShowOrCandidateCancel => col("status").eq(lit("no_show")).or(col("status").eq(lit("cancelled_by_candidate"))),
+            Label::NoShow => col("status").eq(lit("no_show")),
+            Label::CandidateCancel => col("status").eq(lit("cancelled_by_candidate")),
+        }
+    }
+
+    fn definition(self) -> &'static str {
+        match self {
+            Label::NoShowOrCandidateCancel => "1 = no_show or cancelled_by_candidate, 0 = attended",
+            Label::NoShow => "1 = no_show, 0 = attended or cancelled_by_candidate",
+            Label::CandidateCancel => "1 = cancelled_by_candidate, 0 = attended or no_show",
+        }
+    }
+}
+
+/// The default training horizons, in hours before the slot.
+pub const TRAINING_HORIZONS: &[f64] = &[168.0, 72.0, 24.0, 6.0];
+
+#[derive(Debug, Clone)]
+pub struct TrainSettings {
+    pub as_of: Micros,
+    pub tz: chrono_tz::Tz,
+    pub grace_minutes: i64,
+    pub label: Label,
+    pub horizon_hours: f64,
+    pub test_weeks: u32,
+    pub fit: FitOptions,
+}
+
+/// Everything training produced, before it is written anywhere.
+pub struct Trained {
+    pub model: ModelFile,
+    /// Training rows' design (standardised) and labels, for `--export-design`.
+    pub train_design: Design,
+    pub train_labels: Vec<bool>,
+    pub column_names: Vec<String>,
+    /// Headline test rows (features) and their labels, to score earlier models on.
+    pub test_features: DataFrame,
+    pub test_labels: Vec<bool>,
+    /// The model's probabilities for `test_features`.
+    pub test_predictions: Vec<f64>,
+    pub calibration: Vec<CalibrationBin>,
+    /// (dimension, level, metrics) on the headline test rows.
+    pub fairness: Vec<(String, String, Metrics)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error("no closed interviews in the training window (slots before {0}): the lake needs more than the {1} test weeks of history")]
+    NoTrainingRows(String, u32),
+    #[error("no closed interviews in the test window ({0} to {1})")]
+    NoTestRows(String, String),
+}
+
+fn bools(df: &DataFrame, name: &str) -> PolarsResult<Vec<bool>> {
+    Ok(df.column(name)?.bool()?.iter().map(|v| v.unwrap_or(false)).collect())
+}
+
+fn window(df: &DataFrame, start: Micros, end: Micros) -> PolarsResult<Window> {
+    let interviews = df.column("interview_id")?.n_unique()? as u64;
+    let positives = bools(df, "label")?.iter().filter(|&&v| v).count() as u64;
+    Ok(Window { start: format_utc(start), end: format_utc(end), rows: df.height() as u64, interviews, positives })
+}
+
+/// The horizons snapshots are taken at: the defaults plus the headline one.
+pub fn horizons(headline: f64) -> Vec<f64> {
+    let mut h: Vec<f64> = TRAINING_HORIZONS.to_vec();
+    if !h.iter().any(|&x| (x - headline).abs() < 1e-9) {
+        h.push(headline);
+    }
+    h.sort_by(|a, b| b.total_cmp(a));
+    h
+}
+
+/// Labelled point-in-time snapshots of every closed interview (before as-of).
+pub fn labelled_snapshots(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> PolarsResult<DataFrame> {
+    let labelled = with_derived_status(interviews.clone(), events.clone(), s.as_of, s.grace_minutes)
+        .filter(col("closed").and(col("status").is_in(
+            lit(Series::new("ok".into(), ["attended", "no_show", "cancelled_by_candidate"])).implode(false),
+            false,
+        )))
+        .select([col("interview_id"), s.label.positive().alias("label"), micros("scheduled_at").alias("slot_us"), micros("invited_at").alias("inv_us")]);
+    let cancel_requests = events
+        .clone()
+        .filter(col("type").eq(lit("cancel_requested")))
+        .group_by([col("interview_id")])
+        .agg([micros("ts").min().alias("first_cancel_us")]);
+    let mut parts = Vec::new();
+    for h in horizons(s.horizon_hours) {
+        let offset = (h * MICROS_PER_HOUR as f64).round() as i64;
+        parts.push(
+            labelled
+                .clone()
+                .with_columns([(col("slot_us") - lit(offset)).alias("cutoff"), lit(h).alias("horizon_hours")])
+                .filter(col("inv_us").lt_eq(col("cutoff"))),
+        );
+    }
+    let snapshots = concat(parts, UnionArgs::default())?
+        .join(cancel_requests, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+        .filter(col("first_cancel_us").is_null().or(col("first_cancel_us").gt(col("cutoff"))))
+        .select([col("interview_id"), col("cutoff"), col("horizon_hours"), col("label")]);
+    features::build(interviews, events, snapshots, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })
+}
+
+/// Fits and evaluates; `previous` (if any) is not consulted here.
+pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> anyhow::Result<Trained> {
+    let all = labelled_snapshots(interviews, events, s)?;
+    let test_start = s.as_of - i64::from(s.test_weeks) * 7 * MICROS_PER_DAY;
+    let split = |test: bool| -> PolarsResult<DataFrame> {
+        let cond = if test { col("scheduled_at_us").gt_eq(lit(test_start)) } else { col("scheduled_at_us").lt(lit(test_start)) };
+        all.clone().lazy().filter(cond).collect()
+    };
+    let (train_df, test_df) = (split(false)?, split(true)?);
+    if train_df.height() == 0 {
+        return Err(TrainError::NoTrainingRows(format_utc(test_start), s.test_weeks).into());
+    }
+    let headline = test_df.clone().lazy().filter(col("horizon_hours").eq(lit(s.horizon_hours))).collect()?;
+    if headline.height() == 0 {
+        return Err(TrainError::NoTestRows(format_utc(test_start), format_utc(s.as_of)).into());
+    }
+
+    let numeric = features::numeric_names();
+    let categorical = features::categorical_names();
+    let min_level_rows = 30usize.max(train_df.height() / 200);
+    let encoding = Encoding::learn(&train_df, &numeric, &categorical, min_level_rows)?;
+    let design = encoding.design(&train_df)?;
+    let y = bools(&train_df, "label")?;
+    let fitted = fit_logistic(&design, &y, &s.fit)?;
+    let std_errors: Option<Vec<f64>> = covariance(&design, &fitted, s.fit.l2)
+        .map(|cov| (0..design.cols).map(|j| cov[j][j].max(0.0).sqrt()).collect());
+    let table = coefficient_table(&encoding, &fitted.coefficients, std_errors.as_deref());
+
+    let evaluate = |df: &DataFrame| -> anyhow::Result<(Vec<f64>, Vec<bool>)> {
+        let d = encoding.design(df)?;
+        Ok((fitted.predict(&d), bools(df, "label")?))
+    };
+    let mut by_horizon = Vec::new();
+    for h in horizons(s.horizon_hours) {
+        let part = test_df.clone().lazy().filter(col("horizon_hours").eq(lit(h))).collect()?;
+        let (p, l) = evaluate(&part)?;
+        by_horizon.push(HorizonMetrics { horizon_hours: h, metrics: Metrics::compute(&p, &l) });
+    }
+    let (p, labels) = evaluate(&headline)?;
+    let metrics = Metrics::compute(&p, &labels);
+    let calibration = calibration_deciles(&p, &labels);
+    let mut fairness = Vec::new();
+    for dim in ["education", "region"] {
+        let levels: Vec<String> = headline.column(dim)?.str()?.iter().map(|v| v.unwrap_or("unknown").to_string()).collect();
+        let mut distinct: Vec<&String> = levels.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        for level in distinct {
+            let (sp, sl): (Vec<f64>, Vec<bool>) =
+                levels.iter().zip(p.iter().zip(&labels)).filter(|(l, _)| *l == level).map(|(_, (p, y))| (*p, *y)).unzip();
+            fairness.push((dim.to_string(), level.clone(), Metrics::compute(&sp, &sl)));
+        }
+    }
+
+    let model = assemble(s, &encoding, &fitted, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
+    Ok(Trained {
+        model,
+        column_names: encoding.column_names(),
+        train_design: design,
+        train_labels: y,
+        test_features: headline,
+        test_labels: labels,
+        test_predictions: p,
+        calibration,
+        fairness,
+    })
+}
+
+fn min_time(df: &DataFrame) -> PolarsResult<Micros> {
+    Ok(df.column("scheduled_at_us")?.i64()?.min().unwrap_or_default())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn assemble(
+    s: &TrainSettings,
+    encoding: &Encoding,
+    fitted: &Fitted,
+    table: Vec<CoefficientRow>,
+    metrics: Metrics,
+    metrics_by_horizon: Vec<HorizonMetrics>,
+    training_window: Window,
+    test_window: Window,
+) -> ModelFile {
+    let names = encoding.column_names();
+    ModelFile {
+        format: file::FORMAT.into(),
+        noshow_version: crate::VERSION.into(),
+        version: String::new(),
+        created_at: String::new(),
+        intended_use: file::INTENDED_USE.into(),
+        label: s.label.as_str().into(),
+        label_definition: s.label.definition().into(),
+        horizon_hours: s.horizon_hours,
+        training_horizons_hours: horizons(s.horizon_hours),
+        snapshot_rule: "one snapshot per closed interview (attended, no_show, cancelled_by_candidate; company \
+            cancellations and reschedules left out) per training horizon, cutoff = slot start - horizon, only where \
+            invited_at <= cutoff and no cancel_requested event by the cutoff; features use only what was known at \
+            the cutoff"
+            .into(),
+        as_of: format_utc(s.as_of),
+        tz: s.tz.name().into(),
+        grace_minutes: s.grace_minutes,
+        training_window,
+        test_window,
+        solver: ModelFile::solver(&s.fit),
+        intercept: fitted.intercept,
+        coefficients: names.iter().cloned().zip(fitted.coefficients.iter().copied()).collect(),
+        features: Features {
+            numeric: encoding
+                .numeric
+                .iter()
+                .map(|n| NumericDefinition {
+                    name: n.name.clone(),
+                    definition: NUMERIC_FEATURES.iter().find(|f| f.name == n.name).map(|f| f.definition).unwrap_or("").into(),
+                    mean: n.mean,
+                    sd: n.sd,
+                })
+                .collect(),
+            categorical: encoding
+                .categorical
+                .iter()
+                .map(|c| CategoricalDefinition {
+                    name: c.name.clone(),
+                    definition: CATEGORICAL_FEATURES.iter().find(|f| f.0 == c.name).map(|f| f.1).unwrap_or("").into(),
+                    reference: c.reference.clone(),
+                    levels: c.levels.clone(),
+                    folded: c.folded.clone(),
+                })
+                .collect(),
+        },
+        scoring_recipe: file::SCORING_RECIPE.into(),
+        risk_bands: crate::score::RISK_BANDS.into(),
+        metrics,
+        metrics_by_horizon,
+        coefficient_table: table,
+        content_sha256: String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+    use crate::features::synth::synth_lake;
+    use crate::model::metrics::auc;
+
+    #[test]
+    fn auc_comes_close_to_the_true_probabilities() {
+        let as_of = crate::time::parse_timestamp("2026-03-02T00:00:00Z", chrono_tz::UTC).unwrap();
+        let lake = synth_lake(3000, 12, as_of, 5).unwrap();
+        let s = TrainSettings {
+            as_of,
+            tz: chrono_tz::UTC,
+            grace_minutes: 15,
+            label: Label::NoShowOrCandidateCancel,
+            horizon_hours: 24.0,
+            test_weeks: 4,
+            fit: FitOptions::default(),
+        };
+        let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();
+        let truth: HashMap<String, f64> = lake.truth.into_iter().collect();
+        let ids: Vec<String> = trained.test_features.column("interview_id").unwrap().str().unwrap().iter().map(|v| v.unwrap().to_string()).collect();
+        let true_p: Vec<f64> = ids.iter().map(|id| truth[id]).collect();
+        let best = auc(&true_p, &trained.test_labels).unwrap();
+        let model_auc = trained.model.metrics.auc.unwrap();
+        eprintln!("model AUC {model_auc:.4}, true-probability AUC {best:.4}, rows {}", ids.len());
+        // The synthetic truth is a logistic function of eight features the model sees,
+        // so the gap is estimation noise (≈ 900 test rows, ~2000 training interviews,
+        // 40 columns): seed 5 gives 0.689 vs 0.720. 0.05 is about two standard errors
+        // of an AUC on 900 rows with 20 % positives.
+        assert!(model_auc > best - 0.05, "model AUC {model_auc} vs best {best}");
+        // Signs: viewing the job description lowers the risk, a link error raises it.
+        assert!(trained.model.coefficients["jd_viewed"] < 0.0);
+        assert!(trained.model.coefficients["link_errors"] > 0.0);
+        // No snapshot without an invitation by its cutoff.
+        assert!(trained.model.training_window.rows > trained.model.training_window.interviews);
+    }
+}
