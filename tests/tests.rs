@@ -7,5 +7,6 @@ mod generate;
 mod ingest;
 mod report;
 mod run;
+mod crosscheck;
 mod score;
 mod train;

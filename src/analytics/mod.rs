@@ -1,1 +1,411 @@
-//! (being built)
+//! The report's numbers: rate tables, causes, funnel, reminders, timing, cost,
+//! re-invitations and behavioural signals, computed from the lake's interviews and
+//! events with polars lazy group-bys.
+//!
+//! Pure: takes lazy frames and settings, returns DataFrames; never reads or writes
+//! files. Every analysis counts *closed* interviews only (status other than
+//! `scheduled` after the derived-status rule, slot before as-of) and uses events at or
+//! before as-of whose interview exists (orphan events are left out).
+
+pub mod behaviour;
+pub mod causes;
+pub mod cost;
+pub mod findings;
+pub mod frame;
+pub mod funnel;
+pub mod rates;
+pub mod stats;
+
+use chrono_tz::Tz;
+use polars::prelude::*;
+
+use crate::derive::{micros, with_derived_status};
+use crate::time::{Micros, MICROS_PER_HOUR};
+
+
+/// What an analysis run needs to know besides the data.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub as_of: Micros,
+    pub tz: Tz,
+    pub grace_minutes: i64,
+    pub suppression_threshold: u64,
+    /// Two-way (or wider) cuts asked for with `--by`, e.g. `[["role", "region"]]`.
+    pub cuts: Vec<Vec<String>>,
+}
+
+/// The one-way dimensions every report has a rate table for.
+pub const DIMENSIONS: &[&str] = &["role", "region", "education", "fresh_graduate", "source", "preferred_channel", "week"];
+
+/// Columns a `--by` cut may name: the one-way dimensions plus the derived local-time ones.
+pub const CUT_COLUMNS: &[&str] =
+    &["role", "region", "education", "fresh_graduate", "source", "preferred_channel", "week", "month", "weekday", "hour", "lead_time"];
+
+/// Signals looked for before the slot, in the order the report shows them.
+pub const SIGNALS: &[&str] = &["jd_viewed", "company_intro_viewed", "link_clicked_24h", "message_read", "confirmed"];
+
+/// Lead-time buckets: (lower bound in days, label).
+pub const LEAD_TIME_BUCKETS: &[(i64, &str)] = &[(0, "0-1d"), (1, "1-3d"), (3, "3-7d"), (7, "7-14d"), (14, "14d+")];
+
+/// Every table the report writes, by its file name (without extension), in order.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub tables: Vec<(String, DataFrame)>,
+}
+
+impl Analysis {
+    pub fn get(&self, name: &str) -> Option<&DataFrame> {
+        self.tables.iter().find(|(n, _)| n == name).map(|(_, df)| df)
+    }
+
+    fn push(&mut self, name: impl Into<String>, df: DataFrame) {
+        self.tables.push((name.into(), df));
+    }
+}
+
+/// Events the analytics may use: at or before as-of, and belonging to a known interview.
+pub fn usable_events(interviews: LazyFrame, events: LazyFrame, as_of: Micros) -> LazyFrame {
+    events
+        .filter(micros("ts").lt_eq(lit(as_of)))
+        .semi_join(interviews, col("interview_id"), col("interview_id"))
+}
+
+/// Per-interview event facts (one row per interview with at least one usable event).
+/// Funnel steps look at every event up to as-of; signals and reminders only at those
+/// before the slot started.
+///
+/// Every condition is computed as a column first and the group-by only sums, maxes and
+/// mins them: polars runs those on its vectorised path, where filtered or sorted
+/// expressions inside `agg` fall back to one evaluation per group (minutes at a
+/// million interviews).
+fn event_facts(interviews: LazyFrame, events: LazyFrame) -> LazyFrame {
+    let keyed = interviews.select([col("interview_id"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
+    let is = |t: &str| col("type").eq(lit(t.to_string()));
+    let before = || col("ts_us").lt(col("slot_us"));
+    let reminder = || is("reminder_sent").and(before());
+    let flag = |cond: Expr, name: &str| cond.cast(DataType::Int32).alias(name.to_string());
+    let ev = events
+        .select([col("interview_id"), col("type"), col("channel"), col("detail"), micros("ts").alias("ts_us")])
+        .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
+        .with_columns([
+            flag(is("message_delivered"), "ev_delivered"),
+            flag(is("message_read"), "ev_read"),
+            flag(is("confirmed"), "ev_confirmed"),
+            flag(is("link_clicked"), "ev_link_clicked"),
+            flag(is("joined"), "ev_joined"),
+            flag(is("completed"), "ev_completed"),
+            flag(is("jd_viewed").and(before()), "jd_viewed"),
+            flag(is("company_intro_viewed").and(before()), "company_intro_viewed"),
+            flag(is("link_clicked").and(before()).and(col("ts_us").gt_eq(col("slot_us") - lit(24 * MICROS_PER_HOUR))), "link_clicked_24h"),
+            flag(is("message_read").and(before()), "message_read"),
+            flag(is("confirmed").and(before()), "confirmed"),
+            flag(reminder(), "reminders_received"),
+            flag(reminder().and(col("channel").eq(col("preferred_channel"))), "reminded_on_preferred"),
+            flag(is("reinvite_sent"), "reinvite_sent"),
+            flag(is("reinvite_accepted"), "reinvite_accepted"),
+            when(reminder()).then(col("ts_us")).otherwise(lit(NULL).cast(DataType::Int64)).alias("reminder_us"),
+            when(is("cancel_requested")).then(col("ts_us")).otherwise(lit(NULL).cast(DataType::Int64)).alias("cancel_us"),
+        ]);
+    let mut aggs: Vec<Expr> = EVENT_FLAGS.iter().map(|c| col(*c).max().gt(lit(0)).alias(*c)).collect();
+    aggs.push(col("reminders_received").sum().cast(DataType::Int64).alias("reminders_received"));
+    aggs.push(col("reminder_us").max().alias("last_reminder_us"));
+    aggs.push(col("cancel_us").min().alias("cancel_request_us"));
+    let facts = ev.clone().group_by([col("interview_id")]).agg(aggs);
+    let reminders = ev.filter(reminder()).select([col("interview_id"), col("ts_us"), col("detail"), col("channel")]);
+    // The latest reminder's offset: sort once, keep each interview's last row.
+    let last_offset = reminders
+        .clone()
+        .sort(["ts_us"], SortMultipleOptions::default())
+        .unique_stable(Some(cols(["interview_id"])), UniqueKeepStrategy::Last)
+        .select([col("interview_id"), col("detail").alias("last_reminder_offset")]);
+    let channels = reminders
+        .filter(col("channel").is_not_null())
+        .unique(Some(cols(["interview_id", "channel"])), UniqueKeepStrategy::Any)
+        .group_by([col("interview_id")])
+        .agg([len().cast(DataType::Int64).alias("reminder_channels")]);
+    facts
+        .join(last_offset, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+        .join(channels, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+}
+
+/// Event columns that are flags (false when an interview has no events at all).
+const EVENT_FLAGS: &[&str] = &[
+    "ev_delivered", "ev_read", "ev_confirmed", "ev_link_clicked", "ev_joined", "ev_completed", "jd_viewed",
+    "company_intro_viewed", "link_clicked_24h", "message_read", "confirmed", "reminded_on_preferred", "reinvite_sent",
+    "reinvite_accepted",
+];
+
+/// Closed interviews with the derived status applied, local-time columns
+/// (`week`, `month`, `weekday` 1 = Monday, `hour`, `lead_time`) and the event facts.
+pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> LazyFrame {
+    let events = usable_events(interviews.clone(), events, s.as_of);
+    let derived = with_derived_status(interviews.clone(), events.clone(), s.as_of, s.grace_minutes);
+    let facts = event_facts(interviews, events);
+    let local = col("scheduled_at").dt().convert_time_zone(polars::prelude::TimeZone::from_chrono(&s.tz));
+    let lead_days = (micros("scheduled_at") - micros("invited_at")).cast(DataType::Float64) / lit(24.0 * MICROS_PER_HOUR as f64);
+    // Built from the last bucket inwards so the first matching upper bound wins.
+    let mut lead_bucket = lit(LEAD_TIME_BUCKETS[LEAD_TIME_BUCKETS.len() - 1].1);
+    for pair in LEAD_TIME_BUCKETS.windows(2).rev() {
+        lead_bucket = when(lead_days.clone().lt(lit(pair[1].0 as f64))).then(lit(pair[0].1)).otherwise(lead_bucket);
+    }
+    let mut fills: Vec<Expr> = EVENT_FLAGS.iter().map(|c| col(*c).fill_null(lit(false))).collect();
+    fills.push(col("reminders_received").fill_null(lit(0i64)));
+    fills.push(col("reminder_channels").fill_null(lit(0i64)));
+    derived
+        .filter(col("closed"))
+        .join(facts, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+        .with_columns(fills)
+        .with_columns([
+            micros("scheduled_at").alias("slot_us"),
+            local.clone().dt().strftime("%G-W%V").alias("week"),
+            local.clone().dt().strftime("%Y-%m").alias("month"),
+            local.clone().dt().weekday().cast(DataType::Int32).alias("weekday"),
+            local.dt().hour().cast(DataType::Int32).alias("hour"),
+            lead_bucket.alias("lead_time"),
+        ])
+}
+
+/// Runs every analysis over the lake's interviews and events.
+pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
+    // Collected once: every table below is a group-by over this frame.
+    let closed = closed_interviews(interviews.clone(), events.clone(), s).collect()?.lazy();
+    let usable = usable_events(interviews, events, s.as_of);
+    let mut out = Analysis::default();
+    out.push("overall", rates::rate_table(&closed, &[], s, rates::Compare::RecentWindows)?);
+    for dim in DIMENSIONS {
+        let compare = if *dim == "week" { rates::Compare::PreviousWeek } else { rates::Compare::RecentWindows };
+        out.push(format!("rates_by_{dim}"), rates::rate_table(&closed, &[dim], s, compare)?);
+    }
+    out.push("rates_by_slot", rates::rate_table(&closed, &["weekday", "hour"], s, rates::Compare::RecentWindows)?);
+    out.push("rates_by_lead_time", rates::lead_time_table(&closed, s)?);
+    for cut in &s.cuts {
+        let dims: Vec<&str> = cut.iter().map(String::as_str).collect();
+        out.push(format!("rates_by_{}", cut.join("_")), rates::rate_table(&closed, &dims, s, rates::Compare::RecentWindows)?);
+    }
+    out.push("best_slots_by_role", rates::best_slots_by_role(&closed, s, 3)?);
+    for (name, df) in causes::cause_tables(&closed, s)? {
+        out.push(name, df);
+    }
+    out.push("funnel", funnel::funnel(&closed, None, s)?);
+    out.push("funnel_by_role", funnel::funnel(&closed, Some("role"), s)?);
+    out.push("funnel_by_channel", funnel::funnel(&closed, Some("preferred_channel"), s)?);
+    out.push("channel_reach", funnel::channel_reach(&closed, usable.clone(), s)?);
+    out.push("reminder_effects", behaviour::reminder_effects(&closed, usable, s)?);
+    out.push("miss_timing", behaviour::miss_timing(&closed, s)?);
+    out.push("cost_total", cost::cost_table(&closed.clone().with_column(lit("all").alias("scope")), "scope", s)?);
+    out.push("cost_by_role", cost::cost_table(&closed, "role", s)?);
+    out.push("cost_by_month", cost::cost_table(&closed, "month", s)?);
+    out.push("reinvites_by_cause", behaviour::reinvites_by_cause(&closed, s)?);
+    out.push("signals", behaviour::signals(&closed, s)?);
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::time::{parse_timestamp, MICROS_PER_MINUTE, MICROS_PER_SECOND};
+
+    pub fn ts(text: &str) -> Micros {
+        parse_timestamp(text, chrono_tz::UTC).unwrap()
+    }
+
+    fn datetimes(name: &str, values: Vec<Option<Micros>>) -> Column {
+        Series::new(name.into(), values)
+            .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC)))
+            .unwrap()
+            .into_column()
+    }
+
+    /// A hand-made interview: (id, role, scheduled_at, status, cause).
+    pub struct Iv<'a> {
+        pub id: &'a str,
+        pub role: &'a str,
+        pub education: Option<&'a str>,
+        pub invited: Micros,
+        pub slot: Micros,
+        pub status: &'a str,
+        pub cause: Option<&'a str>,
+        pub cost: Option<f64>,
+    }
+
+    pub fn interviews_frame(rows: &[Iv]) -> LazyFrame {
+        let n = rows.len();
+        DataFrame::new(
+            n,
+            vec![
+                Column::new("interview_id".into(), rows.iter().map(|r| r.id.to_string()).collect::<Vec<_>>()),
+                Column::new("candidate_id".into(), rows.iter().map(|r| format!("cand-{}", r.id)).collect::<Vec<_>>()),
+                Column::new("role".into(), rows.iter().map(|r| r.role.to_string()).collect::<Vec<_>>()),
+                Column::new("region".into(), vec!["east"; n]),
+                Column::new("education".into(), rows.iter().map(|r| r.education.map(str::to_string)).collect::<Vec<_>>()),
+                Column::new("fresh_graduate".into(), vec![Some(false); n]),
+                Column::new("source".into(), vec![Some("campus"); n]),
+                Column::new("preferred_channel".into(), vec![Some("sms"); n]),
+                datetimes("invited_at", rows.iter().map(|r| Some(r.invited)).collect()),
+                datetimes("scheduled_at", rows.iter().map(|r| Some(r.slot)).collect()),
+                Column::new("status".into(), rows.iter().map(|r| r.status.to_string()).collect::<Vec<_>>()),
+                Column::new("cause".into(), rows.iter().map(|r| r.cause.map(str::to_string)).collect::<Vec<_>>()),
+                Column::new("no_show_grade".into(), vec![None::<String>; n]),
+                Column::new("cost".into(), rows.iter().map(|r| r.cost).collect::<Vec<_>>()),
+                datetimes("updated_at", vec![None; n]),
+            ],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    /// Events: (event id, interview id, ts, type, channel, detail).
+    pub fn events_frame(rows: &[(&str, &str, Micros, &str, Option<&str>, Option<&str>)]) -> LazyFrame {
+        DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new("event_id".into(), rows.iter().map(|r| r.0.to_string()).collect::<Vec<_>>()),
+                Column::new("interview_id".into(), rows.iter().map(|r| r.1.to_string()).collect::<Vec<_>>()),
+                datetimes("ts", rows.iter().map(|r| Some(r.2)).collect()),
+                Column::new("type".into(), rows.iter().map(|r| r.3.to_string()).collect::<Vec<_>>()),
+                Column::new("channel".into(), rows.iter().map(|r| r.4.map(str::to_string)).collect::<Vec<_>>()),
+                Column::new("detail".into(), rows.iter().map(|r| r.5.map(str::to_string)).collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap()
+        .lazy()
+    }
+
+    pub fn settings(as_of: Micros) -> Settings {
+        Settings { as_of, tz: chrono_tz::UTC, grace_minutes: 15, suppression_threshold: 1, cuts: vec![] }
+    }
+
+    fn iv<'a>(id: &'a str, slot: Micros, status: &'a str) -> Iv<'a> {
+        Iv { id, role: "sales", education: Some("bachelor"), invited: slot - 3 * 24 * MICROS_PER_HOUR, slot, status, cause: None, cost: Some(10.0) }
+    }
+
+    #[test]
+    fn derived_status_at_the_grace_boundary() {
+        let as_of = ts("2026-03-02T12:00:00Z");
+        let grace = 15 * MICROS_PER_MINUTE;
+        let interviews = interviews_frame(&[
+            iv("exactly_15min", as_of - grace, "scheduled"),
+            iv("15min_1s", as_of - grace - MICROS_PER_SECOND, "scheduled"),
+            iv("joined_in_time", as_of - grace - MICROS_PER_SECOND, "scheduled"),
+            iv("joined_after_as_of", as_of - grace - MICROS_PER_SECOND, "scheduled"),
+            iv("future", as_of + MICROS_PER_MINUTE, "attended"),
+            iv("recorded", as_of - 30 * grace, "cancelled_by_company"),
+        ]);
+        let events = events_frame(&[
+            ("e1", "joined_in_time", as_of - grace, "joined", None, None),
+            ("e2", "joined_after_as_of", as_of + MICROS_PER_SECOND, "joined", None, None),
+            ("e3", "orphan", as_of - grace, "joined", None, None),
+        ]);
+        let closed = closed_interviews(interviews, events, &settings(as_of))
+            .select([col("interview_id"), col("status"), col("cause")])
+            .collect()
+            .unwrap();
+        let ids = frame::strings(&closed, "interview_id").unwrap();
+        let status = frame::strings(&closed, "status").unwrap();
+        let cause = frame::strings(&closed, "cause").unwrap();
+        let got: std::collections::HashMap<String, (String, Option<String>)> = ids
+            .into_iter()
+            .zip(status.into_iter().zip(cause))
+            .map(|(i, (s, c))| (i.unwrap(), (s.unwrap(), c)))
+            .collect();
+        assert!(!got.contains_key("exactly_15min"), "exactly 15 minutes is still within the grace: not closed");
+        assert_eq!(got["15min_1s"], ("no_show".to_string(), Some("unknown".to_string())));
+        assert_eq!(got["joined_in_time"].0, "attended");
+        assert_eq!(got["joined_after_as_of"], ("no_show".to_string(), Some("unknown".to_string())), "a join after as-of does not count");
+        assert!(!got.contains_key("future"), "a slot after as-of is never closed, whatever its status");
+        assert_eq!(got["recorded"].0, "cancelled_by_company");
+        assert_eq!(got.len(), 4);
+    }
+
+    #[test]
+    fn weeks_and_hours_are_local() {
+        // 2026-03-01T17:30Z is Sunday in UTC (ISO week 9) but Monday 01:30 in Shanghai (week 10).
+        let slot = ts("2026-03-01T17:30:00Z");
+        let interviews = interviews_frame(&[iv("a", slot, "attended")]);
+        let events = events_frame(&[("e", "a", slot, "joined", None, None)]);
+        let mut s = settings(ts("2026-03-10T00:00:00Z"));
+        s.tz = crate::time::parse_tz("Asia/Shanghai").unwrap();
+        let df = closed_interviews(interviews.clone(), events.clone(), &s).collect().unwrap();
+        assert_eq!(frame::strings(&df, "week").unwrap(), vec![Some("2026-W10".to_string())]);
+        assert_eq!(frame::i64s(&df, "weekday").unwrap(), vec![Some(1)]);
+        assert_eq!(frame::i64s(&df, "hour").unwrap(), vec![Some(1)]);
+        assert_eq!(crate::time::iso_week_label(slot, s.tz), "2026-W10");
+        s.tz = chrono_tz::UTC;
+        let df = closed_interviews(interviews, events, &s).collect().unwrap();
+        assert_eq!(frame::strings(&df, "week").unwrap(), vec![Some("2026-W09".to_string())]);
+        assert_eq!(frame::i64s(&df, "weekday").unwrap(), vec![Some(7)]);
+    }
+
+    #[test]
+    fn every_analysis_runs_on_a_tiny_lake_and_suppresses_small_segments() {
+        let as_of = ts("2026-03-30T00:00:00Z");
+        let base = ts("2026-03-02T09:00:00Z");
+        let mut rows = Vec::new();
+        let ids: Vec<String> = (0..40).map(|i| format!("i{i}")).collect();
+        for (i, id) in ids.iter().enumerate() {
+            let status = match i % 5 { 0 => "no_show", 1 => "cancelled_by_candidate", 2 => "cancelled_by_company", 3 => "rescheduled", _ => "attended" };
+            let mut r = iv(id, base + i as i64 * 12 * MICROS_PER_HOUR, status);
+            r.role = if i < 36 { "sales" } else { "designer" };
+            r.education = if i % 4 == 0 { None } else { Some("master") };
+            r.cause = (status == "no_show").then_some(if i % 2 == 0 { "forgot" } else { "technical_issue" });
+            rows.push(r);
+        }
+        let mut ev = Vec::new();
+        let eids: Vec<String> = (0..200).map(|i| format!("e{i}")).collect();
+        let mut k = 0;
+        for (i, r) in rows.iter().enumerate() {
+            let mut push = |t: &'static str, at: Micros, ch: Option<&'static str>, d: Option<&'static str>| {
+                ev.push((eids[k].as_str(), r.id, at, t, ch, d));
+                k += 1;
+            };
+            push("invite_sent", r.invited, Some("sms"), None);
+            if i % 3 != 0 {
+                push("message_delivered", r.invited + MICROS_PER_MINUTE, Some("sms"), None);
+                push("reminder_sent", r.slot - 2 * MICROS_PER_HOUR, Some("email"), Some("-2h"));
+            }
+            if r.status == "attended" {
+                push("joined", r.slot, None, None);
+            }
+        }
+        let mut s = settings(as_of);
+        s.suppression_threshold = 10;
+        s.cuts = vec![vec!["role".into(), "education".into()]];
+        let a = analyse(interviews_frame(&rows), events_frame(&ev), &s).unwrap();
+        for name in ["overall", "rates_by_role", "rates_by_week", "rates_by_role_education", "causes_no_show", "funnel", "signals", "reminder_effects", "miss_timing", "channel_reach", "cost_by_month", "best_slots_by_role"] {
+            assert!(a.get(name).is_some(), "{name} missing");
+        }
+        let role = a.get("rates_by_role").unwrap();
+        assert_eq!(frame::strings(role, "role").unwrap(), vec![Some("designer".into()), Some("sales".into())]);
+        assert_eq!(frame::bools(role, "suppressed").unwrap(), vec![Some(true), Some(false)]);
+        assert_eq!(frame::i64s(role, "interviews").unwrap(), vec![None, Some(36)]);
+        assert_eq!(frame::f64s(role, "no_show_rate").unwrap()[0], None, "a suppressed segment shows no rate");
+        let overall = a.get("overall").unwrap();
+        assert_eq!(frame::i64s(overall, "no_shows").unwrap(), vec![Some(8)]);
+        assert_eq!(frame::i64s(overall, "interviews").unwrap(), vec![Some(40)]);
+        // Unknown education is its own segment, sorted last.
+        let edu = a.get("rates_by_education").unwrap();
+        assert_eq!(frame::strings(edu, "education").unwrap(), vec![Some("master".into()), None]);
+        assert_eq!(frame::i64s(edu, "interviews").unwrap(), vec![Some(30), Some(10)]);
+        let causes = a.get("causes_no_show").unwrap();
+        // 8 no-shows are fewer than the threshold of 10: the cause rows stay, emptied.
+        assert_eq!(frame::i64s(causes, "count").unwrap(), vec![None, None]);
+        assert_eq!(frame::bools(causes, "suppressed").unwrap(), vec![Some(true), Some(true)]);
+        assert_eq!(frame::strings(causes, "cause").unwrap(), vec![Some("forgot".into()), Some("technical_issue".into())]);
+        let cost = a.get("cost_total").unwrap();
+        assert_eq!(frame::f64s(cost, "no_show_cost").unwrap(), vec![Some(80.0)]);
+        assert_eq!(frame::f64s(cost, "total_cost").unwrap(), vec![Some(400.0)]);
+        let html = crate::report::render(&crate::report::ReportInput {
+            analysis: &a,
+            findings: &findings::findings(&a).unwrap(),
+            lang: crate::report::i18n::Lang::Zh,
+            as_of: "2026-03-30".into(),
+            tz: "UTC".into(),
+            lake_version: 1,
+            suppression_threshold: 10,
+            model_section: Some("<p id=\"model-hook\">model</p>".into()),
+        })
+        .unwrap();
+        assert!(html.contains("爽约率") && html.contains("model-hook") && html.contains("<svg"));
+        assert!(!html.contains("cand-"), "no candidate id reaches the page");
+    }
+}

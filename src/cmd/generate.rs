@@ -86,10 +86,11 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
 
     let mut sinks = Sinks::open(&plan, &args.out, &truth, args.gzip)?;
     let tally = stream_chunks(&plan, threads, &mut sinks)?;
+    let names = sinks.names.clone();
     sinks.finish()?;
 
     write_json(&truth.join("effects.json"), &effects_json(&plan, &tally))?;
-    write_json(&truth.join("expected.json"), &expected_json(&plan, args, &tally, &sinks.names))?;
+    write_json(&truth.join("expected.json"), &expected_json(&plan, args, &tally, &names))?;
     info!(
         "wrote {} interview rows and {} event lines ({} duplicates, {} orphans); ground truth in {}",
         tally.interview_rows_total(),
@@ -249,24 +250,12 @@ impl Sinks {
         self.truth.write(&c.truth)
     }
 
-    fn finish(&mut self) -> anyhow::Result<()> {
-        let all = std::mem::take(&mut self.interviews)
-            .into_iter()
-            .chain(std::mem::take(&mut self.events))
-            .chain([
-                std::mem::replace(&mut self.reexport, Sink::placeholder()),
-                std::mem::replace(&mut self.truth, Sink::placeholder()),
-            ]);
+    fn finish(self) -> anyhow::Result<()> {
+        let all = self.interviews.into_iter().chain(self.events).chain([self.reexport, self.truth]);
         for s in all {
             s.finish()?;
         }
         Ok(())
-    }
-}
-
-impl Sink {
-    fn placeholder() -> Sink {
-        Sink { tmp: PathBuf::new(), path: PathBuf::new(), w: Box::new(std::io::sink()) }
     }
 }
 
@@ -347,15 +336,12 @@ fn sum(c: &crate::generate::tally::Counts) -> u64 {
 
 fn expected_json(plan: &Plan, args: &Args, t: &Tally, names: &[String]) -> Value {
     let files = plan.files();
-    let mut iv_files = serde_json::Map::new();
-    for i in 0..files {
-        iv_files.insert(names[i].clone(), json!(t.interview_rows[i]));
-    }
+    // `names` lists the interview exports, the re-export, then the event exports.
+    let mut iv_files: serde_json::Map<String, Value> =
+        names[..files].iter().zip(&t.interview_rows).map(|(n, rows)| (n.clone(), json!(rows))).collect();
     iv_files.insert(names[files].clone(), json!(t.reexport_rows));
-    let mut ev_files = serde_json::Map::new();
-    for i in 0..files {
-        ev_files.insert(names[files + 1 + i].clone(), json!(t.event_lines[i]));
-    }
+    let ev_files: serde_json::Map<String, Value> =
+        names[files + 1..].iter().zip(&t.event_lines).map(|(n, rows)| (n.clone(), json!(rows))).collect();
     let iv_set_aside = sum(&t.interview_set_aside);
     let ev_set_aside = sum(&t.event_set_aside);
     json!({

@@ -1,10 +1,231 @@
-//! `noshow report`.
+//! `noshow report`: the lake → rate tables, causes, funnel, reminders, cost, signals
+//! (Parquet + CSV), `summary.json` and `report.html`, published atomically.
 
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::analytics::{self, findings, Settings, CUT_COLUMNS};
 use crate::cli::GlobalArgs;
+use crate::config::Common;
+use crate::derive::DEFAULT_GRACE_MINUTES;
+use crate::export::{write_table, OutputDir};
+use crate::lake::Lake;
+use crate::privacy::DEFAULT_SUPPRESSION_THRESHOLD;
+use crate::report::i18n::Lang;
+use crate::report::{self, ReportInput};
+use crate::{info, usage_error};
 
+/// Reads the lake's current version and writes every rate table (Parquet and CSV),
+/// the cause, funnel, reminder, timing, cost, re-invitation and signal tables,
+/// `summary.json` and `report.html` into --out, replacing it in one step.
+/// Only closed interviews count (status other than `scheduled` after the
+/// derived-status rule, slot before --as-of); events after --as-of are ignored.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The lake folder [config: lake].
+    #[arg(long, value_name = "DIR")]
+    pub lake: Option<PathBuf>,
+    /// Output folder [config: OUT/report with `out` from the config; default:
+    /// notebooks-export/<as-of date in --tz>].
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// An extra cut of two (or more) columns, e.g. `--by role,region`; repeatable
+    /// [config: report.by]. Columns: role, region, education, fresh_graduate, source,
+    /// preferred_channel, week, month, weekday, hour, lead_time.
+    #[arg(long, value_name = "COLS")]
+    pub by: Vec<String>,
+    /// Report language: en or zh [config: report.lang; default: en].
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Minutes after the slot start before a still-scheduled interview is closed
+    /// [config: report.grace_minutes; default: 15].
+    #[arg(long, value_name = "MIN")]
+    pub grace_minutes: Option<i64>,
+    /// Segments with fewer closed interviews are published with counts and rates empty
+    /// [config: report.suppression_threshold; default: 10].
+    #[arg(long, value_name = "N")]
+    pub suppression_threshold: Option<u64>,
+}
 
-pub fn run(_args: &Args, _global: &GlobalArgs) -> anyhow::Result<()> {
-    Err(anyhow::anyhow!("report is not built yet"))
+/// Settings of a report run, resolved from flags, config and defaults.
+#[derive(Debug, Clone)]
+pub struct ReportSettings {
+    pub lake: PathBuf,
+    pub out: PathBuf,
+    pub lang: Lang,
+    pub analysis: Settings,
+}
+
+/// Parses `--by` values (`role,region`) into checked column lists.
+pub fn parse_cuts(values: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
+    let mut cuts: Vec<Vec<String>> = Vec::new();
+    for value in values {
+        let cut: Vec<String> = value.split(',').map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).collect();
+        if cut.len() < 2 {
+            return Err(usage_error(format!("--by {value:?}: give two or more columns separated by a comma, e.g. role,region")));
+        }
+        for c in &cut {
+            if !CUT_COLUMNS.contains(&c.as_str()) {
+                return Err(usage_error(format!("--by {value:?}: unknown column {c:?} (expected one of {})", CUT_COLUMNS.join(", "))));
+            }
+        }
+        if cut.iter().enumerate().any(|(i, c)| cut[..i].contains(c)) {
+            return Err(usage_error(format!("--by {value:?}: a column is repeated")));
+        }
+        if !cuts.contains(&cut) {
+            cuts.push(cut);
+        }
+    }
+    Ok(cuts)
+}
+
+impl ReportSettings {
+    pub fn resolve(args: &Args, common: &Common) -> anyhow::Result<ReportSettings> {
+        let cfg = &common.config.report;
+        let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+        // A configured `out` is shared with the scoring feed, so the report goes to its
+        // `report/` subfolder, the same place `noshow run` puts it.
+        let out = match args.out.clone().or_else(|| common.config.out.as_ref().map(|o| o.join("report"))) {
+            Some(out) => out,
+            None => {
+                let date = crate::time::format_local(common.as_of, common.tz);
+                PathBuf::from("notebooks-export").join(&date[..10])
+            }
+        };
+        let lang_text = args.lang.clone().or_else(|| cfg.lang.clone()).unwrap_or_else(|| "en".into());
+        let lang = Lang::parse(&lang_text).ok_or_else(|| usage_error(format!("--lang {lang_text:?}: expected en or zh")))?;
+        let grace_minutes = args.grace_minutes.or(cfg.grace_minutes).unwrap_or(DEFAULT_GRACE_MINUTES);
+        if grace_minutes < 0 {
+            return Err(usage_error(format!("--grace-minutes {grace_minutes}: must not be negative")));
+        }
+        let suppression_threshold = args.suppression_threshold.or(cfg.suppression_threshold).unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD);
+        let by = if args.by.is_empty() { cfg.by.clone().unwrap_or_default() } else { args.by.clone() };
+        let cuts = parse_cuts(&by)?;
+        Ok(ReportSettings {
+            lake,
+            out,
+            lang,
+            analysis: Settings { as_of: common.as_of, tz: common.tz, grace_minutes, suppression_threshold, cuts },
+        })
+    }
+}
+
+pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
+    let common = Common::resolve(global)?;
+    let settings = ReportSettings::resolve(args, &common)?;
+    write_report(&settings, None)?;
+    Ok(())
+}
+
+/// Computes everything and publishes the output folder; `model_section` is the model
+/// helper's HTML fragment, when there is one. Returns the published folder.
+pub fn write_report(settings: &ReportSettings, model_section: Option<String>) -> anyhow::Result<PathBuf> {
+    let started = std::time::Instant::now();
+    let lake = Lake::new(&settings.lake);
+    let snapshot = lake.snapshot()?;
+    let interviews = snapshot.scan_interviews()?;
+    let events = snapshot.scan_events()?;
+    let s = &settings.analysis;
+    let analysis = analytics::analyse(interviews, events, s)
+        .map_err(|e| anyhow::anyhow!("computing the report from lake {}: {e}", snapshot.dir.display()))?;
+    let found = findings::findings(&analysis).map_err(|e| anyhow::anyhow!("drawing findings: {e}"))?;
+    let as_of_text = crate::time::format_local(s.as_of, s.tz);
+    let html = report::render(&ReportInput {
+        analysis: &analysis,
+        findings: &found,
+        lang: settings.lang,
+        as_of: as_of_text.clone(),
+        tz: s.tz.name().to_string(),
+        lake_version: snapshot.version,
+        suppression_threshold: s.suppression_threshold,
+        model_section,
+    })
+    .map_err(|e| anyhow::anyhow!("rendering the report: {e}"))?;
+    let lake_files: Vec<String> = ["interviews", "events"]
+        .iter()
+        .map(|t| snapshot.files(t))
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter()
+        .flatten()
+        .map(|p| p.strip_prefix(&snapshot.dir).unwrap_or(&p).display().to_string())
+        .collect();
+    let summary = summary_json(&analysis, &found, settings, &snapshot, &lake_files, &as_of_text)?;
+
+    let out = OutputDir::begin(&settings.out)?;
+    let mut tables = analysis.tables;
+    for (name, df) in tables.iter_mut() {
+        write_table(out.path(), name, df).with_context(|| format!("writing table {name}"))?;
+    }
+    let summary_path = out.path().join("summary.json");
+    std::fs::write(&summary_path, serde_json::to_string_pretty(&summary)? + "\n")
+        .with_context(|| format!("writing {}", summary_path.display()))?;
+    let html_path = out.path().join("report.html");
+    std::fs::write(&html_path, html).with_context(|| format!("writing {}", html_path.display()))?;
+    let dest = out.publish()?;
+    info!(
+        "report: {} tables, summary.json and report.html in {} ({:.1} s)",
+        tables.len(),
+        dest.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dest)
+}
+
+fn first_f64(a: &analytics::Analysis, table: &str, column: &str) -> Option<f64> {
+    analytics::frame::f64s(a.get(table)?, column).ok()?.first().copied().flatten()
+}
+
+fn summary_json(
+    a: &analytics::Analysis,
+    found: &[findings::Finding],
+    settings: &ReportSettings,
+    snapshot: &crate::lake::Snapshot,
+    lake_files: &[String],
+    as_of_text: &str,
+) -> anyhow::Result<serde_json::Value> {
+    let s = &settings.analysis;
+    let closed = a.get("overall").and_then(|df| analytics::frame::i64s(df, "interviews").ok()?.first().copied().flatten());
+    let dominant: serde_json::Map<String, serde_json::Value> = found
+        .iter()
+        .filter_map(|f| match f {
+            findings::Finding::DominantCause { role, cause, share } => {
+                Some((role.clone(), serde_json::json!({ "cause": cause, "share": share })))
+            }
+            _ => None,
+        })
+        .collect();
+    let tables: Vec<&str> = a.tables.iter().map(|(n, _)| n.as_str()).collect();
+    Ok(serde_json::json!({
+        "headline": {
+            "closed_interviews": closed,
+            "no_show_rate": first_f64(a, "overall", "no_show_rate"),
+            "no_show_rate_low": first_f64(a, "overall", "no_show_rate_low"),
+            "no_show_rate_high": first_f64(a, "overall", "no_show_rate_high"),
+            "cancel_rate": first_f64(a, "overall", "cancel_rate"),
+            "company_cancel_rate": first_f64(a, "overall", "company_cancel_rate"),
+            "reschedule_rate": first_f64(a, "overall", "reschedule_rate"),
+            "no_show_rate_recent_28d": first_f64(a, "overall", "recent_no_show_rate"),
+            "no_show_rate_previous_28d": first_f64(a, "overall", "previous_no_show_rate"),
+            "no_show_cost": first_f64(a, "cost_total", "no_show_cost"),
+            "total_cost": first_f64(a, "cost_total", "total_cost"),
+            "dominant_no_show_cause_by_role": dominant,
+        },
+        "findings": found,
+        "tables": tables,
+        "lineage": {
+            "lake": settings.lake.display().to_string(),
+            "lake_version": snapshot.version,
+            "lake_files": lake_files,
+            "as_of": as_of_text,
+            "as_of_utc": crate::time::format_utc(s.as_of),
+            "tz": s.tz.name(),
+            "noshow_version": crate::VERSION,
+            "grace_minutes": s.grace_minutes,
+            "suppression_threshold": s.suppression_threshold,
+            "cuts": s.cuts,
+            "lang": settings.lang,
+            "events_window": "events at or before as_of whose interview is in the lake",
+        },
+    }))
 }

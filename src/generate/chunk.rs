@@ -2,6 +2,7 @@
 //! own RNG stream, renders the export rows and event lines into per-file buffers
 //! (with the format's legal noise: case, white space, timestamp forms, integer ids),
 //! and counts exactly what it wrote. Pure: plan and chunk index in, bytes out.
+//! (`write!` into a `Vec<u8>` cannot fail, hence the `let _ =`.)
 
 use std::io::Write;
 
@@ -93,7 +94,7 @@ pub fn generate_chunk(plan: &Plan, index: u64) -> ChunkOutput {
     let mut events_buf: Vec<Ev> = Vec::with_capacity(64);
     let mut slots: Vec<(Micros, u32, u32)> = Vec::with_capacity(4);
     while produced < count {
-        let cand = simulate::draw_candidate(&mut w.rng, mix64((index << 32) | candidate_no));
+        let cand = simulate::draw_candidate(&mut w.rng, mix64(((index << 32) | candidate_no) ^ 0x9e37_79b9_7f4a_7c15));
         candidate_no += 1;
         let n = world::INTERVIEWS_PER_CANDIDATE[pick(&mut w.rng)].0;
         draw_slots(&mut w.rng, plan, n.min((count - produced) as usize), &mut slots);
@@ -181,8 +182,8 @@ fn draw_slots(rng: &mut ChaCha8Rng, plan: &Plan, n: usize, slots: &mut Vec<(Micr
         slots.push((t, weekday, hour as u32));
         lo = day + 7;
     }
-    // Weekend moves can reorder nothing (each slot starts a week after the previous
-    // day), but keep the history order explicit.
+    // Each slot is drawn at least a week after the previous one, so this only guards
+    // the order the candidate's history relies on.
     slots.sort_by_key(|s| s.0);
 }
 

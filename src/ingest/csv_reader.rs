@@ -201,12 +201,16 @@ fn next_record(
 ) -> Result<Option<End>, FileError> {
     let mut started = false;
     loop {
-        let cap = if started { limits.row_bytes.saturating_sub(rec.bytes as usize) } else { limits.row_bytes };
-        let Some(meta) = lines.read_line(cap, buf)? else {
+        // A continuation line shares the row's cap with the lines before it and the
+        // line break that joins them.
+        let used = if started { rec.bytes as usize + 1 } else { 0 };
+        let cap = limits.row_bytes.saturating_sub(used);
+        let Some((meta, text)) = lines.read_line(cap, buf)? else {
             return Ok(started.then_some(End::Unterminated));
         };
+        let line = text.as_bytes();
         if !started {
-            if meta.complete && is_blank(buf) {
+            if meta.complete && is_blank(line) {
                 continue;
             }
             rec.begin(meta.number);
@@ -217,15 +221,18 @@ fn next_record(
             rec.add_raw(b"\n", limits.raw_bytes);
         }
         rec.end_line = meta.number;
-        rec.bytes += buf.len() as u64;
-        rec.add_raw(buf, limits.raw_bytes);
-        if !meta.complete {
+        rec.add_raw(line, limits.raw_bytes);
+        if meta.complete {
+            rec.bytes += line.len() as u64;
+        } else {
+            // The reader kept exactly `cap` bytes (the text may end before a cut character).
+            rec.bytes += cap as u64;
             rec.too_long = true;
         }
         let keep = !rec.too_long;
-        let (content, had_cr) = match buf.strip_suffix(b"\r") {
+        let (content, had_cr) = match line.strip_suffix(b"\r") {
             Some(c) if meta.complete => (c, true),
-            _ => (&buf[..], false),
+            _ => (line, false),
         };
         rec.feed(content, keep);
         if !meta.complete {
@@ -526,18 +533,52 @@ pub(crate) mod tests {
         pub interviews: Vec<InterviewRow>,
         pub events: Vec<crate::ingest::record::EventRow>,
         pub problems: Vec<Problem>,
+        /// Everything in the order it arrived: (line, `k`ept / `s`et aside / `w`arning).
+        pub order: Vec<(u64, char)>,
     }
 
     impl RowSink for Collect {
         fn interview(&mut self, row: InterviewRow) {
+            self.order.push((row.origin.line, 'k'));
             self.interviews.push(row);
         }
         fn event(&mut self, row: crate::ingest::record::EventRow) {
+            self.order.push((row.origin.line, 'k'));
             self.events.push(row);
         }
         fn problem(&mut self, problem: Problem) {
+            let tag = if problem.severity == Severity::SetAside { 's' } else { 'w' };
+            self.order.push((problem.origin.line, tag));
             self.problems.push(problem);
         }
+    }
+
+    /// The accounting every reader must keep, whatever the input: each row read is
+    /// either kept or set aside with exactly one problem, warnings only come just
+    /// before the kept row they are about, and rows arrive in line order.
+    pub(crate) fn assert_accounted(stats: &FileStats, sink: &Collect) {
+        let kept = sink.interviews.len() + sink.events.len();
+        let set_aside = sink.set_aside().len() as u64;
+        assert_eq!(stats.rows_read, kept as u64 + set_aside, "rows read = kept + set aside");
+        assert_eq!(stats.set_aside, set_aside);
+        assert_eq!(stats.warnings, sink.warnings().len() as u64);
+        let mut last_line = 0;
+        let mut pending_warning: Option<u64> = None;
+        for &(line, tag) in &sink.order {
+            match tag {
+                'w' => {
+                    assert!(pending_warning.is_none_or(|l| l == line), "warnings of one row share its line");
+                    pending_warning = Some(line);
+                }
+                _ => {
+                    assert!(pending_warning.is_none_or(|l| l == line && tag == 'k'), "a warning belongs to a kept row");
+                    pending_warning = None;
+                    assert!(line > last_line, "rows in increasing line order: {line} after {last_line}");
+                    last_line = line;
+                }
+            }
+        }
+        assert!(pending_warning.is_none(), "a warning without its row");
     }
 
     impl Collect {
@@ -816,5 +857,219 @@ pub(crate) mod tests {
         assert_eq!(stats.rows_read, 1);
         assert_eq!(sink.interviews[0].role, "销售");
         assert_eq!(seen.get(), f.size, "progress ends at the file's size on disk");
+    }
+
+    /// Property tests: arbitrary input never panics, and every row is accounted for
+    /// exactly once, at the line the `csv` crate (an independent parser with the same
+    /// quoting rules) says it starts on.
+    mod prop {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A field value from a plain integer, so generating is cheap in debug builds:
+        /// valid and invalid values, quoting with commas, line breaks and doubled
+        /// quotes, stray quotes, NUL, Chinese, and values long enough to pass the cap.
+        fn value(k: u32) -> String {
+            match k % 20 {
+                0 => format!("v{}", k / 20),
+                1 => "销售".into(),
+                2 => "  华东 ".into(),
+                3 => "2026-03-01 09:00:00".into(),
+                4 => "2026-03-01T10:00:00+08:00".into(),
+                5 => "2026-03-01".into(),
+                6 => "NO_SHOW".into(),
+                7 => "attended".into(),
+                8 => "yes".into(),
+                9 => "12.5".into(),
+                10 => "\"a,b\"".into(),
+                11 => "\"two\nlines\"".into(),
+                12 => "\"crlf\r\ninside\"".into(),
+                13 => "\"say \"\"hi\"\"\"".into(),
+                14 => "\"\"".into(),
+                15 => "x\"y".into(),
+                16 => "\0".into(),
+                17 => String::new(),
+                _ => "x".repeat(150 + (k / 20 % 250) as usize),
+            }
+        }
+
+        const VALID: [&str; NCOLS] = ["i1", "c1", "sales", "north", "master", "no", "campus", "sms",
+            "2026-03-01 09:00:00", "2026-03-01 10:00:00", "attended", "", "", "3", ""];
+
+        /// A file: a header in random case, then rows that are mostly valid, with random
+        /// values, missing or extra fields, blank lines and both line endings.
+        fn csv_file() -> impl Strategy<Value = String> {
+            let row = (
+                proptest::collection::vec(any::<u32>(), NCOLS),
+                prop_oneof![8 => Just(0i32), 1 => Just(-1), 1 => Just(1)],
+                any::<bool>(),
+                prop_oneof![6 => Just(""), 1 => Just("\n"), 1 => Just("  \t\n"), 1 => Just("\r\n")],
+            );
+            (any::<bool>(), any::<bool>(), proptest::collection::vec(row, 0..25)).prop_map(|(bom, upper, rows)| {
+                let mut text = String::new();
+                if bom {
+                    text.push('\u{feff}');
+                }
+                let header = HEADER.to_string();
+                text.push_str(&if upper { header.to_uppercase() } else { header });
+                text.push('\n');
+                for (i, (fields, extra, crlf, blank)) in rows.into_iter().enumerate() {
+                    let mut values: Vec<String> = fields
+                        .into_iter()
+                        .enumerate()
+                        .map(|(c, k)| if c == 0 { format!("i{i}") } else if k % 100 < 85 { VALID[c].to_string() } else { value(k / 100) })
+                        .collect();
+                    match extra {
+                        -1 => {
+                            values.pop();
+                        }
+                        1 => values.push("extra".into()),
+                        _ => {}
+                    }
+                    text.push_str(blank);
+                    text.push_str(&values.join(","));
+                    text.push_str(if crlf { "\r\n" } else { "\n" });
+                }
+                text
+            })
+        }
+
+        /// Byte-level damage at char boundaries: quotes, commas and line breaks that
+        /// move field and row boundaries, and deletions.
+        fn mutate(text: &str, edits: &[(usize, u8)]) -> String {
+            let mut s = text.to_string();
+            for &(at, op) in edits {
+                if s.is_empty() {
+                    break;
+                }
+                let mut i = at % s.len();
+                while !s.is_char_boundary(i) {
+                    i -= 1;
+                }
+                match op % 6 {
+                    0 => s.insert(i, '"'),
+                    1 => s.insert(i, ','),
+                    2 => s.insert(i, '\n'),
+                    3 => s.insert_str(i, "\r\n"),
+                    4 => s.insert(i, '中'),
+                    _ => {
+                        s.remove(i);
+                    }
+                }
+            }
+            // A lone CR is a line end to the csv crate but data to the input format.
+            s.replace("\r\n", "\u{1}").replace('\r', "").replace('\u{1}', "\r\n")
+        }
+
+        /// Where each data row starts, and its fields, by the csv crate.
+        fn oracle(text: &str) -> Vec<(u64, Vec<String>)> {
+            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let bytes = body.as_bytes();
+            let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(bytes);
+            let mut out = Vec::new();
+            for rec in rdr.byte_records() {
+                let rec = rec.unwrap();
+                let pos = rec.position().unwrap();
+                // The csv crate's position is where the previous row ended: step over
+                // the empty lines it skipped.
+                let (mut at, mut line) = (pos.byte() as usize, pos.line());
+                while let Some(&b) = bytes.get(at) {
+                    match b {
+                        b'\n' => line += 1,
+                        b'\r' => {}
+                        _ => break,
+                    }
+                    at += 1;
+                }
+                let fields: Vec<String> = rec.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+                let blank = fields.len() == 1 && fields[0].bytes().all(|b| b.is_ascii_whitespace()) && bytes.get(at) != Some(&b'"');
+                if !blank {
+                    out.push((line, fields));
+                }
+            }
+            out
+        }
+
+        fn check(text: &str, limits: Limits) -> Result<(), TestCaseError> {
+            let result = read_with(text.as_bytes(), chrono_tz::UTC, limits);
+            let (stats, sink) = match result {
+                Ok(r) => r,
+                Err(FileError::MissingColumns { .. } | FileError::DuplicateColumns { .. } | FileError::BadHeader { .. }
+                    | FileError::NoHeader { .. }) => return Ok(()),
+                Err(e) => return Err(TestCaseError::fail(format!("unexpected error {e}"))),
+            };
+            assert_accounted(&stats, &sink);
+            let expected = oracle(text);
+            let rows: Vec<u64> = sink.order.iter().filter(|(_, t)| *t != 'w').map(|(l, _)| *l).collect();
+            let expected_lines: Vec<u64> = expected.iter().skip(1).map(|(l, _)| *l).collect();
+            prop_assert_eq!(&rows, &expected_lines);
+            let width = expected[0].1.len();
+            let mut kept = sink.interviews.iter();
+            let mut problems = sink.set_aside().into_iter();
+            for (line, fields) in expected.iter().skip(1) {
+                if sink.order.iter().any(|&(l, t)| l == *line && t == 'k') {
+                    let row = kept.next().unwrap();
+                    // Damage may have moved or renamed columns: find them by name.
+                    let value = |name: &str| {
+                        let at = expected[0].1.iter().position(|h| h.trim().eq_ignore_ascii_case(name));
+                        at.map_or(String::new(), |i| fields[i].trim().to_string())
+                    };
+                    prop_assert_eq!(&row.interview_id, &value("interview_id"));
+                    prop_assert_eq!(&row.region, &value("region"));
+                    prop_assert_eq!(row.cause.as_deref().unwrap_or(""), value("cause"));
+                } else {
+                    let p = problems.next().unwrap();
+                    let structural = [reasons::LINE_TOO_LONG, reasons::UNTERMINATED_QUOTE];
+                    if fields.len() != width && !structural.contains(&p.reason) {
+                        prop_assert_eq!(p.reason, reasons::WRONG_FIELD_COUNT);
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+            #[test]
+            fn generated_files_are_accounted_for_row_by_row(text in csv_file()) {
+                check(&text, Limits { row_bytes: 600, raw_bytes: 64 })?;
+            }
+
+            #[test]
+            fn damaged_files_are_accounted_for_row_by_row(
+                text in csv_file(),
+                edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..12),
+            ) {
+                check(&mutate(&text, &edits), Limits { row_bytes: 600, raw_bytes: 64 })?;
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(with_header in any::<bool>(), bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+                let mut text = if with_header { format!("{HEADER}\n").into_bytes() } else { Vec::new() };
+                text.extend_from_slice(&bytes);
+                if let Ok((stats, sink)) = read_with(&text, chrono_tz::UTC, Limits { row_bytes: 500, raw_bytes: 32 }) {
+                    assert_accounted(&stats, &sink);
+                }
+            }
+
+            #[test]
+            fn arbitrary_gzip_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..2000), cut in any::<usize>()) {
+                use std::io::Write;
+                let dir = tempfile::tempdir().unwrap();
+                let f = input(dir.path(), "interviews.csv.gz", &bytes);
+                let result = read_interviews(&f, chrono_tz::UTC, &mut Collect::default(), &|_| ());
+                prop_assert!(result.is_err(), "random bytes are not a gzip stream holding a header");
+                // A valid stream cut short anywhere is an error, never a panic or a silent success.
+                let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                enc.write_all(row(&[]).as_bytes()).unwrap();
+                let gz = enc.finish().unwrap();
+                let short = &gz[..cut % gz.len()];
+                let f = input(dir.path(), "interviews-cut.csv.gz", short);
+                let result = read_interviews(&f, chrono_tz::UTC, &mut Collect::default(), &|_| ());
+                prop_assert!(short.is_empty() && matches!(result, Err(FileError::NoHeader { .. }))
+                    || matches!(result, Err(FileError::BrokenGzip { .. })), "{:?}", result.map(|s| s.rows_read));
+            }
+        }
     }
 }

@@ -232,6 +232,13 @@ impl Utf8Check {
         }
     }
 
+    /// Holds the start of a character cut by the cap (at most 3 bytes).
+    fn hold(&mut self, tail: &[u8]) {
+        let n = tail.len().min(4);
+        self.pending[..n].copy_from_slice(&tail[..n]);
+        self.npending = n;
+    }
+
     /// At a line end: a character cut by the newline is not UTF-8.
     fn finish(&mut self) -> bool {
         let ok = self.npending == 0;
@@ -260,6 +267,8 @@ pub struct LineReader {
     utf8: Utf8Check,
     disk_bytes: Rc<Cell<u64>>,
     rest_pending: bool,
+    /// The byte read past the cap of an incomplete line, handed to `skip_rest`.
+    overflow: Option<u8>,
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -297,6 +306,7 @@ impl LineReader {
             utf8: Utf8Check::default(),
             disk_bytes,
             rest_pending: false,
+            overflow: None,
         })
     }
 
@@ -328,45 +338,48 @@ impl LineReader {
     }
 
     /// Reads the next physical line into `buf` (cleared first), keeping at most `cap`
-    /// bytes of it. `None` at the end of the file.
-    pub fn read_line(&mut self, cap: usize, buf: &mut Vec<u8>) -> Result<Option<LineMeta>, FileError> {
+    /// bytes of it, and returns it as text: all of it for a complete line, the whole
+    /// characters of the kept part for an incomplete one. `None` at the end of the file.
+    pub fn read_line<'b>(&mut self, cap: usize, buf: &'b mut Vec<u8>) -> Result<Option<(LineMeta, &'b str)>, FileError> {
         if self.rest_pending {
             self.skip_rest(&mut |_| {})?;
         }
         buf.clear();
-        let mut started = false;
-        let complete = loop {
-            let avail = fill(&mut self.inner, &self.file, self.gzip)?;
-            if avail.is_empty() {
-                if !started {
-                    return Ok(None);
-                }
-                break true;
-            }
-            started = true;
-            let room = cap - buf.len();
-            // A newline right at the cap still ends a line that fits.
-            let window = &avail[..avail.len().min(room + 1)];
-            if let Some(p) = find_newline(window) {
-                buf.extend_from_slice(&avail[..p]);
-                self.inner.consume(p + 1);
-                break true;
-            }
-            if avail.len() > room {
-                buf.extend_from_slice(&avail[..room]);
-                self.inner.consume(room);
-                break false;
-            }
-            let n = avail.len();
-            buf.extend_from_slice(avail);
-            self.inner.consume(n);
-        };
+        // One byte more than the cap, so a newline right at the cap still ends a line
+        // that fits. `read_until` finds the newline with std's word-at-a-time memchr.
+        let limit = cap as u64 + 1;
+        let n = (&mut self.inner)
+            .take(limit)
+            .read_until(b'\n', buf)
+            .map_err(|e| classify_io(&self.file, self.gzip, e))?;
+        if n == 0 {
+            return Ok(None);
+        }
         self.line += 1;
-        if !self.utf8.feed(buf) || (complete && !self.utf8.finish()) {
-            return Err(self.not_utf8());
+        let complete = if buf.last() == Some(&b'\n') {
+            buf.pop();
+            true
+        } else {
+            // Either the end of the file (a last line without newline) or the cap.
+            buf.len() <= cap
+        };
+        if !complete {
+            // The byte past the cap belongs to the part the caller skips.
+            self.overflow = buf.pop();
         }
         self.rest_pending = !complete;
-        Ok(Some(LineMeta { number: self.line, complete }))
+        let buf: &'b Vec<u8> = buf;
+        let text = match std::str::from_utf8(buf) {
+            Ok(text) => text,
+            // A character cut by the cap: its end comes with the skipped part.
+            Err(e) if !complete && e.error_len().is_none() => {
+                let valid = e.valid_up_to();
+                self.utf8.hold(&buf[valid..]);
+                std::str::from_utf8(&buf[..valid]).unwrap_or_default()
+            }
+            Err(_) => return Err(self.not_utf8()),
+        };
+        Ok(Some((LineMeta { number: self.line, complete }, text)))
     }
 
     /// After an incomplete line: reads the rest of it, handing each chunk to `seen`
@@ -377,6 +390,14 @@ impl LineReader {
             return Ok(0);
         }
         self.rest_pending = false;
+        if let Some(b) = self.overflow.take() {
+            let ok = self.utf8.feed(&[b]);
+            seen(&[b]);
+            skipped += 1;
+            if !ok {
+                return Err(self.not_utf8());
+            }
+        }
         loop {
             let avail = fill(&mut self.inner, &self.file, self.gzip)?;
             if avail.is_empty() {
@@ -514,9 +535,10 @@ mod tests {
         let mut r = LineReader::open(file)?;
         let mut buf = Vec::new();
         let mut out = Vec::new();
-        while let Some(meta) = r.read_line(cap, &mut buf)? {
+        while let Some((meta, text)) = r.read_line(cap, &mut buf)? {
+            let text = text.as_bytes().to_vec();
             let skipped = if meta.complete { 0 } else { r.skip_rest(&mut |_| {})? };
-            out.push((meta.number, meta.complete, buf.clone(), skipped));
+            out.push((meta.number, meta.complete, text, skipped));
         }
         Ok(out)
     }

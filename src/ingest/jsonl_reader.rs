@@ -331,16 +331,14 @@ pub(crate) fn read_events_with(
     let mut buf = Vec::with_capacity(4096);
     let mut stats = FileStats::default();
     let mut warnings = Vec::new();
-    while let Some(meta) = lines.read_line(limits.row_bytes, &mut buf)? {
+    while let Some((meta, line)) = lines.read_line(limits.row_bytes, &mut buf)? {
         let skipped = if meta.complete { 0 } else { lines.skip_rest(&mut |_| {})? };
-        // The line reader checked every byte, so this fails only for a line cut inside
-        // a character, which is set aside as too long below anyway.
-        let line = std::str::from_utf8(&buf).unwrap_or("");
         if meta.complete && line.trim().is_empty() {
             continue;
         }
         stats.rows_read += 1;
-        let total = buf.len() as u64 + skipped;
+        // An incomplete line kept exactly `row_bytes` bytes before the skipped rest.
+        let total = if meta.complete { line.len() as u64 } else { limits.row_bytes as u64 + skipped };
         let origin = Origin { file: file.rel.clone(), line: meta.number };
         let problem = |severity, reason, field: Option<&str>, detail: String| Problem {
             origin: origin.clone(),
@@ -349,7 +347,7 @@ pub(crate) fn read_events_with(
             reason,
             field: field.map(str::to_string),
             detail,
-            raw: raw_text(&buf, limits.raw_bytes, total),
+            raw: raw_text(line.as_bytes(), limits.raw_bytes, total),
         };
         warnings.clear();
         let checked = if meta.complete {
@@ -566,5 +564,249 @@ mod tests {
     fn not_utf8_is_a_file_error() {
         let err = read_with(b"{}\n{\"a\":\"\xC0\xAF\"}\n", chrono_tz::UTC, Limits::default()).unwrap_err();
         assert!(matches!(err, FileError::NotUtf8 { line: 2, .. }), "{err}");
+    }
+
+    /// Property tests: arbitrary input never panics, every non-blank line is accounted
+    /// for exactly once, and what each line becomes matches an independent reading
+    /// through `serde_json::Value`.
+    mod prop {
+        use super::*;
+        use crate::ingest::csv_reader::tests::assert_accounted;
+        use proptest::prelude::*;
+        use serde_json::Value;
+
+        /// A JSON value from a plain integer (cheap to generate in debug builds).
+        fn json_value(k: u32) -> String {
+            match k % 24 {
+                0 => format!("\"e{}\"", k / 24),
+                1 => format!("{}", k / 24),
+                2 => format!("-{}", k / 24),
+                3 => "1.5".into(),
+                4 => "1e3".into(),
+                5 => "true".into(),
+                6 => "null".into(),
+                7 => "\"\"".into(),
+                8 => "\"  \"".into(),
+                9 => "[1,[2,{\"a\":null}]]".into(),
+                10 => "{\"x\":{\"y\":[]}}".into(),
+                11 => "\"2026-03-02 06:00:00\"".into(),
+                12 => "\"2026-03-02T14:00:00+08:00\"".into(),
+                13 => "\"2026-03-02\"".into(),
+                14 => "\"JOINED\"".into(),
+                15 => "\"reminder_sent\"".into(),
+                16 => "\"wechat\"".into(),
+                17 => "\"请假\"".into(),
+                18 => "\"a\\u0000\\\"b\\n\"".into(),
+                19 => "123456789012345678901234567890".into(),
+                _ => format!("\"{}\"", "y".repeat(100 + (k / 24 % 300) as usize)),
+            }
+        }
+
+        const KEYS: [&str; 9] = ["event_id", "interview_id", "ts", "type", "channel", "detail", "extra", "TS", "\\u0074ype"];
+
+        /// A line: mostly an object with the required keys valid, some values and keys
+        /// random (unknown keys, escaped and repeated keys), or a blank line, a
+        /// non-object, broken JSON.
+        fn line() -> impl Strategy<Value = String> {
+            (0..100u32, proptest::collection::vec(any::<u32>(), 0..9)).prop_map(|(shape, picks)| {
+                match shape {
+                    0..=4 => return ["", "  ", "\t\r", "\r"][shape as usize % 4].to_string(),
+                    5..=7 => return json_value(picks.first().copied().unwrap_or(0)),
+                    8 => return "{\"event_id\":\"e1\",".to_string(),
+                    _ => {}
+                }
+                let mut fields = vec![
+                    ("event_id".to_string(), format!("\"e{shape}\"")),
+                    ("interview_id".to_string(), "\"i1\"".to_string()),
+                    ("ts".to_string(), "\"2026-03-02 06:00:00\"".to_string()),
+                    ("type".to_string(), "\"joined\"".to_string()),
+                ];
+                for k in picks {
+                    let key = KEYS[(k % 9) as usize].to_string();
+                    let value = json_value(k / 9);
+                    match fields.iter_mut().find(|(n, _)| *n == key) {
+                        // Mostly replace a value; sometimes repeat the key.
+                        Some(slot) if k % 7 != 0 => slot.1 = value,
+                        _ => fields.push((key, value)),
+                    }
+                }
+                let body: Vec<String> = fields.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", body.join(","))
+            })
+        }
+
+        fn jsonl_file() -> impl Strategy<Value = String> {
+            (any::<bool>(), proptest::collection::vec((line(), any::<bool>()), 0..30)).prop_map(|(bom, lines)| {
+                let mut text = if bom { "\u{feff}".to_string() } else { String::new() };
+                for (l, crlf) in lines {
+                    text.push_str(&l);
+                    text.push_str(if crlf { "\r\n" } else { "\n" });
+                }
+                text
+            })
+        }
+
+        fn mutate(text: &str, edits: &[(usize, u8)]) -> String {
+            let mut s = text.to_string();
+            for &(at, op) in edits {
+                if s.is_empty() {
+                    break;
+                }
+                let mut i = at % s.len();
+                while !s.is_char_boundary(i) {
+                    i -= 1;
+                }
+                match op % 10 {
+                    0 => s.insert(i, '"'),
+                    1 => s.insert(i, '{'),
+                    2 => s.insert(i, '}'),
+                    3 => s.insert(i, ','),
+                    4 => s.insert(i, '\n'),
+                    5 => s.insert(i, '\\'),
+                    6 => s.insert(i, '中'),
+                    7 => s.insert(i, '['),
+                    _ => {
+                        s.remove(i);
+                    }
+                }
+            }
+            s
+        }
+
+        /// An object's entries in order, repeats included (`Value` would keep only one).
+        struct Entries(Vec<(String, Value)>);
+
+        impl<'de> Deserialize<'de> for Entries {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> Visitor<'de> for V {
+                    type Value = Entries;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("an object")
+                    }
+                    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Entries, A::Error> {
+                        let mut out = Vec::new();
+                        while let Some(entry) = map.next_entry::<String, Value>()? {
+                            out.push(entry);
+                        }
+                        Ok(Entries(out))
+                    }
+                }
+                d.deserialize_map(V)
+            }
+        }
+
+        /// What the format says a line becomes: `Ok((event_id, interview_id, ts, type,
+        /// channel, detail, warnings))` or `Err((reason, field))`.
+        #[allow(clippy::type_complexity)]
+        fn expected(line: &str) -> Result<(String, String, Micros, EventType, Option<Channel>, Option<String>, usize), (&'static str, Option<&'static str>)> {
+            let value: Value = serde_json::from_str(line).map_err(|_| (reasons::INVALID_JSON, None))?;
+            if !value.is_object() {
+                return Err((reasons::NOT_AN_OBJECT, None));
+            }
+            let Entries(entries) = serde_json::from_str(line).map_err(|_| (reasons::INVALID_JSON, None))?;
+            let mut names: Vec<&str> = entries.iter().map(|(k, _)| k.as_str()).collect();
+            names.sort_unstable();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                return Err((reasons::DUPLICATE_KEY, None));
+            }
+            let get = |k: &str| entries.iter().find(|(n, _)| n == k).map(|(_, v)| v).unwrap_or(&Value::Null);
+            let id = |k: &'static str| match get(k) {
+                Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                Value::String(_) | Value::Null => Err((reasons::MISSING_FIELD, Some(k))),
+                Value::Number(n) if n.is_i64() || n.is_u64() => Ok(n.to_string()),
+                _ => Err((reasons::BAD_TYPE, Some(k))),
+            };
+            let string = |k: &'static str| match get(k) {
+                Value::String(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+                Value::String(_) | Value::Null => Ok(None),
+                _ => Err((reasons::BAD_TYPE, Some(k))),
+            };
+            let event_id = id("event_id")?;
+            let interview_id = id("interview_id")?;
+            let ts_text = string("ts")?.ok_or((reasons::MISSING_FIELD, Some("ts")))?;
+            let ts = parse_timestamp(&ts_text, chrono_tz::UTC).map_err(|_| (reasons::BAD_TIMESTAMP, Some("ts")))?;
+            let type_text = string("type")?.ok_or((reasons::MISSING_FIELD, Some("type")))?;
+            let event_type = EventType::parse(&type_text).ok_or((reasons::BAD_ENUM, Some("type")))?;
+            let mut warnings = 0;
+            let channel = match string("channel") {
+                Ok(Some(c)) => Channel::parse(&c).or_else(|| {
+                    warnings += 1;
+                    None
+                }),
+                Ok(None) => None,
+                Err(_) => {
+                    warnings += 1;
+                    None
+                }
+            };
+            let detail = string("detail").unwrap_or_else(|_| {
+                warnings += 1;
+                None
+            });
+            Ok((event_id, interview_id, ts, event_type, channel, detail, warnings))
+        }
+
+        fn check(text: &str, limits: Limits) -> Result<(), TestCaseError> {
+            let (stats, sink) = read_with(text.as_bytes(), chrono_tz::UTC, limits)
+                .map_err(|e| TestCaseError::fail(format!("unexpected error {e}")))?;
+            assert_accounted(&stats, &sink);
+            let body = text.strip_prefix('\u{feff}').unwrap_or(text);
+            let mut kept = sink.events.iter();
+            let mut set_aside = sink.set_aside().into_iter();
+            let mut rows = 0;
+            for (i, line) in body.split('\n').enumerate() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                rows += 1;
+                let number = i as u64 + 1;
+                let was_kept = sink.order.iter().any(|&(l, t)| l == number && t == 'k');
+                let warnings = sink.warnings().iter().filter(|p| p.origin.line == number).count();
+                match (line.len() > limits.row_bytes, expected(line)) {
+                    (true, _) => {
+                        let p = set_aside.next().unwrap();
+                        prop_assert_eq!((p.reason, p.origin.line), (reasons::LINE_TOO_LONG, number));
+                    }
+                    (false, Ok((event_id, interview_id, ts, event_type, channel, detail, nwarn))) => {
+                        prop_assert!(was_kept, "line {} should be kept: {}", number, line);
+                        let e = kept.next().unwrap();
+                        prop_assert_eq!((&e.event_id, &e.interview_id, e.ts, e.event_type), (&event_id, &interview_id, ts, event_type));
+                        prop_assert_eq!((e.channel, &e.detail, warnings), (channel, &detail, nwarn));
+                    }
+                    (false, Err((reason, field))) => {
+                        let p = set_aside.next().unwrap();
+                        prop_assert_eq!(p.origin.line, number);
+                        prop_assert_eq!((p.reason, p.field.as_deref()), (reason, field), "{}", line);
+                    }
+                }
+            }
+            prop_assert_eq!(stats.rows_read, rows);
+            Ok(())
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+            #[test]
+            fn generated_files_match_an_independent_reading(text in jsonl_file()) {
+                check(&text, Limits { row_bytes: 300, raw_bytes: 64 })?;
+            }
+
+            #[test]
+            fn damaged_files_match_an_independent_reading(
+                text in jsonl_file(),
+                edits in proptest::collection::vec((any::<usize>(), any::<u8>()), 0..12),
+            ) {
+                check(&mutate(&text, &edits), Limits { row_bytes: 300, raw_bytes: 64 })?;
+            }
+
+            #[test]
+            fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000)) {
+                if let Ok((stats, sink)) = read_with(&bytes, chrono_tz::UTC, Limits { row_bytes: 200, raw_bytes: 32 }) {
+                    assert_accounted(&stats, &sink);
+                }
+            }
+        }
     }
 }

@@ -1,1 +1,387 @@
-//! (being built)
+//! The HTML report for HR leads: one self-contained page (inline CSS and SVG, no
+//! network) rendered from the analytics tables. Pure: returns a `String`; the command
+//! writes it.
+
+pub mod i18n;
+pub mod svg;
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use polars::prelude::*;
+
+use crate::analytics::findings::{overall_rate, Finding};
+use crate::analytics::frame::{bools, f64s, i64s, strings};
+use crate::analytics::Analysis;
+use i18n::{fill, t, t_or, Lang};
+use svg::{esc, pct, DotRow};
+
+/// What the page shows besides the tables.
+#[derive(Debug, Clone)]
+pub struct ReportInput<'a> {
+    pub analysis: &'a Analysis,
+    pub findings: &'a [Finding],
+    pub lang: Lang,
+    /// The as-of instant as printed (local time with offset).
+    pub as_of: String,
+    pub tz: String,
+    pub lake_version: u64,
+    pub suppression_threshold: u64,
+    /// The model section: a trusted HTML fragment from the model's evaluation, placed
+    /// after the analytics when a model exists (the hook `train`/`run` fill in).
+    pub model_section: Option<String>,
+}
+
+const CSS: &str = r#"
+body{font-family:-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+main{max-width:820px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+h1{font-size:26px;margin:8px 0 4px}h2{font-size:19px;margin:30px 0 6px;border-bottom:2px solid #0072B2;padding-bottom:4px}
+h3{font-size:15px;margin:16px 0 4px;color:#37425a}.sub{color:#5b6478;font-size:13px}
+.tiles{display:flex;flex-wrap:wrap;gap:10px}.tile{flex:1 1 140px;border:1px solid #dde1e8;border-radius:6px;padding:10px 12px}
+.tile .v{font-size:22px;font-weight:600}.tile .k{font-size:12px;color:#5b6478}.tile .i{font-size:11px;color:#7a8296}
+p.note{font-size:12px;color:#5b6478;margin:2px 0 6px}ul.findings li{margin:4px 0;font-size:14px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border-bottom:1px solid #e6e8ee;padding:3px 10px;text-align:left}
+th{background:#f0f2f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
+svg text{font-size:12px;fill:#1d2330}svg .tick{font-size:10px;fill:#5b6478}svg .note{font-size:11px;fill:#37425a}
+svg .muted{font-size:11px;fill:#9aa1b2;font-style:italic}svg .inbar{font-size:10px;fill:#fff}
+footer{margin-top:36px;font-size:11px;color:#7a8296}
+"#;
+
+fn label(lang: Lang, dim: &str, value: &Option<String>) -> String {
+    match value {
+        None => t(lang, "unknown"),
+        Some(v) if dim == "fresh_graduate" => t(lang, v),
+        Some(v) => v.clone(),
+    }
+}
+
+fn dot_rows(df: &DataFrame, dim: &str, lang: Lang) -> PolarsResult<Vec<DotRow>> {
+    let (seg, rate, low, high, n) =
+        (strings(df, dim)?, f64s(df, "no_show_rate")?, f64s(df, "no_show_rate_low")?, f64s(df, "no_show_rate_high")?, i64s(df, "interviews")?);
+    Ok((0..df.height())
+        .map(|i| DotRow {
+            label: label(lang, dim, &seg[i]),
+            rate: rate[i],
+            low: low[i],
+            high: high[i],
+            note: n[i].map(|n| format!("n={n}")).unwrap_or_default(),
+        })
+        .collect())
+}
+
+fn html_table(head: &[String], rows: &[Vec<(String, bool)>]) -> String {
+    let mut out = String::from("<table><tr>");
+    for h in head {
+        let _ = write!(out, "<th>{}</th>", esc(h));
+    }
+    out.push_str("</tr>");
+    for row in rows {
+        out.push_str("<tr>");
+        for (cell, numeric) in row {
+            let _ = write!(out, "<td{}>{}</td>", if *numeric { r#" class="n""# } else { "" }, esc(cell));
+        }
+        out.push_str("</tr>");
+    }
+    out.push_str("</table>");
+    out
+}
+
+fn opt_pct(v: Option<f64>) -> String {
+    v.map(pct).unwrap_or_else(|| "–".into())
+}
+
+/// Renders the whole page.
+pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><style>{CSS}</style></head><body><main>",
+        lang.code(),
+        esc(&tr("title"))
+    );
+    let _ = write!(
+        h,
+        "<h1>{}</h1><div class=\"sub\">{}</div>",
+        esc(&tr("title")),
+        esc(&fill(&tr("subtitle"), &[("as_of", input.as_of.clone()), ("tz", input.tz.clone()), ("version", input.lake_version.to_string()), ("noshow", crate::VERSION.to_string())]))
+    );
+
+    // Headline tiles.
+    let overall = overall_rate(a);
+    h.push_str(&format!("<h2>{}</h2><div class=\"tiles\">", esc(&tr("headline"))));
+    if let Some(df) = a.get("overall") {
+        let n = i64s(df, "interviews")?.first().copied().flatten();
+        let get = |c: &str| f64s(df, c).ok().and_then(|v| v.first().copied().flatten());
+        let tile = |k: &str, v: String, i: String| format!("<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"i\">{}</div></div>", esc(k), esc(&v), esc(&i));
+        h.push_str(&tile(&tr("closed_interviews"), n.map(|n| n.to_string()).unwrap_or_else(|| "–".into()), String::new()));
+        let interval = match (get("no_show_rate_low"), get("no_show_rate_high")) {
+            (Some(l), Some(hi)) => fill(&tr("interval_note"), &[("low", pct(l)), ("high", pct(hi))]),
+            _ => String::new(),
+        };
+        h.push_str(&tile(&tr("no_show_rate"), opt_pct(get("no_show_rate")), interval));
+        h.push_str(&tile(&tr("cancel_rate"), opt_pct(get("cancel_rate")), String::new()));
+        h.push_str(&tile(&tr("company_cancel_rate"), opt_pct(get("company_cancel_rate")), String::new()));
+        h.push_str(&tile(&tr("reschedule_rate"), opt_pct(get("reschedule_rate")), String::new()));
+    }
+    if let Some(df) = a.get("cost_total") {
+        let cost = f64s(df, "no_show_cost")?.first().copied().flatten();
+        h.push_str(&format!(
+            "<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"i\"></div></div>",
+            esc(&tr("no_show_cost")),
+            cost.map(|c| format!("{c:.0}")).unwrap_or_else(|| "–".into())
+        ));
+    }
+    h.push_str("</div>");
+
+    // Findings.
+    let _ = write!(h, "<h2>{}</h2><ul class=\"findings\">", esc(&tr("findings")));
+    if input.findings.iter().all(|f| !matches!(f, Finding::SegmentAbove { .. })) {
+        let _ = write!(h, "<li>{}</li>", esc(&tr("no_findings")));
+    }
+    for f in input.findings {
+        let text = match f {
+            Finding::SegmentAbove { dimension, segment, rate, low, high, overall } => fill(
+                &tr("finding_segment"),
+                &[
+                    ("dimension", tr(&format!("dim_{dimension}"))),
+                    ("segment", label(lang, dimension, segment)),
+                    ("rate", pct(*rate)),
+                    ("low", pct(*low)),
+                    ("high", pct(*high)),
+                    ("overall", pct(*overall)),
+                ],
+            ),
+            Finding::DominantCause { role, cause, share } => fill(
+                &tr("finding_cause"),
+                &[("role", role.clone()), ("cause", cause.clone().unwrap_or_else(|| tr("unknown"))), ("share", pct(*share))],
+            ),
+            Finding::WorstChannel { channel, unread_rate } => fill(&tr("finding_channel"), &[("channel", channel.clone()), ("rate", pct(*unread_rate))]),
+            Finding::SignalRisk { signal, relative_risk, low, high } => fill(
+                &tr("finding_signal"),
+                &[("signal", tr(&format!("signal_{signal}"))), ("rr", format!("{relative_risk:.2}")), ("low", format!("{low:.2}")), ("high", format!("{high:.2}"))],
+            ),
+        };
+        let _ = write!(h, "<li>{}</li>", esc(&text));
+    }
+    h.push_str("</ul>");
+
+    // Rates by segment.
+    let _ = write!(
+        h,
+        "<h2>{}</h2><p class=\"note\">{}</p>",
+        esc(&tr("rates_by_segment")),
+        esc(&fill(&tr("rates_note"), &[("threshold", input.suppression_threshold.to_string())]))
+    );
+    for dim in ["role", "region", "education", "fresh_graduate", "source", "preferred_channel"] {
+        if let Some(df) = a.get(&format!("rates_by_{dim}")) {
+            let _ = write!(h, "<h3>{}</h3>", esc(&tr(&format!("dim_{dim}"))));
+            h.push_str(&svg::dot_whisker(&dot_rows(df, dim, lang)?, overall, &tr("suppressed")));
+        }
+    }
+
+    // Weekly trend.
+    if let Some(df) = a.get("rates_by_week") {
+        let _ = write!(h, "<h2>{}</h2>", esc(&tr("weekly_trend")));
+        let (w, r, l, hi) = (strings(df, "week")?, f64s(df, "no_show_rate")?, f64s(df, "no_show_rate_low")?, f64s(df, "no_show_rate_high")?);
+        let points: Vec<_> = (0..df.height()).filter(|&i| w[i].is_some()).map(|i| (w[i].clone().unwrap_or_default(), r[i], l[i], hi[i])).collect();
+        h.push_str(&svg::line_band(&points));
+    }
+
+    // Causes.
+    let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("causes")), esc(&tr("causes_note")));
+    if let Some(df) = a.get("causes_no_show_by_role") {
+        h.push_str(&stacked_from(df, "role", "cause", lang)?);
+    }
+    if let Some(df) = a.get("causes_cancellation") {
+        let _ = write!(h, "<h3>{}</h3>", esc(&tr("cancellations")));
+        h.push_str(&stacked_from(df, "initiated_by", "cause", lang)?);
+    }
+
+    // Funnel and channels.
+    if let Some(df) = a.get("funnel") {
+        let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("funnel")), esc(&tr("funnel_note")));
+        let (step, n, share, drop) = (strings(df, "step")?, i64s(df, "interviews")?, f64s(df, "share_of_invited")?, f64s(df, "drop_from_previous")?);
+        let rows: Vec<(String, f64, String)> = (0..df.height())
+            .map(|i| {
+                let note = match (n[i], drop[i]) {
+                    (Some(n), Some(d)) => format!("{n} (−{})", pct(d)),
+                    (Some(n), None) => n.to_string(),
+                    _ => tr("suppressed"),
+                };
+                (t_or(lang, "step_", step[i].as_deref().unwrap_or("")), share[i].unwrap_or(0.0), note)
+            })
+            .collect();
+        h.push_str(&svg::bars(&rows, Some(1.0), "#009E73"));
+    }
+    if let Some(df) = a.get("channel_reach") {
+        let _ = write!(h, "<h3>{}</h3>", esc(&tr("channel_reach")));
+        let (ch, reach, unread) = (strings(df, "channel")?, f64s(df, "reach_rate")?, f64s(df, "unread_rate")?);
+        let rows: Vec<(String, f64, String)> = (0..df.height())
+            .map(|i| {
+                let note = format!("{} {} · {} {}", tr("reach_rate"), opt_pct(reach[i]), tr("unread_rate"), opt_pct(unread[i]));
+                (ch[i].clone().unwrap_or_default(), unread[i].unwrap_or(0.0), note)
+            })
+            .collect();
+        h.push_str(&svg::bars(&rows, Some(1.0), "#E69F00"));
+    }
+
+    // Reminders.
+    if let Some(df) = a.get("reminder_effects") {
+        let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("reminders")), esc(&tr("reminders_note")));
+        let factors = strings(df, "factor")?;
+        let values = strings(df, "value")?;
+        let mut rows = dot_rows(df, "value", lang)?;
+        for (i, row) in rows.iter_mut().enumerate() {
+            let f = factors[i].clone().unwrap_or_default();
+            let v = values[i].clone().map(|v| t_or(lang, "", &v)).unwrap_or_else(|| tr("unknown"));
+            row.label = format!("{}: {}", tr(&format!("factor_{f}")), v);
+        }
+        h.push_str(&svg::dot_whisker(&rows, overall, &tr("suppressed")));
+    }
+    if let Some(df) = a.get("miss_timing") {
+        let _ = write!(h, "<h3>{}</h3>", esc(&tr("miss_timing")));
+        h.push_str(&stacked_from(df, "outcome", "since_last_reminder", lang)?);
+    }
+
+    // Timing.
+    if let Some(df) = a.get("rates_by_lead_time") {
+        let _ = write!(h, "<h2>{}</h2>", esc(&tr("timing")));
+        h.push_str(&svg::dot_whisker(&dot_rows(df, "lead_time", lang)?, overall, &tr("suppressed")));
+    }
+    if let Some(df) = a.get("best_slots_by_role") {
+        let _ = write!(h, "<h3>{}</h3>", esc(&tr("best_slots")));
+        let (role, rank, wd, hour, rate, n) = (strings(df, "role")?, i64s(df, "rank")?, i64s(df, "weekday")?, i64s(df, "hour")?, f64s(df, "no_show_rate")?, i64s(df, "interviews")?);
+        let rows: Vec<Vec<(String, bool)>> = (0..df.height())
+            .map(|i| {
+                let slot = format!("{} {:02}:00", tr(&format!("weekday_{}", wd[i].unwrap_or(0))), hour[i].unwrap_or(0));
+                vec![
+                    (role[i].clone().unwrap_or_default(), false),
+                    (rank[i].map(|r| r.to_string()).unwrap_or_default(), true),
+                    (slot, false),
+                    (opt_pct(rate[i]), true),
+                    (n[i].map(|n| n.to_string()).unwrap_or_default(), true),
+                ]
+            })
+            .collect();
+        h.push_str(&html_table(&[tr("dim_role"), tr("rank"), tr("slot"), tr("no_show_rate"), tr("interviews")], &rows));
+    }
+
+    // Cost.
+    let _ = write!(h, "<h2>{}</h2>", esc(&tr("cost")));
+    for (name, dim, key) in [("cost_by_role", "role", "cost_by_role"), ("cost_by_month", "month", "cost_by_month")] {
+        if let Some(df) = a.get(name) {
+            let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
+            let (seg, cost, ns) = (strings(df, dim)?, f64s(df, "no_show_cost")?, i64s(df, "no_shows")?);
+            let rows: Vec<(String, f64, String)> = (0..df.height())
+                .map(|i| {
+                    let note = match (cost[i], ns[i]) {
+                        (Some(c), Some(n)) => format!("{} · {n}", svg::short_number(c)),
+                        _ => tr("suppressed"),
+                    };
+                    (label(lang, dim, &seg[i]), cost[i].unwrap_or(0.0), note)
+                })
+                .collect();
+            h.push_str(&svg::bars(&rows, None, "#D55E00"));
+        }
+    }
+
+    // Signals.
+    if let Some(df) = a.get("signals") {
+        let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("signals")), esc(&tr("signals_note")));
+        let (sig, outcome) = (strings(df, "signal")?, strings(df, "outcome")?);
+        let (wr, or, rr, lo, hi) = (f64s(df, "with_rate")?, f64s(df, "without_rate")?, f64s(df, "relative_risk")?, f64s(df, "relative_risk_low")?, f64s(df, "relative_risk_high")?);
+        let rows: Vec<Vec<(String, bool)>> = (0..df.height())
+            .filter(|&i| outcome[i].as_deref() == Some("no_show_or_cancel"))
+            .map(|i| {
+                let interval = match (lo[i], hi[i]) {
+                    (Some(l), Some(h)) => format!("{l:.2} – {h:.2}"),
+                    _ => "–".into(),
+                };
+                vec![
+                    (tr(&format!("signal_{}", sig[i].as_deref().unwrap_or(""))), false),
+                    (opt_pct(wr[i]), true),
+                    (opt_pct(or[i]), true),
+                    (rr[i].map(|r| format!("{r:.2}")).unwrap_or_else(|| "–".into()), true),
+                    (interval, true),
+                ]
+            })
+            .collect();
+        let head = match lang {
+            Lang::En => ["Signal", "Miss rate with", "Miss rate without", "Relative risk", "95 % interval"],
+            Lang::Zh => ["信号", "有信号时缺席率", "无信号时缺席率", "相对风险", "95% 区间"],
+        };
+        h.push_str(&html_table(&head.map(String::from), &rows));
+    }
+
+    // Re-invitations.
+    if let Some(df) = a.get("reinvites_by_cause") {
+        let _ = write!(h, "<h2>{}</h2>", esc(&tr("reinvites")));
+        let (outcome, cause, m, r, acc) = (strings(df, "outcome")?, strings(df, "cause")?, i64s(df, "misses")?, i64s(df, "reinvited")?, f64s(df, "acceptance_rate")?);
+        let hidden = bools(df, "suppressed")?;
+        let rows: Vec<Vec<(String, bool)>> = (0..df.height())
+            .filter(|&i| hidden[i] == Some(false))
+            .map(|i| {
+                vec![
+                    (t_or(lang, "outcome_", outcome[i].as_deref().unwrap_or("")), false),
+                    (cause[i].clone().unwrap_or_else(|| tr("unknown")), false),
+                    (m[i].map(|v| v.to_string()).unwrap_or_default(), true),
+                    (r[i].map(|v| v.to_string()).unwrap_or_default(), true),
+                    (opt_pct(acc[i]), true),
+                ]
+            })
+            .collect();
+        h.push_str(&html_table(&[tr("outcome"), tr("cause"), tr("misses"), tr("reinvited"), tr("acceptance_rate")], &rows));
+    }
+
+    if let Some(model) = &input.model_section {
+        let _ = write!(h, "<h2>{}</h2><section id=\"model\">{model}</section>", esc(&tr("model")));
+    }
+    let _ = write!(h, "<footer>{}</footer></main></body></html>\n", esc(&fill(&tr("footer"), &[("noshow", crate::VERSION.to_string())])));
+    Ok(h)
+}
+
+/// A stacked-share chart from a long `group, item, share` table (the top seven items
+/// keep their own colour; the rest are summed as "other").
+fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsResult<String> {
+    let (g, it, share, count) = (strings(df, group)?, strings(df, item)?, f64s(df, "share")?, i64s(df, "count")?);
+    let item_label = |v: &Option<String>| v.clone().unwrap_or_else(|| t(lang, "unknown"));
+    let mut totals: BTreeMap<String, i64> = BTreeMap::new();
+    for i in 0..df.height() {
+        *totals.entry(item_label(&it[i])).or_default() += count[i].unwrap_or(0);
+    }
+    let mut ranked: Vec<(String, i64)> = totals.into_iter().collect();
+    ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let other = match lang {
+        Lang::En => "other",
+        Lang::Zh => "其他",
+    };
+    let mut cats: Vec<String> = ranked.iter().take(7).map(|r| r.0.clone()).collect();
+    if ranked.len() > 7 {
+        cats.push(other.to_string());
+    }
+    let mut rows: Vec<(String, Vec<(String, f64)>)> = Vec::new();
+    for i in 0..df.height() {
+        let Some(s) = share[i] else { continue };
+        let gl = t_or(lang, if group == "initiated_by" { "initiated_" } else { "outcome_" }, g[i].as_deref().unwrap_or(""));
+        let gl = if g[i].is_none() { t(lang, "unknown") } else { gl };
+        if rows.last().map(|r| &r.0) != Some(&gl) {
+            rows.push((gl, Vec::new()));
+        }
+        let mut cat = item_label(&it[i]);
+        if !cats.contains(&cat) {
+            cat = other.to_string();
+        }
+        if let Some(last) = rows.last_mut() {
+            match last.1.iter_mut().find(|(c, _)| *c == cat) {
+                Some(entry) => entry.1 += s,
+                None => last.1.push((cat, s)),
+            }
+        }
+    }
+    for row in rows.iter_mut() {
+        row.1.sort_by_key(|(c, _)| cats.iter().position(|x| x == c).unwrap_or(usize::MAX));
+    }
+    Ok(svg::stacked_shares(&rows, &cats))
+}

@@ -1,0 +1,204 @@
+//! What candidates and HR did around the slot: reminders received and their effect,
+//! when misses happen relative to the last reminder, re-invitations after a miss, and
+//! behavioural signals before the slot with their relative risk.
+
+use polars::prelude::*;
+
+use super::causes::share_table;
+use super::frame::{self, count_if, counts};
+use super::rates::{rate_table, Compare};
+use super::stats::{ratio, relative_risk, wilson_interval, Z95};
+use super::{Settings, SIGNALS};
+use crate::derive::micros;
+use crate::time::MICROS_PER_HOUR;
+
+fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
+    lf.select([lit(name.to_string()).alias("factor"), value.cast(DataType::String).alias("value"), col("status"), col("scheduled_at")])
+}
+
+/// No-show rate (and the other rate-table columns) by what reminders a closed
+/// interview received before its slot, as `factor, value` rows:
+/// `reminders_received` (0, 1, 2, 3+), `channels_used` (0, 1, 2+),
+/// `on_preferred_channel` (among reminded interviews: any reminder on the candidate's
+/// preferred channel), `last_reminder_offset` (the `detail` of the latest reminder;
+/// `none` without one), `offset` and `channel` (interviews that received at least one
+/// reminder at that offset / on that channel; an interview counts under each it got).
+pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+    let c = closed.clone();
+    let reminders = events
+        .filter(col("type").eq(lit("reminder_sent")))
+        .join(
+            c.clone().select([col("interview_id"), col("status"), col("scheduled_at"), col("slot_us")]),
+            [col("interview_id")],
+            [col("interview_id")],
+            JoinArgs::new(JoinType::Inner),
+        )
+        .filter(micros("ts").lt(col("slot_us")));
+    let per_offset = reminders.clone().unique(Some(cols(["interview_id", "detail"])), UniqueKeepStrategy::Any);
+    let per_channel = reminders.unique(Some(cols(["interview_id", "channel"])), UniqueKeepStrategy::Any);
+    let parts = [
+        factor(
+            c.clone(),
+            "reminders_received",
+            when(col("reminders_received").gt_eq(lit(3i64))).then(lit("3+")).otherwise(col("reminders_received").cast(DataType::String)),
+        ),
+        factor(
+            c.clone(),
+            "channels_used",
+            when(col("reminder_channels").gt_eq(lit(2i64))).then(lit("2+")).otherwise(col("reminder_channels").cast(DataType::String)),
+        ),
+        factor(c.clone().filter(col("reminders_received").gt(lit(0i64))), "on_preferred_channel", col("reminded_on_preferred")),
+        factor(
+            c.clone(),
+            "last_reminder_offset",
+            when(col("reminders_received").eq(lit(0i64))).then(lit("none")).otherwise(col("last_reminder_offset")),
+        ),
+        factor(per_offset, "offset", col("detail")),
+        factor(per_channel, "channel", col("channel")),
+    ];
+    let long = concat(parts, UnionArgs::default())?;
+    let table = rate_table(&long, &["factor", "value"], s, Compare::None)?;
+    // Keep the factors in the order above rather than alphabetical.
+    let order: Vec<Option<i64>> = frame::strings(&table, "factor")?
+        .iter()
+        .map(|f| {
+            ["reminders_received", "channels_used", "on_preferred_channel", "last_reminder_offset", "offset", "channel"]
+                .iter()
+                .position(|x| Some(*x) == f.as_deref())
+                .map(|p| p as i64)
+        })
+        .collect();
+    let mut table = table;
+    table.with_column(frame::col_i64("factor_order", order))?;
+    let table = frame::sorted(table, &["factor_order", "value"])?;
+    table.drop("factor_order")
+}
+
+/// Hours from the last reminder before the slot to the miss (the slot start for a
+/// no-show, the first `cancel_requested` event for a candidate cancellation).
+pub const MISS_BUCKETS: &[(f64, &str)] = &[(1.0, "0-1h"), (3.0, "1-3h"), (24.0, "3-24h"), (72.0, "1-3d")];
+
+/// `miss_timing`: for no-shows and candidate cancellations, how long after the last
+/// reminder the miss happened (`since_last_reminder`), as counts and shares per outcome.
+pub fn miss_timing(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+    let reference = when(col("status").eq(lit("no_show"))).then(col("slot_us")).otherwise(col("cancel_request_us"));
+    let gap_h = (reference.clone() - col("last_reminder_us")).cast(DataType::Float64) / lit(MICROS_PER_HOUR as f64);
+    let mut bucket = lit("3d+");
+    for (upper, label) in MISS_BUCKETS.iter().rev() {
+        bucket = when(gap_h.clone().lt(lit(*upper))).then(lit(*label)).otherwise(bucket);
+    }
+    let bucket = when(col("last_reminder_us").is_null())
+        .then(lit("no_reminder"))
+        .otherwise(when(reference.is_null()).then(lit("no_cancel_request")).otherwise(
+            when(gap_h.lt(lit(0.0))).then(lit("before_last_reminder")).otherwise(bucket),
+        ));
+    let misses = closed
+        .clone()
+        .filter(col("status").eq(lit("no_show")).or(col("status").eq(lit("cancelled_by_candidate"))))
+        .with_columns([col("status").alias("outcome"), bucket.alias("since_last_reminder")]);
+    share_table(misses, &["outcome"], &["since_last_reminder"], "misses", s.suppression_threshold)
+}
+
+/// `reinvites_by_cause`: after a no-show or candidate cancellation, how often a
+/// re-invitation was sent and accepted (events up to as-of), by outcome and cause.
+pub fn reinvites_by_cause(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+    let table = closed
+        .clone()
+        .filter(col("status").eq(lit("no_show")).or(col("status").eq(lit("cancelled_by_candidate"))))
+        .group_by([col("status").alias("outcome"), col("cause")])
+        .agg([
+            len().cast(DataType::Int64).alias("misses"),
+            count_if(col("reinvite_sent")).alias("reinvited"),
+            count_if(col("reinvite_sent").and(col("reinvite_accepted"))).alias("accepted"),
+        ])
+        .collect()?;
+    let table = frame::sorted(table, &["outcome", "cause"])?;
+    let (m, r, a) = (counts(&table, "misses")?, counts(&table, "reinvited")?, counts(&table, "accepted")?);
+    let hidden: Vec<bool> = m.iter().map(|&m| crate::privacy::suppressed(m, s.suppression_threshold)).collect();
+    let rows = 0..table.height();
+    let show = |i: usize, v: Option<f64>| if hidden[i] { None } else { v };
+    let ci: Vec<Option<(f64, f64)>> = rows.clone().map(|i| wilson_interval(a[i], r[i], Z95)).collect();
+    DataFrame::new(
+        table.height(),
+        vec![
+            table.column("outcome")?.clone(),
+            table.column("cause")?.clone(),
+            frame::col_i64("misses", rows.clone().map(|i| (!hidden[i]).then_some(m[i] as i64)).collect()),
+            frame::col_i64("reinvited", rows.clone().map(|i| (!hidden[i]).then_some(r[i] as i64)).collect()),
+            frame::col_i64("accepted", rows.clone().map(|i| (!hidden[i]).then_some(a[i] as i64)).collect()),
+            frame::col_f64("reinvite_rate", rows.clone().map(|i| show(i, ratio(r[i], m[i]))).collect()),
+            frame::col_f64("acceptance_rate", rows.clone().map(|i| show(i, ratio(a[i], r[i]))).collect()),
+            frame::col_f64("acceptance_rate_low", rows.clone().map(|i| show(i, ci[i].map(|b| b.0))).collect()),
+            frame::col_f64("acceptance_rate_high", rows.clone().map(|i| show(i, ci[i].map(|b| b.1))).collect()),
+            frame::col_bool("suppressed", hidden),
+        ],
+    )
+}
+
+/// Outcomes the signal table reports: (name, statuses counted as the event).
+pub const SIGNAL_OUTCOMES: &[(&str, &[&str])] = &[
+    ("no_show", &["no_show"]),
+    ("cancelled_by_candidate", &["cancelled_by_candidate"]),
+    ("no_show_or_cancel", &["no_show", "cancelled_by_candidate"]),
+];
+
+/// `signals`: for each behavioural signal seen before the slot, the outcome rate among
+/// closed interviews with and without it, and the relative risk *without vs with*
+/// (above 1: missing the signal goes with more misses) with its 95 % log-RR interval.
+pub fn signals(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+    let mut aggs = Vec::new();
+    for sig in SIGNALS {
+        for (present, tag) in [(true, "with"), (false, "without")] {
+            let has = col(*sig).eq(lit(present));
+            aggs.push(count_if(has.clone()).alias(format!("{sig}__{tag}__n")));
+            for (outcome, statuses) in SIGNAL_OUTCOMES {
+                let mut hit = lit(false);
+                for st in *statuses {
+                    hit = hit.or(col("status").eq(lit(st.to_string())));
+                }
+                aggs.push(count_if(has.clone().and(hit)).alias(format!("{sig}__{tag}__{outcome}")));
+            }
+        }
+    }
+    let one = closed.clone().select(aggs).collect()?;
+    let get = |name: String| -> PolarsResult<u64> { Ok(counts(&one, &name)?.first().copied().unwrap_or(0)) };
+    let (mut sig_c, mut out_c, mut wn, mut we, mut wr, mut on, mut oe, mut or, mut rr, mut lo, mut hi, mut hid) =
+        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+    for sig in SIGNALS {
+        let n_with = get(format!("{sig}__with__n"))?;
+        let n_without = get(format!("{sig}__without__n"))?;
+        for (outcome, _) in SIGNAL_OUTCOMES {
+            let e_with = get(format!("{sig}__with__{outcome}"))?;
+            let e_without = get(format!("{sig}__without__{outcome}"))?;
+            let h = crate::privacy::suppressed(n_with, s.suppression_threshold)
+                || crate::privacy::suppressed(n_without, s.suppression_threshold);
+            let risk = if h { None } else { relative_risk(e_without, n_without, e_with, n_with, Z95) };
+            sig_c.push(Some(sig.to_string()));
+            out_c.push(Some(outcome.to_string()));
+            wn.push((!h).then_some(n_with as i64));
+            we.push((!h).then_some(e_with as i64));
+            wr.push(if h { None } else { ratio(e_with, n_with) });
+            on.push((!h).then_some(n_without as i64));
+            oe.push((!h).then_some(e_without as i64));
+            or.push(if h { None } else { ratio(e_without, n_without) });
+            rr.push(risk.map(|r| r.0));
+            lo.push(risk.map(|r| r.1));
+            hi.push(risk.map(|r| r.2));
+            hid.push(h);
+        }
+    }
+    DataFrame::new_infer_height(vec![
+        frame::col_str("signal", sig_c),
+        frame::col_str("outcome", out_c),
+        frame::col_i64("with_interviews", wn),
+        frame::col_i64("with_events", we),
+        frame::col_f64("with_rate", wr),
+        frame::col_i64("without_interviews", on),
+        frame::col_i64("without_events", oe),
+        frame::col_f64("without_rate", or),
+        frame::col_f64("relative_risk", rr),
+        frame::col_f64("relative_risk_low", lo),
+        frame::col_f64("relative_risk_high", hi),
+        frame::col_bool("suppressed", hid),
+    ])
+}
