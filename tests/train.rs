@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use noshow::model::encoding::Design;
-use noshow::model::fit::{fit_logistic, FitOptions};
+use noshow::model::fit::{fit_logistic, FitOptions, SolverKind};
 
 use crate::workdir::Workdir;
 
@@ -52,12 +52,15 @@ fn coefficients_match_scikit_learn() {
     // the 0s, so a sign slip would flip every coefficient.
     assert_eq!(y.iter().filter(|&&v| v).count(), 116);
     let design = Design { rows: y.len(), cols: 5, values };
-    let options = FitOptions { l2: 2.0, max_iterations: 1000, gradient_tolerance: 1e-8 };
-    let fitted = fit_logistic(&design, &y, &options).unwrap();
-    // Tolerance 1e-4 absolute: both solvers stop on gradient norms, not exact optima.
-    assert!((fitted.intercept - SKLEARN_INTERCEPT).abs() < 1e-4, "intercept {}", fitted.intercept);
-    for (j, (got, want)) in fitted.coefficients.iter().zip(SKLEARN_COEF).enumerate() {
-        assert!((got - want).abs() < 1e-4, "coef {j}: {got} vs scikit-learn {want}");
+    // Both solvers minimise the same loss: linfa's L-BFGS and the Newton default.
+    for solver in [SolverKind::Linfa, SolverKind::Newton] {
+        let options = FitOptions { solver, l2: 2.0, max_iterations: 1000, gradient_tolerance_per_row: 1e-8 };
+        let fitted = fit_logistic(&design, &y, &options).unwrap();
+        // Tolerance 1e-4 absolute: the solvers stop on gradient norms, not exact optima.
+        assert!((fitted.intercept - SKLEARN_INTERCEPT).abs() < 1e-4, "{solver:?} intercept {}", fitted.intercept);
+        for (j, (got, want)) in fitted.coefficients.iter().zip(SKLEARN_COEF).enumerate() {
+            assert!((got - want).abs() < 1e-4, "{solver:?} coef {j}: {got} vs scikit-learn {want}");
+        }
     }
 }
 

@@ -44,6 +44,9 @@ pub struct Args {
     /// L2 penalty α (scikit-learn C = 1/α) [config: train.l2; default 1].
     #[arg(long, value_name = "ALPHA")]
     pub l2: Option<f64>,
+    /// Optimiser: newton (default; exact Hessian, a few passes) or linfa (linfa-logistic L-BFGS).
+    #[arg(long, value_enum, default_value = "newton", hide = true)]
+    pub solver: crate::model::fit::SolverKind,
     /// Also write the standardised training design matrix (columns as in model.json,
     /// plus `y`) to this Parquet file, for benchmarks against other solvers.
     #[arg(long, value_name = "FILE", hide = true)]
@@ -90,7 +93,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
             label,
             horizon_hours,
             test_weeks,
-            fit: FitOptions { l2, ..FitOptions::default() },
+            fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
         },
     })
 }

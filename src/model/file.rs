@@ -80,7 +80,8 @@ pub struct Solver {
     pub sklearn_c: Option<f64>,
     pub intercept_penalised: bool,
     pub max_iterations: u64,
-    pub gradient_tolerance: f64,
+    /// On the gradient of the mean loss.
+    pub gradient_tolerance_per_row: f64,
     pub standard_errors: String,
 }
 
@@ -245,13 +246,16 @@ impl ModelFile {
     /// The solver block for these options.
     pub fn solver(options: &FitOptions) -> Solver {
         Solver {
-            name: "linfa-logistic 0.8.1 (L-BFGS, More-Thuente line search)".into(),
+            name: match options.solver {
+                super::fit::SolverKind::Linfa => "linfa-logistic 0.8.1 (L-BFGS, More-Thuente line search)".into(),
+                super::fit::SolverKind::Newton => "noshow Newton / IRLS with step halving (same loss as linfa-logistic)".into(),
+            },
             loss: "sum over rows of -log sigma(y (x.w + b)) + l2/2 * w.w; intercept b unpenalised".into(),
             l2: options.l2,
             sklearn_c: (options.l2 > 0.0).then(|| 1.0 / options.l2),
             intercept_penalised: false,
             max_iterations: options.max_iterations,
-            gradient_tolerance: options.gradient_tolerance,
+            gradient_tolerance_per_row: options.gradient_tolerance_per_row,
             standard_errors: "sqrt of the diagonal of the inverse Hessian of the penalised loss at the fit \
                 (X'WX + l2 on the non-intercept diagonal): a Laplace / Fisher-information approximation"
                 .into(),
