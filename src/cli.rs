@@ -46,7 +46,7 @@ pub enum Command {
     Train(cmd::train::Args),
     /// Score upcoming interviews for reminder prioritisation.
     Score(cmd::score::Args),
-    /// ingest → report → train → score in one go (the weekly job; --daily: ingest → score).
+    /// ingest → train → report → score in one go (the weekly job; --daily: ingest → score).
     Run(cmd::run::Args),
 }
 

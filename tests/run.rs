@@ -44,9 +44,15 @@ fn weekly_run_writes_every_output_and_a_run_log() {
     let log = &logs[0];
     assert_eq!(log["status"], "ok");
     let stages: Vec<&str> = log["stages"].as_array().unwrap().iter().map(|s| s["stage"].as_str().unwrap()).collect();
-    assert_eq!(stages, ["ingest", "report", "train", "score"]);
+    assert_eq!(stages, ["ingest", "train", "report", "score"]);
     assert!(log["stages"].as_array().unwrap().iter().all(|s| s["ok"] == true && s["seconds"].as_f64().unwrap() >= 0.0));
     assert!(log["peak_rss_mib"].as_f64().unwrap() > 1.0);
+    // Trained before the report, the model is explained in it: its AUC as model.json says.
+    let html = wd.read("out/report/report.html");
+    let model: serde_json::Value = serde_json::from_str(&wd.read("model/model.json")).unwrap();
+    assert!(html.contains("<section id=\"model\">"), "report has no model section");
+    let auc = format!("{:.3}", model["metrics"]["auc"].as_f64().unwrap());
+    assert!(html.contains(&auc), "report does not show the model's AUC {auc}");
 }
 
 #[test]

@@ -46,6 +46,10 @@ pub struct Args {
     /// [config: report.suppression_threshold; default: 10].
     #[arg(long, value_name = "N")]
     pub suppression_threshold: Option<u64>,
+    /// Model folder whose current model the report explains (metrics, calibration,
+    /// fairness, drivers) [config: model; default: no model section].
+    #[arg(long, value_name = "DIR")]
+    pub model: Option<PathBuf>,
 }
 
 /// Settings of a report run, resolved from flags, config and defaults.
@@ -114,7 +118,12 @@ impl ReportSettings {
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let common = Common::resolve(global)?;
     let settings = ReportSettings::resolve(args, &common)?;
-    write_report(&settings, None)?;
+    let model_section = match args.model.clone().or_else(|| common.config.model.clone()) {
+        Some(dir) => report::model_section::render(&dir, settings.lang)
+            .with_context(|| format!("reading the model in {} for the report", dir.display()))?,
+        None => None,
+    };
+    write_report(&settings, model_section)?;
     Ok(())
 }
 

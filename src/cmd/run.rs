@@ -1,4 +1,4 @@
-//! `noshow run`: the scheduled job. Weekly: ingest → report → train → score; daily
+//! `noshow run`: the scheduled job. Weekly: ingest → train → report → score; daily
 //! (`--daily`): ingest → score with the current model.
 //!
 //! Each stage is the same code path as its own command (the stage's arguments are
@@ -67,8 +67,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let p = |path: &Path| path.as_os_str().to_owned();
     let mut stages: Vec<(&'static str, Vec<OsString>)> = vec![("ingest", vec!["ingest".into(), "--raw".into(), p(&raw), "--lake".into(), p(&lake)])];
     if !args.daily {
-        stages.push(("report", vec!["report".into(), "--lake".into(), p(&lake), "--out".into(), p(&report_out)]));
+        // Train before the report, so the report explains the model the feed will use.
         stages.push(("train", vec!["train".into(), "--lake".into(), p(&lake), "--model".into(), p(&model)]));
+        stages.push((
+            "report",
+            vec!["report".into(), "--lake".into(), p(&lake), "--out".into(), p(&report_out), "--model".into(), p(&model)],
+        ));
     }
     stages.push((
         "score",

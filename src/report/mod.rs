@@ -3,6 +3,7 @@
 //! writes it.
 
 pub mod i18n;
+pub mod model_section;
 pub mod svg;
 
 use std::collections::BTreeMap;
