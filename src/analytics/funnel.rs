@@ -3,7 +3,7 @@
 
 use polars::prelude::*;
 
-use super::frame::{self, any_if, count_if, counts, sorted};
+use super::frame::{self, count_if, counts, sorted};
 use super::stats::ratio;
 use super::Settings;
 
@@ -79,12 +79,15 @@ pub fn channel_reach(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> Pol
     let per_pair = events
         .semi_join(closed.clone().select([col("interview_id")]), col("interview_id"), col("interview_id"))
         .filter(col("channel").is_not_null())
+        .select([
+            col("interview_id"),
+            col("channel"),
+            is("invite_sent").or(is("reminder_sent")).cast(DataType::Int32).alias("sent"),
+            is("message_delivered").cast(DataType::Int32).alias("delivered"),
+            is("message_read").cast(DataType::Int32).alias("read"),
+        ])
         .group_by([col("interview_id"), col("channel")])
-        .agg([
-            any_if(is("invite_sent").or(is("reminder_sent"))).alias("sent"),
-            any_if(is("message_delivered")).alias("delivered"),
-            any_if(is("message_read")).alias("read"),
-        ]);
+        .agg([col("sent").max().gt(lit(0)), col("delivered").max().gt(lit(0)), col("read").max().gt(lit(0))]);
     let table = per_pair
         .group_by([col("channel")])
         .agg([

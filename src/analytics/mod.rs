@@ -22,7 +22,6 @@ use polars::prelude::*;
 use crate::derive::{micros, with_derived_status};
 use crate::time::{Micros, MICROS_PER_HOUR};
 
-use frame::{any_if, count_if};
 
 /// What an analysis run needs to know besides the data.
 #[derive(Debug, Clone)]
@@ -74,40 +73,59 @@ pub fn usable_events(interviews: LazyFrame, events: LazyFrame, as_of: Micros) ->
 /// Per-interview event facts (one row per interview with at least one usable event).
 /// Funnel steps look at every event up to as-of; signals and reminders only at those
 /// before the slot started.
+///
+/// Every condition is computed as a column first and the group-by only sums, maxes and
+/// mins them: polars runs those on its vectorised path, where filtered or sorted
+/// expressions inside `agg` fall back to one evaluation per group (minutes at a
+/// million interviews).
 fn event_facts(interviews: LazyFrame, events: LazyFrame) -> LazyFrame {
     let keyed = interviews.select([col("interview_id"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
-    let ev = events
-        .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
-        .with_columns([micros("ts").alias("ts_us")]);
     let is = |t: &str| col("type").eq(lit(t.to_string()));
     let before = || col("ts_us").lt(col("slot_us"));
     let reminder = || is("reminder_sent").and(before());
-    ev.group_by([col("interview_id")]).agg([
-        any_if(is("message_delivered")).alias("ev_delivered"),
-        any_if(is("message_read")).alias("ev_read"),
-        any_if(is("confirmed")).alias("ev_confirmed"),
-        any_if(is("link_clicked")).alias("ev_link_clicked"),
-        any_if(is("joined")).alias("ev_joined"),
-        any_if(is("completed")).alias("ev_completed"),
-        any_if(is("jd_viewed").and(before())).alias("jd_viewed"),
-        any_if(is("company_intro_viewed").and(before())).alias("company_intro_viewed"),
-        any_if(is("link_clicked").and(before()).and(col("ts_us").gt_eq(col("slot_us") - lit(24 * MICROS_PER_HOUR))))
-            .alias("link_clicked_24h"),
-        any_if(is("message_read").and(before())).alias("message_read"),
-        any_if(is("confirmed").and(before())).alias("confirmed"),
-        count_if(reminder()).alias("reminders_received"),
-        col("ts_us").filter(reminder()).max().alias("last_reminder_us"),
-        col("detail")
-            .filter(reminder())
-            .sort_by([col("ts_us").filter(reminder())], SortMultipleOptions::default())
-            .last()
-            .alias("last_reminder_offset"),
-        col("channel").filter(reminder()).drop_nulls().n_unique().cast(DataType::Int64).alias("reminder_channels"),
-        any_if(reminder().and(col("channel").eq(col("preferred_channel")))).alias("reminded_on_preferred"),
-        col("ts_us").filter(is("cancel_requested")).min().alias("cancel_request_us"),
-        any_if(is("reinvite_sent")).alias("reinvite_sent"),
-        any_if(is("reinvite_accepted")).alias("reinvite_accepted"),
-    ])
+    let flag = |cond: Expr, name: &str| cond.cast(DataType::Int32).alias(name.to_string());
+    let ev = events
+        .select([col("interview_id"), col("type"), col("channel"), col("detail"), micros("ts").alias("ts_us")])
+        .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
+        .with_columns([
+            flag(is("message_delivered"), "ev_delivered"),
+            flag(is("message_read"), "ev_read"),
+            flag(is("confirmed"), "ev_confirmed"),
+            flag(is("link_clicked"), "ev_link_clicked"),
+            flag(is("joined"), "ev_joined"),
+            flag(is("completed"), "ev_completed"),
+            flag(is("jd_viewed").and(before()), "jd_viewed"),
+            flag(is("company_intro_viewed").and(before()), "company_intro_viewed"),
+            flag(is("link_clicked").and(before()).and(col("ts_us").gt_eq(col("slot_us") - lit(24 * MICROS_PER_HOUR))), "link_clicked_24h"),
+            flag(is("message_read").and(before()), "message_read"),
+            flag(is("confirmed").and(before()), "confirmed"),
+            flag(reminder(), "reminders_received"),
+            flag(reminder().and(col("channel").eq(col("preferred_channel"))), "reminded_on_preferred"),
+            flag(is("reinvite_sent"), "reinvite_sent"),
+            flag(is("reinvite_accepted"), "reinvite_accepted"),
+            when(reminder()).then(col("ts_us")).otherwise(lit(NULL).cast(DataType::Int64)).alias("reminder_us"),
+            when(is("cancel_requested")).then(col("ts_us")).otherwise(lit(NULL).cast(DataType::Int64)).alias("cancel_us"),
+        ]);
+    let mut aggs: Vec<Expr> = EVENT_FLAGS.iter().map(|c| col(*c).max().gt(lit(0)).alias(*c)).collect();
+    aggs.push(col("reminders_received").sum().cast(DataType::Int64).alias("reminders_received"));
+    aggs.push(col("reminder_us").max().alias("last_reminder_us"));
+    aggs.push(col("cancel_us").min().alias("cancel_request_us"));
+    let facts = ev.clone().group_by([col("interview_id")]).agg(aggs);
+    let reminders = ev.filter(reminder()).select([col("interview_id"), col("ts_us"), col("detail"), col("channel")]);
+    // The latest reminder's offset: sort once, keep each interview's last row.
+    let last_offset = reminders
+        .clone()
+        .sort(["ts_us"], SortMultipleOptions::default())
+        .unique_stable(Some(cols(["interview_id"])), UniqueKeepStrategy::Last)
+        .select([col("interview_id"), col("detail").alias("last_reminder_offset")]);
+    let channels = reminders
+        .filter(col("channel").is_not_null())
+        .unique(Some(cols(["interview_id", "channel"])), UniqueKeepStrategy::Any)
+        .group_by([col("interview_id")])
+        .agg([len().cast(DataType::Int64).alias("reminder_channels")]);
+    facts
+        .join(last_offset, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
+        .join(channels, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
 }
 
 /// Event columns that are flags (false when an interview has no events at all).

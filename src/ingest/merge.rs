@@ -98,6 +98,14 @@ impl StrColumn {
     }
 }
 
+/// Rows ordered by (time, id). The time travels with the row index so the sort reads
+/// contiguous memory; ids are compared only on equal times.
+fn sorted_by_time_then_id(rows: impl Iterator<Item = u32>, time: &[Micros], ids: &StrColumn) -> Vec<u32> {
+    let mut keyed: Vec<(Micros, u32)> = rows.map(|r| (time[r as usize], r)).collect();
+    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ids.text(a.1 as usize).cmp(ids.text(b.1 as usize))));
+    keyed.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Code of an enumerated value in the store; `NULL_CODE` for none.
 pub const NULL_CODE: u8 = u8::MAX;
 
@@ -355,8 +363,8 @@ pub struct Merger {
     pub rejected: RejectedStore,
     /// Rows below these indexes came from the lake; `None` while loading the lake.
     run_start: Option<RunStart>,
-    /// This run's counts, by input file (path relative to the raw folder).
-    pub tallies: BTreeMap<Arc<str>, FileTally>,
+    /// This run's counts, by input file (index of its name in `files`).
+    tallies: Vec<Option<FileTally>>,
     /// This run's interview rows that lost, counted as they lose (checked in `finish`).
     interview_losers: u64,
     /// Lake interviews replaced by a row of this run.
@@ -432,10 +440,26 @@ impl Merger {
         self.run_start.unwrap_or(RunStart { interviews: 0, events: 0 })
     }
 
-    fn tally(&mut self, file: &Arc<str>, kind: InputKind) -> &mut FileTally {
-        let t = self.tallies.entry(file.clone()).or_default();
+    /// A vector slot, not a map keyed by name: this runs once per row.
+    fn tally_at(&mut self, file: u32, kind: InputKind) -> &mut FileTally {
+        let i = file as usize;
+        if self.tallies.len() <= i {
+            self.tallies.resize(i + 1, None);
+        }
+        let t = self.tallies[i].get_or_insert_with(FileTally::default);
         t.kind.get_or_insert(kind);
         t
+    }
+
+    fn tally(&mut self, file: &Arc<str>, kind: InputKind) -> &mut FileTally {
+        let i = self.files.intern(file);
+        self.tally_at(i, kind)
+    }
+
+    /// This run's counts for one input file (path relative to the raw folder).
+    pub fn tally_of(&self, name: &str) -> Option<&FileTally> {
+        let i = *self.files.index.get(name)? as usize;
+        self.tallies.get(i)?.as_ref()
     }
 
     /// Makes sure a file appears in the tallies even when it had no data row.
@@ -447,13 +471,11 @@ impl Merger {
     pub fn finish(&mut self) -> Result<Merged, MergeBug> {
         let start = self.run_start();
         let store = &self.interviews;
-        let mut interview_rows: Vec<u32> = self.best_interview.values().copied().collect();
-        interview_rows.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            store.scheduled_at[a]
-                .cmp(&store.scheduled_at[b])
-                .then_with(|| store.interview_id.text(a).cmp(store.interview_id.text(b)))
-        });
+        let interview_rows = sorted_by_time_then_id(
+            self.best_interview.values().copied(),
+            &store.scheduled_at,
+            &store.interview_id,
+        );
 
         let mut kept_by_file: HashMap<u32, u64> = HashMap::new();
         let mut lake_survivors = 0u64;
@@ -474,11 +496,7 @@ impl Merger {
         }
 
         let events = &self.events;
-        let mut event_rows: Vec<u32> = (0..events.len() as u32).collect();
-        event_rows.sort_unstable_by(|&a, &b| {
-            let (a, b) = (a as usize, b as usize);
-            events.ts[a].cmp(&events.ts[b]).then_with(|| events.event_id.text(a).cmp(events.event_id.text(b)))
-        });
+        let event_rows = sorted_by_time_then_id(0..events.len() as u32, &events.ts, &events.event_id);
 
         let mut orphans_in_lake = 0u64;
         let mut orphans_by_file: HashMap<u32, u64> = HashMap::new();
@@ -492,9 +510,10 @@ impl Merger {
         }
 
         let mut interview_duplicates = 0u64;
-        for (name, t) in self.tallies.iter_mut() {
-            let index = self.files.index.get(name).copied();
-            let by_file = |m: &HashMap<u32, u64>| index.and_then(|i| m.get(&i).copied()).unwrap_or(0);
+        for (index, t) in self.tallies.iter_mut().enumerate() {
+            let Some(t) = t else { continue };
+            let name = self.files.name(index as u32);
+            let by_file = |m: &HashMap<u32, u64>| m.get(&(index as u32)).copied().unwrap_or(0);
             match t.kind {
                 Some(InputKind::Interviews) => {
                     // Interview rows can lose until the last row is read: kept is known only now.
@@ -531,7 +550,7 @@ impl RowSink for Merger {
     fn interview(&mut self, row: InterviewRow) {
         let start = self.run_start();
         let file = self.files.intern(&row.origin.file);
-        self.tally(&row.origin.file, InputKind::Interviews).valid += 1;
+        self.tally_at(file, InputKind::Interviews).valid += 1;
         let fp = fingerprint(&row.interview_id);
         let i = self.interviews.len() as u32;
         match self.best_interview.get(&fp).copied() {
@@ -571,7 +590,7 @@ impl RowSink for Merger {
         if fresh {
             self.events.push(&fields, file);
         }
-        let t = self.tally(&row.origin.file, InputKind::Events);
+        let t = self.tally_at(file, InputKind::Events);
         t.valid += 1;
         if fresh {
             t.kept += 1;
@@ -685,8 +704,8 @@ mod tests {
         assert_eq!(w["T"], (a.to_string(), 7));
         // Lake rows A and T were replaced.
         assert_eq!(merged.lake_interviews_updated, 2);
-        let ta = &m.tallies[&a];
-        let tb = &m.tallies[&b];
+        let ta = m.tally_of(&a).unwrap();
+        let tb = m.tally_of(&b).unwrap();
         assert_eq!((ta.valid, ta.kept, ta.duplicates), (6, 1, 5));
         assert_eq!((tb.valid, tb.kept, tb.duplicates), (3, 3, 0));
         // Sorted by scheduled_at (1000 + line), then id: A and K tie on 1003.
@@ -728,7 +747,7 @@ mod tests {
             raw: "{oops".into(),
         });
         let merged = m.finish().unwrap();
-        let t = &m.tallies[&new];
+        let t = m.tally_of(&new).unwrap();
         assert_eq!((t.valid, t.kept, t.duplicates, t.orphans), (4, 2, 2, 1));
         assert_eq!(t.set_aside_total(), 1);
         assert_eq!(merged.orphans_in_lake, 2);

@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -27,7 +28,7 @@ use sha2::{Digest, Sha256};
 
 use crate::ingest::files::{FileError, FileStats, InputFile};
 use crate::ingest::merge::{MergeBug, Merger};
-use crate::ingest::record::InputKind;
+use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink};
 use crate::ingest::summary::{KindSummary, Manifest, RunSummary, SkippedFile, SourceFile, TableEntry, MANIFEST_FORMAT};
 use crate::ingest::writer::VersionInfo;
 use crate::lake::Lake;
@@ -81,12 +82,124 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-fn read_file(file: &InputFile, tz: Tz, merger: &mut Merger, progress: &dyn Fn(u64)) -> Result<FileStats, FileError> {
-    merger.register_file(&file.rel, file.kind);
-    match file.kind {
-        InputKind::Interviews => csv_reader::read_interviews(file, tz, merger, progress),
-        InputKind::Events => jsonl_reader::read_events(file, tz, merger, progress),
+/// Rows travel from the reading thread to the merging one in chunks of this many.
+const CHUNK_ROWS: usize = 16 * 1024;
+
+/// One thing a reader found, in reading order.
+enum Found {
+    Interview(InterviewRow),
+    Event(EventRow),
+    Problem(Problem),
+}
+
+enum Message {
+    Rows(Vec<Found>),
+    /// The file at this index of the run's list is finished (or failed).
+    Done(usize, Result<FileStats, FileError>),
+}
+
+/// Buffers a reader's rows and sends them on in chunks.
+struct ChunkSink<'a> {
+    tx: &'a SyncSender<Message>,
+    buf: Vec<Found>,
+}
+
+impl ChunkSink<'_> {
+    fn push(&mut self, item: Found) {
+        self.buf.push(item);
+        if self.buf.len() >= CHUNK_ROWS {
+            self.flush();
+        }
     }
+
+    fn flush(&mut self) {
+        if !self.buf.is_empty() {
+            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_ROWS));
+            // A closed channel means the merging side stopped on an error: drop the rows.
+            let _ = self.tx.send(Message::Rows(chunk));
+        }
+    }
+}
+
+impl RowSink for ChunkSink<'_> {
+    fn interview(&mut self, row: InterviewRow) {
+        self.push(Found::Interview(row));
+    }
+    fn event(&mut self, row: EventRow) {
+        self.push(Found::Event(row));
+    }
+    fn problem(&mut self, problem: Problem) {
+        self.push(Found::Problem(problem));
+    }
+}
+
+/// Reads the run's files in order into `merger`. Parsing runs on its own thread and
+/// merging on this one, so the two overlap; order is kept by the single channel.
+fn read_new_files(files: &[(InputFile, String)], tz: Tz, merger: &mut Merger) -> Result<Vec<FileStats>, FileError> {
+    let total_bytes: u64 = files.iter().map(|(f, _)| f.size).sum();
+    let bar = crate::logging::progress(total_bytes, "reading");
+    let mut stats: Vec<FileStats> = Vec::with_capacity(files.len());
+    let (tx, rx) = sync_channel::<Message>(8);
+    let result = std::thread::scope(|scope| {
+        let reader_bar = bar.clone();
+        scope.spawn(move || {
+            let mut base = 0u64;
+            for (i, (file, _)) in files.iter().enumerate() {
+                let mut sink = ChunkSink { tx: &tx, buf: Vec::with_capacity(CHUNK_ROWS) };
+                let progress = |pos: u64| reader_bar.set_position(base + pos);
+                let read = match file.kind {
+                    InputKind::Interviews => csv_reader::read_interviews(file, tz, &mut sink, &progress),
+                    InputKind::Events => jsonl_reader::read_events(file, tz, &mut sink, &progress),
+                };
+                sink.flush();
+                base += file.size;
+                reader_bar.set_position(base);
+                let failed = read.is_err();
+                if tx.send(Message::Done(i, read)).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        for message in rx {
+            match message {
+                Message::Rows(chunk) => {
+                    for found in chunk {
+                        match found {
+                            Found::Interview(row) => merger.interview(row),
+                            Found::Event(row) => merger.event(row),
+                            Found::Problem(p) => merger.problem(p),
+                        }
+                    }
+                }
+                Message::Done(i, Ok(file_stats)) => {
+                    let file = &files[i].0;
+                    merger.register_file(&file.rel, file.kind);
+                    if bar.is_hidden() {
+                        info!(
+                            "read {}: {} rows, {} set aside, {} warnings",
+                            file.rel, file_stats.rows_read, file_stats.set_aside, file_stats.warnings
+                        );
+                    }
+                    if !file_stats.unknown_columns.is_empty() {
+                        warn!("{}: unknown column(s) ignored: {}", file.rel, file_stats.unknown_columns.join(", "));
+                    }
+                    stats.push(file_stats);
+                }
+                // Returning drops the receiver, which stops the reading thread.
+                Message::Done(_, Err(e)) => return Err(e),
+            }
+        }
+        Ok(())
+    });
+    bar.finish_and_clear();
+    result?;
+    if stats.len() != files.len() {
+        return Err(FileError::Io {
+            file: files.get(stats.len()).map_or_else(String::new, |(f, _)| f.rel.to_string()),
+            source: std::io::Error::other("the reading thread stopped early"),
+        });
+    }
+    Ok(stats)
 }
 
 /// Runs one ingest: see the module documentation.
@@ -137,27 +250,7 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     }
     merger.begin_run();
 
-    let total_bytes: u64 = new_files.iter().map(|(f, _)| f.size).sum();
-    let bar = crate::logging::progress(total_bytes, "reading");
-    let mut done_bytes = 0u64;
-    let mut stats: Vec<FileStats> = Vec::with_capacity(new_files.len());
-    for (file, _) in &new_files {
-        let base = done_bytes;
-        let file_stats = read_file(file, opts.tz, &mut merger, &|pos| bar.set_position(base + pos))?;
-        done_bytes += file.size;
-        bar.set_position(done_bytes);
-        if bar.is_hidden() {
-            info!(
-                "read {}: {} rows, {} set aside, {} warnings",
-                file.rel, file_stats.rows_read, file_stats.set_aside, file_stats.warnings
-            );
-        }
-        if !file_stats.unknown_columns.is_empty() {
-            warn!("{}: unknown column(s) ignored: {}", file.rel, file_stats.unknown_columns.join(", "));
-        }
-        stats.push(file_stats);
-    }
-    bar.finish_and_clear();
+    let stats = read_new_files(&new_files, opts.tz, &mut merger)?;
 
     let merged = merger.finish()?;
     let version = lake_version_number(&lake, previous.as_ref().map(|s| s.version))?;
@@ -165,7 +258,7 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     let mut interviews = KindSummary::default();
     let mut events = KindSummary::default();
     for ((file, sha), st) in new_files.iter().zip(&stats) {
-        let tally = merger.tallies.get(&file.rel).cloned().unwrap_or_default();
+        let tally = merger.tally_of(&file.rel).cloned().unwrap_or_default();
         // The reader's own counts must agree with what reached the merger.
         if st.rows_read != tally.valid + tally.set_aside_total() || st.set_aside != tally.set_aside_total() {
             return Err(MergeBug(format!(

@@ -259,20 +259,36 @@ fn write_monthly(
     merger: &Merger,
     info: VersionInfo,
     sort_columns: &[i32],
-    batch: &dyn Fn(&[u32]) -> Result<RecordBatch, arrow::error::ArrowError>,
+    batch: &(dyn Fn(&[u32]) -> Result<RecordBatch, arrow::error::ArrowError> + Sync),
 ) -> Result<Vec<WrittenFile>, LakeFileError> {
     if rows.is_empty() {
         let rel = format!("{table}/part-00000.parquet");
         write_file(&dir.join(&rel), schema, properties(table, info, &[], sort_columns), rows, batch)?;
         return Ok(vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new() }]);
     }
-    let mut out = Vec::new();
-    for (month, range) in month_runs(rows, time) {
-        let part = &rows[range];
+    let runs = month_runs(rows, time);
+    let write_run = |(month, range): &(String, std::ops::Range<usize>)| -> Result<WrittenFile, LakeFileError> {
+        let part = &rows[range.clone()];
         let sources = source_names(part, origin_file, merger);
         let rel = format!("{table}/month={month}/part-00000.parquet");
         write_file(&dir.join(&rel), schema.clone(), properties(table, info, &sources, sort_columns), part, batch)?;
-        out.push(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources });
+        Ok(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources })
+    };
+    // Months are independent files: a second thread encodes every other one (Parquet
+    // encoding and zstd are the bulk of the write).
+    let (even, odd) = std::thread::scope(|scope| {
+        let odd = scope.spawn(|| runs.iter().skip(1).step_by(2).map(write_run).collect::<Vec<_>>());
+        let even: Vec<_> = runs.iter().step_by(2).map(write_run).collect();
+        (even, odd.join())
+    });
+    let odd = odd.map_err(|_| LakeFileError::Content { path: dir.join(table), what: "a writing thread panicked".into() })?;
+    let mut out = Vec::with_capacity(runs.len());
+    let (mut even, mut odd) = (even.into_iter(), odd.into_iter());
+    for i in 0..runs.len() {
+        let next = if i % 2 == 0 { even.next() } else { odd.next() };
+        if let Some(written) = next {
+            out.push(written?);
+        }
     }
     Ok(out)
 }
