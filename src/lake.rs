@@ -111,7 +111,40 @@ impl Lake {
                 path.display()
             );
         }
+        self.clear_uncommitted()?;
         Ok(LakeLock { _file: file })
+    }
+
+    /// Removes what a writer killed before its switch left behind: a version renamed
+    /// into place but never made current (numbered above `current`), so the next
+    /// version gets the number the killed one would have had and a recovered lake is
+    /// the same as one whose run was never interrupted. Only called under the lock.
+    fn clear_uncommitted(&self) -> anyhow::Result<()> {
+        let versions = self.versions_dir();
+        let current = self.current()?.map_or(0, |s| s.version);
+        let entries = match fs::read_dir(&versions) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| format!("listing {}", versions.display())),
+        };
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", versions.display()))?;
+            let n = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok());
+            if n.is_some_and(|n| n > current) {
+                fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("removing {}, left by a run killed before its switch", entry.path().display()))?;
+            }
+        }
+        // Ingest summaries are copied to runs/ through a temp file, under this lock.
+        if let Ok(entries) = fs::read_dir(self.runs_dir()) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("ingest-") && name.ends_with(".tmp") {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Starts a new version under the lock, clearing what killed runs left behind.

@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         }
     };
     noshow::logging::init(cli.global.quiet);
+    restrict_new_files();
     match noshow::cli::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -25,5 +26,16 @@ fn main() -> ExitCode {
             };
             ExitCode::from(code)
         }
+    }
+}
+
+/// Every folder and file noshow creates (lake, report, model, feed, logs, temp files)
+/// holds candidate-level data or is derived from it: set the umask once so that none
+/// of them is readable by other users, whichever code path creates it.
+fn restrict_new_files() {
+    #[cfg(unix)]
+    // SAFETY: umask only swaps the process's file-creation mask; no memory is involved.
+    unsafe {
+        libc::umask(0o077);
     }
 }

@@ -37,17 +37,22 @@ impl Pseudonymizer {
 
     /// The key from the environment or the key file; `Ok(None)` when none is configured.
     pub fn from_environment(key_file: Option<&Path>) -> anyhow::Result<Option<Pseudonymizer>> {
-        if let Ok(key) = std::env::var("NOSHOW_PSEUDONYM_KEY") {
+        let env_key = std::env::var("NOSHOW_PSEUDONYM_KEY").ok();
+        let env_file = std::env::var_os("NOSHOW_PSEUDONYM_KEY_FILE").map(PathBuf::from);
+        Pseudonymizer::from_sources(env_key.as_deref(), env_file.as_deref(), key_file)
+    }
+
+    /// The key from its sources in order of precedence: the key itself, the file named
+    /// by the environment, the configured file. A key file other users can read is refused.
+    pub fn from_sources(env_key: Option<&str>, env_file: Option<&Path>, key_file: Option<&Path>) -> anyhow::Result<Option<Pseudonymizer>> {
+        if let Some(key) = env_key {
             if !key.trim().is_empty() {
                 return Pseudonymizer::from_key(key.trim().as_bytes()).map(Some);
             }
         }
-        let file: Option<PathBuf> = std::env::var_os("NOSHOW_PSEUDONYM_KEY_FILE")
-            .map(PathBuf::from)
-            .or_else(|| key_file.map(Path::to_path_buf));
-        let Some(file) = file else { return Ok(None) };
-        check_private(&file)?;
-        let key = std::fs::read(&file).with_context(|| format!("reading pseudonymisation key {}", file.display()))?;
+        let Some(file) = env_file.or(key_file) else { return Ok(None) };
+        check_private(file)?;
+        let key = std::fs::read(file).with_context(|| format!("reading pseudonymisation key {}", file.display()))?;
         let trimmed: &[u8] = key.trim_ascii();
         Pseudonymizer::from_key(trimmed).map(Some).with_context(|| format!("key file {}", file.display()))
     }
@@ -100,5 +105,29 @@ mod tests {
         assert_ne!(a.pseudonym("cand-1"), b.pseudonym("cand-1"));
         assert!(!a.pseudonym("cand-1").contains("cand"));
         assert!(Pseudonymizer::from_key(b"short").is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn key_file_readable_by_others_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("key");
+        std::fs::write(&file, "0123456789abcdef-from-a-file\n").unwrap();
+        for mode in [0o644, 0o640, 0o604] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+            let err = Pseudonymizer::from_sources(None, None, Some(&file)).unwrap_err();
+            assert!(format!("{err:#}").contains("readable by other users"), "mode {mode:o}: {err:#}");
+            // The environment's file name takes precedence over the configured one, and is checked too.
+            assert!(Pseudonymizer::from_sources(None, Some(&file), None).is_err());
+        }
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let from_file = Pseudonymizer::from_sources(None, None, Some(&file)).unwrap().unwrap();
+        let direct = Pseudonymizer::from_key(b"0123456789abcdef-from-a-file").unwrap();
+        assert_eq!(from_file.pseudonym("c1"), direct.pseudonym("c1"), "the key file's trailing newline is not part of the key");
+        // The key itself wins over any file; nothing configured means no key (no fallback).
+        assert!(Pseudonymizer::from_sources(Some("0123456789abcdef-env"), Some(Path::new("/nonexistent")), None).unwrap().is_some());
+        assert!(Pseudonymizer::from_sources(None, None, None).unwrap().is_none());
+        assert!(Pseudonymizer::from_sources(Some("  "), None, None).unwrap().is_none());
     }
 }

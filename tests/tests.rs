@@ -4,6 +4,7 @@
 mod workdir;
 
 mod generate;
+mod hardening;
 mod ingest;
 mod report;
 mod run;

@@ -185,6 +185,16 @@ fn lock_run(lake: &Path) -> anyhow::Result<std::fs::File> {
     if fs2::FileExt::try_lock_exclusive(&file).is_err() {
         anyhow::bail!("another `noshow run` is in progress on the lake {} (lock {} is held); this run did nothing", lake.display(), path.display());
     }
+    // A run killed while writing its log leaves the temp file; only runs write them,
+    // and this one holds the lock.
+    if let Ok(entries) = std::fs::read_dir(lake.join("runs")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".run-") && name.ends_with(".tmp") {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
     Ok(file)
 }
 

@@ -53,6 +53,23 @@ pub struct Args {
     pub export_design: Option<PathBuf>,
 }
 
+/// One train per model folder at a time, for the whole run (the store's own lock covers
+/// only the write): a second one refuses at once instead of fitting for nothing.
+fn lock_train(model: &std::path::Path) -> anyhow::Result<std::fs::File> {
+    crate::export::create_private_dir_all(model).with_context(|| format!("creating model folder {}", model.display()))?;
+    let path = model.join(".train.lock");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening {}", path.display()))?;
+    if fs2::FileExt::try_lock_exclusive(&file).is_err() {
+        anyhow::bail!("another `noshow train` is in progress on the model folder {} (lock {} is held); this one did nothing", model.display(), path.display());
+    }
+    Ok(file)
+}
+
 /// Settings resolved from flags, config and defaults, checked before any data is read.
 struct Resolved {
     lake: PathBuf,
@@ -101,6 +118,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let common = Common::resolve(global)?;
     let r = resolve(args, &common)?;
+    let _train_lock = lock_train(&r.model)?;
     let snapshot = Lake::new(&r.lake).snapshot()?;
     let started = std::time::Instant::now();
     let trained = train(snapshot.scan_interviews()?, snapshot.scan_events()?, &r.settings)

@@ -1,11 +1,14 @@
 //! The model folder: every model kept under `versions/NNNN/` (model.json and its
-//! evaluation tables), `model.json` and `evaluation/` at the top being the current
-//! one. Written atomically (staged folder + rename; model.json via temp file + rename)
-//! under a lock, so a reader sees the old model or the new one, never a mix.
+//! evaluation tables); `current` points to one of them, and `model.json` and
+//! `evaluation/` at the top are fixed links through `current`. A version is staged
+//! whole and renamed into place, then `current` is swapped in one rename, under a
+//! lock: a reader (or a run killed at any point) sees the old model with its
+//! evaluation or the new one with its own, never a mix.
 //!
 //! ```text
-//! MODEL/model.json            current model
-//! MODEL/evaluation/*.parquet|csv
+//! MODEL/current -> versions/0003     (symlink, swapped atomically by rename)
+//! MODEL/model.json -> current/model.json
+//! MODEL/evaluation -> current/evaluation
 //! MODEL/versions/0003/{model.json, evaluation/…}
 //! MODEL/.lock
 //! ```
@@ -90,8 +93,10 @@ pub fn same_fit(a: &ModelFile, b: &ModelFile) -> bool {
 /// and the current version is returned, so re-runs are idempotent.
 pub fn save(dir: &Path, mut model: ModelFile, tables: &mut Tables, keep_versions: usize) -> anyhow::Result<(String, bool)> {
     let _lock = lock(dir)?;
+    clear_uncommitted(dir)?;
     if let Some(Ok(current)) = previous(dir) {
         if same_fit(&current, &model) {
+            link_current(dir)?;
             return Ok((current.version, false));
         }
     }
@@ -111,18 +116,93 @@ pub fn save(dir: &Path, mut model: ModelFile, tables: &mut Tables, keep_versions
     }
     staged.publish()?;
 
-    // The current evaluation, then the current model.json (the switch readers see).
-    let current_eval = OutputDir::begin(&dir.join("evaluation"))?;
-    for (name, df) in tables.iter_mut() {
-        export::write_table(current_eval.path(), name, df)?;
-    }
-    current_eval.publish()?;
-    let tmp = dir.join(format!(".model.json.tmp-{}", std::process::id()));
-    write_file(&tmp, json.as_bytes())?;
-    fs::rename(&tmp, dir.join("model.json")).with_context(|| format!("replacing {}", dir.join("model.json").display()))?;
+    // The one switch readers see.
+    let tmp = dir.join(".current.tmp");
+    let _ = fs::remove_file(&tmp);
+    symlink(&Path::new("versions").join(&model.version), &tmp)?;
+    fs::rename(&tmp, dir.join("current")).with_context(|| format!("switching {} to model {}", dir.display(), model.version))?;
+    link_current(dir)?;
     crate::lake::sync_dir(dir)?;
     prune(&versions, number, keep_versions);
     Ok((model.version, true))
+}
+
+/// The version `current` points to: the `current` link, or (in a folder written before
+/// it existed) the version named in a plain model.json.
+fn current_number(dir: &Path) -> Option<u32> {
+    if let Ok(target) = fs::read_link(dir.join("current")) {
+        return target.file_name()?.to_str()?.parse().ok();
+    }
+    let text = fs::read_to_string(dir.join("model.json")).ok()?;
+    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    value.get("version")?.as_str()?.parse().ok()
+}
+
+/// Removes what a train killed before its switch left: versions above the current one
+/// (never made current) and temp links, so the next version gets the number the killed
+/// run would have used.
+fn clear_uncommitted(dir: &Path) -> anyhow::Result<()> {
+    let current = current_number(dir).unwrap_or(0);
+    if let Ok(entries) = fs::read_dir(versions_dir(dir)) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Numbered above current, or a staging folder (`.NNNN.tmp-PID`).
+            if name.starts_with('.') || name.parse::<u32>().is_ok_and(|n| n > current) {
+                fs::remove_dir_all(entry.path())
+                    .with_context(|| format!("removing {}, left by a train killed before its switch", entry.path().display()))?;
+            }
+        }
+    }
+    if let Ok(entries) = fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".model.json.tmp") || name.starts_with(".current.tmp") || name.starts_with(".link.tmp") {
+                let _ = fs::remove_file(entry.path());
+            } else if name.starts_with(".evaluation.") {
+                let _ = fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes `model.json` and `evaluation` the fixed links through `current` (once per
+/// folder; also turns the plain file and folder of the earlier layout into links).
+fn link_current(dir: &Path) -> anyhow::Result<()> {
+    if fs::symlink_metadata(dir.join("current")).is_err() {
+        return Ok(());
+    }
+    for name in ["model.json", "evaluation"] {
+        let path = dir.join(name);
+        let target = Path::new("current").join(name);
+        if fs::read_link(&path).is_ok_and(|t| t == target) {
+            continue;
+        }
+        let tmp = dir.join(".link.tmp");
+        let _ = fs::remove_file(&tmp);
+        symlink(&target, &tmp)?;
+        if path.is_dir() && !path.is_symlink() {
+            // A folder cannot be replaced by a rename: move it aside first.
+            let aside = dir.join(format!(".{name}.old-{}", std::process::id()));
+            fs::rename(&path, &aside).with_context(|| format!("moving aside {}", path.display()))?;
+            fs::rename(&tmp, &path).with_context(|| format!("linking {}", path.display()))?;
+            let _ = fs::remove_dir_all(&aside);
+        } else {
+            fs::rename(&tmp, &path).with_context(|| format!("linking {}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn symlink(target: &Path, link: &Path) -> anyhow::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+        .with_context(|| format!("creating symlink {} -> {}", link.display(), target.display()))
+}
+
+#[cfg(not(unix))]
+fn symlink(_target: &Path, _link: &Path) -> anyhow::Result<()> {
+    bail!("the model folder's atomic switch needs symbolic links (Unix)")
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
