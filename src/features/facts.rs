@@ -215,17 +215,19 @@ impl Facts {
             kind = when(col("type").eq(lit(*name))).then(lit(*k as u32)).otherwise(kind);
         }
         let reminder = col("type").eq(lit("reminder_sent"));
+        // The join first: when only some interviews are wanted it drops most rows
+        // before the kind codes are computed.
         let df = events
+            .select([col("interview_id"), micros("ts").alias("ts_us"), col("type"), col("channel")])
+            .join(keys.lazy(), [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
             .select([
-                col("interview_id"),
-                micros("ts").alias("ts_us"),
+                col("iv_idx"),
+                col("ts_us"),
                 kind.cast(DataType::Int32).alias("kind"),
                 // Only reminders' channels are read; other rows carry no text.
                 when(reminder).then(col("channel")).otherwise(lit(NULL).cast(DataType::String)).alias("channel"),
             ])
             .filter(col("kind").gt(lit(0i32)).and(col("ts_us").is_not_null()))
-            .join(keys.lazy(), [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
-            .select([col("iv_idx"), col("ts_us"), col("kind"), col("channel")])
             .collect()?;
 
         let idx = df.column("iv_idx")?.u32()?;
