@@ -339,7 +339,7 @@ fn kill_after(mut child: Child, delay: Duration) -> bool {
 }
 
 /// How many kills per stage: `NOSHOW_HARDEN_KILLS` (default 2, to stay quick in debug
-/// builds; docs/reliability.md gives the figures of a run with 20).
+/// builds; docs/reliability.md gives the figures of a run with 10).
 fn kills_per_stage() -> usize {
     std::env::var("NOSHOW_HARDEN_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(2)
 }

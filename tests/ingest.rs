@@ -569,3 +569,45 @@ fn gzip_inputs_are_read() {
     assert_eq!(n(&s["events"]["rows_read"]), e.events.len() as u64 + bad);
     assert!(s["files"].as_array().unwrap().iter().any(|f| f["gzip"] == Value::Bool(true)));
 }
+
+/// Files are parsed on several threads at once; deduplication must still follow the
+/// reading order (sorted paths): the first file holding an event id wins, whatever
+/// file finishes parsing first. The first file is made the largest so that later,
+/// smaller files finish parsing long before it does.
+#[test]
+fn parallel_parsing_keeps_the_reading_order_for_duplicates() {
+    let w = Workdir::new();
+    let interviews: Vec<String> = (0..50).map(|i| Ivw::new(i).csv()).collect();
+    write(&w.path("raw"), "interviews.csv", &format!("{HEADER}\n{}\n", interviews.join("\n")));
+    // Every file carries the shared ids S0..S99 with its own hour; file 0 also 20 000
+    // events of its own, read first but finished last.
+    let mut winners: HashMap<String, String> = HashMap::new();
+    for f in 0..6u32 {
+        let mut lines = Vec::new();
+        if f == 0 {
+            lines.extend((0..20_000).map(|k| event_line(&format!("OWN{k}"), "I00001", k % 5000, "joined")));
+        }
+        for s in 0..100u32 {
+            let id = format!("S{s}");
+            lines.push(event_line(&id, "I00002", 100 * f + s, "message_read"));
+            winners.entry(id).or_insert_with(|| format!("events-{f}.jsonl"));
+        }
+        write(&w.path("raw"), &format!("events-{f}.jsonl"), &format!("{}\n", lines.join("\n")));
+    }
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let mut seen = 0;
+    for b in batches(&w.path("lake"), "events") {
+        let ids = strings(&b, "event_id");
+        let files = strings(&b, "origin_file");
+        for i in 0..b.num_rows() {
+            if let Some(expected) = winners.get(ids.value(i)) {
+                assert_eq!(files.value(i), expected, "event {}", ids.value(i));
+                seen += 1;
+            }
+        }
+    }
+    assert_eq!(seen, 100);
+    let s = summary(&w, "lake");
+    assert_eq!(n(&s["events"]["kept"]), 20_000 + 100);
+    assert_eq!(n(&s["events"]["duplicates"]), 5 * 100);
+}

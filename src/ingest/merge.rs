@@ -1,34 +1,36 @@
 //! Merging this run's rows into the lake's: compact column stores and deduplication
 //! (interviews: latest `updated_at` wins, then the later row in reading order; events:
-//! the first `event_id` in reading order). Pure in-memory work: no file is touched here.
+//! the first `event_id` in reading order). Pure in-memory work: no file is touched here;
+//! events are only fingerprinted here, their rows travel through [`super::spill`].
 //!
 //! Reading order across runs: the lake's rows are loaded first and this run's rows
 //! after them, so on an `updated_at` tie a row of a later run beats every row of an
 //! earlier one, and an event already in the lake beats the same `event_id` arriving now.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink, Severity};
+use crate::ingest::record::{InputKind, InterviewRow, Problem, Severity};
 #[cfg(test)]
 use crate::ingest::record::Origin;
-use crate::schema::{Channel, Education, EventType, NoShowGrade, Status};
+use crate::schema::{Channel, Education, NoShowGrade, Status};
 use crate::time::Micros;
 
-/// A 128-bit fingerprint of an id. Deduplication keys on it instead of the id's text to
-/// keep the hash tables small; two different ids meet by chance with probability about
-/// n²/2¹²⁹ (≈ 10⁻²² at 200 million events), far below any hardware error rate.
+/// A 128-bit fingerprint of an id (XXH3-128). Deduplication keys on it instead of the
+/// id's text to keep the hash tables small: 16 bytes an event however long its id.
+/// Two different ids meet by chance with probability about n²/2¹²⁹ (≈ 10⁻²² at 200
+/// million events), far below any hardware error rate; a 64-bit fingerprint would
+/// halve the table but give ≈ 10⁻³ at that size, which is not "nothing lost". Ids are
+/// not chosen by an adversary, so a fast non-cryptographic hash suffices; its fixed
+/// seed keeps runs reproducible.
 pub fn fingerprint(id: &str) -> u128 {
-    // Two SipHash-1-3 digests with fixed keys and different prefixes; fixed keys make a
-    // run reproducible.
-    let mut a = DefaultHasher::new();
-    0u8.hash(&mut a);
-    id.hash(&mut a);
-    let mut b = DefaultHasher::new();
-    1u8.hash(&mut b);
-    id.hash(&mut b);
-    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
+}
+
+/// [`fingerprint`] of raw bytes (ids read back from the spill files).
+pub fn fingerprint_bytes(id: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(id)
 }
 
 /// Hashes a fingerprint by taking its low bits: it is already a good hash.
@@ -52,7 +54,7 @@ impl Hasher for FingerprintHasher {
 
 type FpBuild = BuildHasherDefault<FingerprintHasher>;
 type FpMap<V> = HashMap<u128, V, FpBuild>;
-type FpSet = HashSet<u128, FpBuild>;
+pub type FpSet = HashSet<u128, FpBuild>;
 
 /// Strings packed end to end with one offset per row: far smaller than a `String` each.
 #[derive(Debug, Default, Clone)]
@@ -98,12 +100,16 @@ impl StrColumn {
     }
 }
 
-/// Rows ordered by (time, id). The time travels with the row index so the sort reads
-/// contiguous memory; ids are compared only on equal times.
+/// Rows ordered by (time, id). The time and the id's first eight bytes travel with the
+/// row index, so the sort compares integers in contiguous memory; full ids are compared
+/// only when both tie.
 fn sorted_by_time_then_id(rows: impl Iterator<Item = u32>, time: &[Micros], ids: &StrColumn) -> Vec<u32> {
-    let mut keyed: Vec<(Micros, u32)> = rows.map(|r| (time[r as usize], r)).collect();
-    keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| ids.text(a.1 as usize).cmp(ids.text(b.1 as usize))));
-    keyed.into_iter().map(|(_, r)| r).collect()
+    let mut keyed: Vec<(Micros, u64, u32)> =
+        rows.map(|r| (time[r as usize], crate::ingest::spill::id_prefix(ids.text(r as usize).as_bytes()), r)).collect();
+    keyed.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then_with(|| ids.text(a.2 as usize).cmp(ids.text(b.2 as usize)))
+    });
+    keyed.into_iter().map(|(_, _, r)| r).collect()
 }
 
 /// Code of an enumerated value in the store; `NULL_CODE` for none.
@@ -178,52 +184,6 @@ impl InterviewStore {
             1 => Some(true),
             _ => None,
         }
-    }
-}
-
-/// Event rows as columns.
-#[derive(Debug, Default)]
-pub struct EventStore {
-    pub event_id: StrColumn,
-    pub interview_id: StrColumn,
-    pub ts: Vec<Micros>,
-    pub event_type: Vec<u8>,
-    pub channel: Vec<u8>,
-    pub detail: StrColumn,
-    pub origin_file: Vec<u32>,
-    pub origin_line: Vec<u64>,
-}
-
-/// One event's fields, borrowed (from a reader's row or a lake file's arrays).
-#[derive(Debug, Clone, Copy)]
-pub struct EventFields<'a> {
-    pub event_id: &'a str,
-    pub interview_id: &'a str,
-    pub ts: Micros,
-    pub event_type: EventType,
-    pub channel: Option<Channel>,
-    pub detail: Option<&'a str>,
-    pub line: u64,
-}
-
-impl EventStore {
-    pub fn len(&self) -> usize {
-        self.ts.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.ts.is_empty()
-    }
-
-    fn push(&mut self, e: &EventFields<'_>, file: u32) {
-        self.event_id.push(Some(e.event_id));
-        self.interview_id.push(Some(e.interview_id));
-        self.ts.push(e.ts);
-        self.event_type.push(enum_code(EventType::ALL, Some(e.event_type)));
-        self.channel.push(enum_code(Channel::ALL, e.channel));
-        self.detail.push(e.detail);
-        self.origin_file.push(file);
-        self.origin_line.push(e.line);
     }
 }
 
@@ -351,18 +311,22 @@ impl FileTally {
 /// The lake's rows and this run's, deduplicated as they arrive.
 ///
 /// Use: load the lake's rows (`lake_*`), call [`Merger::begin_run`], feed this run's
-/// rows through [`RowSink`] in reading order, then [`Merger::finish`].
+/// rows in reading order (`interview`, `event`, `problem`), then [`Merger::finish`];
+/// once the events are written, [`Merger::set_orphans`] with the counts the writer
+/// found. Interviews are held here whole; of events only their id's fingerprint is
+/// kept, and the caller spills the rows that [`Merger::event`] keeps.
 #[derive(Debug, Default)]
 pub struct Merger {
     pub files: FileNames,
     pub interviews: InterviewStore,
     /// Fingerprint of `interview_id` → row of its current best version.
     best_interview: FpMap<u32>,
-    pub events: EventStore,
+    /// Fingerprints of every event id seen (lake and run).
     seen_events: FpSet,
+    lake_events: u64,
     pub rejected: RejectedStore,
-    /// Rows below these indexes came from the lake; `None` while loading the lake.
-    run_start: Option<RunStart>,
+    /// Rows below this index came from the lake; `None` while loading the lake.
+    run_start: Option<usize>,
     /// This run's counts, by input file (index of its name in `files`).
     tallies: Vec<Option<FileTally>>,
     /// This run's interview rows that lost, counted as they lose (checked in `finish`).
@@ -371,26 +335,16 @@ pub struct Merger {
     lake_interviews_updated: u64,
 }
 
-#[derive(Debug, Clone, Copy)]
-struct RunStart {
-    interviews: usize,
-    events: usize,
-}
-
-/// The merged lake, ready to be written.
+/// The merged interviews, ready to be written.
 #[derive(Debug)]
 pub struct Merged {
     /// Rows of `interviews` to write, sorted by (scheduled_at, interview_id).
     pub interview_rows: Vec<u32>,
-    /// Rows of `events` to write, sorted by (ts, event_id).
-    pub event_rows: Vec<u32>,
     /// Interviews of the lake that a row of this run replaced.
     pub lake_interviews_updated: u64,
     /// Interviews in the lake before this run.
     pub lake_interviews_before: u64,
     pub lake_events_before: u64,
-    /// Events of the merged lake whose interview is in no interview of it.
-    pub orphans_in_lake: u64,
 }
 
 /// A bug in the merge's bookkeeping: the run stops before anything is committed.
@@ -401,6 +355,12 @@ pub struct MergeBug(pub String);
 impl Merger {
     pub fn new() -> Merger {
         Merger::default()
+    }
+
+    /// Makes room for this many more event ids, so the set grows once, not by doubling
+    /// (each doubling briefly holds the old table and the new one).
+    pub fn reserve_events(&mut self, more: usize) {
+        self.seen_events.reserve(more);
     }
 
     fn assert_loading_lake(&self) {
@@ -416,13 +376,13 @@ impl Merger {
         self.best_interview.insert(fingerprint(&row.interview_id), i);
     }
 
-    /// Loads one event of the current lake version (`origin_file` as stored).
-    pub fn lake_event(&mut self, e: &EventFields<'_>, origin_file: &str) {
+    /// Loads the id of one event of the current lake version: true when the caller
+    /// should keep it (a lake never holds an id twice, but a damaged one might).
+    pub fn lake_event(&mut self, event_id: &str) -> bool {
         self.assert_loading_lake();
-        let file = self.files.intern_str(origin_file);
-        if self.seen_events.insert(fingerprint(e.event_id)) {
-            self.events.push(e, file);
-        }
+        let fresh = self.seen_events.insert(fingerprint(event_id));
+        self.lake_events += u64::from(fresh);
+        fresh
     }
 
     /// Loads one row of the current version's `rejected` table.
@@ -433,11 +393,11 @@ impl Merger {
 
     /// Marks the end of the lake's rows: from now on rows are this run's.
     pub fn begin_run(&mut self) {
-        self.run_start = Some(RunStart { interviews: self.interviews.len(), events: self.events.len() });
+        self.run_start = Some(self.interviews.len());
     }
 
-    fn run_start(&self) -> RunStart {
-        self.run_start.unwrap_or(RunStart { interviews: 0, events: 0 })
+    fn run_start(&self) -> usize {
+        self.run_start.unwrap_or(0)
     }
 
     /// A vector slot, not a map keyed by name: this runs once per row.
@@ -462,12 +422,39 @@ impl Merger {
         self.tallies.get(i)?.as_ref()
     }
 
-    /// Makes sure a file appears in the tallies even when it had no data row.
-    pub fn register_file(&mut self, file: &Arc<str>, kind: InputKind) {
-        self.tally(file, kind);
+    /// Makes sure a file appears in the tallies even when it had no data row, and
+    /// returns its index in `files`.
+    pub fn register_file(&mut self, file: &Arc<str>, kind: InputKind) -> u32 {
+        let i = self.files.intern(file);
+        self.tally_at(i, kind);
+        i
     }
 
-    /// Sorts, finds orphans and checks the bookkeeping.
+    /// Whether this interview id is in the merged lake (for orphan events).
+    pub fn has_interview(&self, fp: u128) -> bool {
+        self.best_interview.contains_key(&fp)
+    }
+
+    /// One valid event of this run's file `file` (an index from [`Merger::register_file`]),
+    /// by the fingerprint of its id: true when it is kept (first time seen).
+    pub fn event(&mut self, file: u32, fp: u128) -> bool {
+        let fresh = self.seen_events.insert(fp);
+        let t = self.tally_at(file, InputKind::Events);
+        t.valid += 1;
+        if fresh {
+            t.kept += 1;
+        } else {
+            t.duplicates += 1;
+        }
+        fresh
+    }
+
+    /// Frees the event-id set once every row is read (the write phase needs the room).
+    pub fn forget_event_ids(&mut self) {
+        self.seen_events = FpSet::default();
+    }
+
+    /// Sorts interviews and checks the bookkeeping.
     pub fn finish(&mut self) -> Result<Merged, MergeBug> {
         let start = self.run_start();
         let store = &self.interviews;
@@ -480,13 +467,13 @@ impl Merger {
         let mut kept_by_file: HashMap<u32, u64> = HashMap::new();
         let mut lake_survivors = 0u64;
         for &r in &interview_rows {
-            if (r as usize) < start.interviews {
+            if (r as usize) < start {
                 lake_survivors += 1;
             } else {
                 *kept_by_file.entry(self.interviews.origin_file[r as usize]).or_default() += 1;
             }
         }
-        let lake_interviews_before = start.interviews as u64;
+        let lake_interviews_before = start as u64;
         if lake_interviews_before - lake_survivors != self.lake_interviews_updated {
             return Err(MergeBug(format!(
                 "{} lake interviews were replaced but {} replacements were counted",
@@ -495,36 +482,16 @@ impl Merger {
             )));
         }
 
-        let events = &self.events;
-        let event_rows = sorted_by_time_then_id(0..events.len() as u32, &events.ts, &events.event_id);
-
-        let mut orphans_in_lake = 0u64;
-        let mut orphans_by_file: HashMap<u32, u64> = HashMap::new();
-        for i in 0..events.len() {
-            if !self.best_interview.contains_key(&fingerprint(events.interview_id.text(i))) {
-                orphans_in_lake += 1;
-                if i >= start.events {
-                    *orphans_by_file.entry(events.origin_file[i]).or_default() += 1;
-                }
-            }
-        }
-
         let mut interview_duplicates = 0u64;
         for (index, t) in self.tallies.iter_mut().enumerate() {
             let Some(t) = t else { continue };
-            let name = self.files.name(index as u32);
-            let by_file = |m: &HashMap<u32, u64>| m.get(&(index as u32)).copied().unwrap_or(0);
-            match t.kind {
-                Some(InputKind::Interviews) => {
-                    // Interview rows can lose until the last row is read: kept is known only now.
-                    t.kept = by_file(&kept_by_file);
-                    t.duplicates = t.valid.checked_sub(t.kept).ok_or_else(|| {
-                        MergeBug(format!("{name}: {} interviews kept out of {} valid rows", t.kept, t.valid))
-                    })?;
-                    interview_duplicates += t.duplicates;
-                }
-                Some(InputKind::Events) => t.orphans = by_file(&orphans_by_file),
-                None => {}
+            if t.kind == Some(InputKind::Interviews) {
+                // Interview rows can lose until the last row is read: kept is known only now.
+                t.kept = kept_by_file.get(&(index as u32)).copied().unwrap_or(0);
+                t.duplicates = t.valid.checked_sub(t.kept).ok_or_else(|| {
+                    MergeBug(format!("{}: {} interviews kept out of {} valid rows", self.files.name(index as u32), t.kept, t.valid))
+                })?;
+                interview_duplicates += t.duplicates;
             }
         }
         if interview_duplicates != self.interview_losers {
@@ -536,18 +503,26 @@ impl Merger {
 
         Ok(Merged {
             interview_rows,
-            event_rows,
             lake_interviews_updated: self.lake_interviews_updated,
             lake_interviews_before,
-            lake_events_before: start.events as u64,
-            orphans_in_lake,
+            lake_events_before: self.lake_events,
         })
     }
 
-}
+    /// Records the orphan events the writer counted for each of this run's files
+    /// (indexed like `files`).
+    pub fn set_orphans(&mut self, by_file: &[u64]) {
+        for (index, t) in self.tallies.iter_mut().enumerate() {
+            if let Some(t) = t {
+                if t.kind == Some(InputKind::Events) {
+                    t.orphans = by_file.get(index).copied().unwrap_or(0);
+                }
+            }
+        }
+    }
 
-impl RowSink for Merger {
-    fn interview(&mut self, row: InterviewRow) {
+    /// One valid interview row of this run, in reading order.
+    pub fn interview(&mut self, row: InterviewRow) {
         let start = self.run_start();
         let file = self.files.intern(&row.origin.file);
         self.tally_at(file, InputKind::Interviews).valid += 1;
@@ -560,7 +535,7 @@ impl RowSink for Merger {
                 self.interview_losers += 1;
             }
             Some(best) => {
-                if (best as usize) < start.interviews {
+                if (best as usize) < start {
                     self.lake_interviews_updated += 1;
                 } else {
                     self.interview_losers += 1;
@@ -575,31 +550,8 @@ impl RowSink for Merger {
         }
     }
 
-    fn event(&mut self, row: EventRow) {
-        let file = self.files.intern(&row.origin.file);
-        let fields = EventFields {
-            event_id: &row.event_id,
-            interview_id: &row.interview_id,
-            ts: row.ts,
-            event_type: row.event_type,
-            channel: row.channel,
-            detail: row.detail.as_deref(),
-            line: row.origin.line,
-        };
-        let fresh = self.seen_events.insert(fingerprint(&row.event_id));
-        if fresh {
-            self.events.push(&fields, file);
-        }
-        let t = self.tally_at(file, InputKind::Events);
-        t.valid += 1;
-        if fresh {
-            t.kept += 1;
-        } else {
-            t.duplicates += 1;
-        }
-    }
-
-    fn problem(&mut self, p: Problem) {
+    /// A row set aside or a warning, in reading order.
+    pub fn problem(&mut self, p: Problem) {
         let reason = reason_text(p.reason, &p.detail);
         self.rejected.push(&RejectedFields {
             file: &p.origin.file,
@@ -644,18 +596,6 @@ mod tests {
             no_show_grade: None,
             cost: Some(1.5),
             updated_at,
-            origin: origin(file, line),
-        }
-    }
-
-    fn event(id: &str, interview_id: &str, ts: Micros, file: &Arc<str>, line: u64) -> EventRow {
-        EventRow {
-            event_id: id.into(),
-            interview_id: interview_id.into(),
-            ts,
-            event_type: EventType::Joined,
-            channel: None,
-            detail: None,
             origin: origin(file, line),
         }
     }
@@ -714,29 +654,18 @@ mod tests {
     }
 
     #[test]
-    fn first_event_wins_and_orphans_are_counted() {
-        let old: Arc<str> = Arc::from("events-01.jsonl");
+    fn first_event_wins_and_tallies_count_each_file() {
         let new: Arc<str> = Arc::from("events-02.jsonl");
         let ivw: Arc<str> = Arc::from("interviews.csv");
         let mut m = Merger::new();
         m.lake_interview(&interview("I1", None, &ivw, 2));
-        let e1 = EventFields {
-            event_id: "e1",
-            interview_id: "I1",
-            ts: 5,
-            event_type: EventType::Confirmed,
-            channel: None,
-            detail: None,
-            line: 1,
-        };
-        m.lake_event(&e1, &old);
-        m.lake_event(&EventFields { event_id: "e9", interview_id: "I9", ..e1 }, &old);
+        assert!(m.lake_event("e1"));
+        assert!(m.lake_event("e9"));
         m.begin_run();
-        m.register_file(&new, InputKind::Events);
-        m.event(event("e1", "I1", 1, &new, 1)); // already in the lake
-        m.event(event("e2", "I1", 3, &new, 2));
-        m.event(event("e2", "I1", 2, &new, 3)); // same id again: the first stays
-        m.event(event("e3", "I7", 4, &new, 4)); // orphan
+        let f = m.register_file(&new, InputKind::Events);
+        let kept: Vec<bool> = ["e1", "e2", "e2", "e3"].iter().map(|id| m.event(f, fingerprint(id))).collect();
+        // e1 is already in the lake; the second e2 is a duplicate of the first.
+        assert_eq!(kept, vec![false, true, false, true]);
         m.problem(Problem {
             origin: origin(&new, 5),
             kind: InputKind::Events,
@@ -747,13 +676,14 @@ mod tests {
             raw: "{oops".into(),
         });
         let merged = m.finish().unwrap();
+        assert_eq!(merged.lake_events_before, 2);
+        let mut orphans = vec![0; f as usize + 1];
+        orphans[f as usize] = 1;
+        m.set_orphans(&orphans);
         let t = m.tally_of(&new).unwrap();
         assert_eq!((t.valid, t.kept, t.duplicates, t.orphans), (4, 2, 2, 1));
         assert_eq!(t.set_aside_total(), 1);
-        assert_eq!(merged.orphans_in_lake, 2);
-        let order: Vec<(&str, Micros)> =
-            merged.event_rows.iter().map(|&r| (m.events.event_id.text(r as usize), m.events.ts[r as usize])).collect();
-        assert_eq!(order, vec![("e2", 3), ("e3", 4), ("e1", 5), ("e9", 5)]);
+        assert!(m.has_interview(fingerprint("I1")) && !m.has_interview(fingerprint("I7")));
         assert_eq!(m.rejected.reason.text(0), "invalid_json: expected value at column 1");
         assert_eq!(m.rejected.raw.text(0), "{oops");
     }

@@ -12,6 +12,7 @@ pub mod files;
 pub mod jsonl_reader;
 pub mod merge;
 pub mod record;
+pub mod spill;
 pub mod summary;
 pub mod writer;
 
@@ -19,7 +20,9 @@ use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{sync_channel, SyncSender};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -27,10 +30,11 @@ use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
 use crate::ingest::files::{FileError, FileStats, InputFile};
-use crate::ingest::merge::{MergeBug, Merger};
+use crate::ingest::merge::{fingerprint, MergeBug, Merger};
+use crate::ingest::spill::{MonthKey, Spill};
 use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink};
 use crate::ingest::summary::{KindSummary, Manifest, RunSummary, SkippedFile, SourceFile, TableEntry, MANIFEST_FORMAT};
-use crate::ingest::writer::VersionInfo;
+use crate::ingest::writer::{EventsWritten, VersionInfo};
 use crate::lake::Lake;
 use crate::{info, warn};
 
@@ -82,124 +86,218 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-/// Rows travel from the reading thread to the merging one in chunks of this many.
+/// Rows travel from a parsing thread to the merging one in chunks of this many.
 const CHUNK_ROWS: usize = 16 * 1024;
+/// Chunks a file's parser may run ahead of the merging thread. A parser working on a
+/// later file than the one being merged waits when its channel is full, so this bounds
+/// memory (about 256 × 16 Ki events × ~80 bytes ≈ 330 MB per file ahead) while letting
+/// both cores parse most of the time.
+const CHUNKS_AHEAD: usize = 256;
 
-/// One thing a reader found, in reading order.
-enum Found {
-    Interview(InterviewRow),
-    Event(EventRow),
-    Problem(Problem),
+/// What a parser found in part of one file. Interviews, problems and events each keep
+/// their reading order; no decision depends on the order between the three.
+#[derive(Default)]
+struct Chunk {
+    interviews: Vec<InterviewRow>,
+    problems: Vec<Problem>,
+    /// Kept-or-not is decided by the merging thread; the parser already encoded each
+    /// event as its spill record (back to back here) and fingerprinted its id.
+    records: Vec<u8>,
+    /// Per event: id fingerprint, month, end of its record in `records`.
+    events: Vec<(u128, MonthKey, usize)>,
+}
+
+impl Chunk {
+    fn rows(&self) -> usize {
+        self.interviews.len() + self.problems.len() + self.events.len()
+    }
 }
 
 enum Message {
-    Rows(Vec<Found>),
-    /// The file at this index of the run's list is finished (or failed).
-    Done(usize, Result<FileStats, FileError>),
+    Rows(Chunk),
+    /// The file is finished (or failed).
+    Done(Result<FileStats, FileError>),
 }
 
 /// Buffers a reader's rows and sends them on in chunks.
 struct ChunkSink<'a> {
     tx: &'a SyncSender<Message>,
-    buf: Vec<Found>,
+    /// The file's index in the merger's file names, written into each event record.
+    file: u32,
+    chunk: Chunk,
+    /// The merging side stopped (on an error elsewhere): rows are dropped.
+    closed: bool,
 }
 
 impl ChunkSink<'_> {
-    fn push(&mut self, item: Found) {
-        self.buf.push(item);
-        if self.buf.len() >= CHUNK_ROWS {
+    fn pushed(&mut self) {
+        if self.chunk.rows() >= CHUNK_ROWS {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        if !self.buf.is_empty() {
-            let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_ROWS));
-            // A closed channel means the merging side stopped on an error: drop the rows.
-            let _ = self.tx.send(Message::Rows(chunk));
+        if self.chunk.rows() > 0 {
+            let chunk = std::mem::take(&mut self.chunk);
+            if !self.closed && self.tx.send(Message::Rows(chunk)).is_err() {
+                self.closed = true;
+            }
         }
     }
 }
 
 impl RowSink for ChunkSink<'_> {
     fn interview(&mut self, row: InterviewRow) {
-        self.push(Found::Interview(row));
+        self.chunk.interviews.push(row);
+        self.pushed();
     }
     fn event(&mut self, row: EventRow) {
-        self.push(Found::Event(row));
+        let fields = spill::EventFields::of(&row);
+        spill::encode(&fields, self.file, 0, &mut self.chunk.records);
+        self.chunk.events.push((fingerprint(&row.event_id), spill::month_key(row.ts), self.chunk.records.len()));
+        self.pushed();
     }
     fn problem(&mut self, problem: Problem) {
-        self.push(Found::Problem(problem));
+        self.chunk.problems.push(problem);
+        self.pushed();
     }
 }
 
-/// Reads the run's files in order into `merger`. Parsing runs on its own thread and
-/// merging on this one, so the two overlap; order is kept by the single channel.
-fn read_new_files(files: &[(InputFile, String)], tz: Tz, merger: &mut Merger) -> Result<Vec<FileStats>, FileError> {
+/// Parsing threads: one per core, at least two (merging is light next to parsing).
+fn parser_threads(files: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    cores.clamp(2, 8).min(files.max(1))
+}
+
+/// Reads the run's files into `merger`, spilling kept events into `spill`.
+///
+/// Files are parsed in parallel, several at once, each into its own bounded channel;
+/// this thread takes the channels in file order, so deduplication sees rows exactly in
+/// reading order whatever the threads' timing. `file_ids[i]` is file `i`'s index in
+/// `merger.files`.
+fn read_new_files(
+    files: &[(InputFile, String)],
+    file_ids: &[u32],
+    tz: Tz,
+    merger: &mut Merger,
+    spill: &mut Spill,
+) -> anyhow::Result<Vec<FileStats>> {
     let total_bytes: u64 = files.iter().map(|(f, _)| f.size).sum();
     let bar = crate::logging::progress(total_bytes, "reading");
-    let mut stats: Vec<FileStats> = Vec::with_capacity(files.len());
-    let (tx, rx) = sync_channel::<Message>(8);
+    let mut senders = Vec::with_capacity(files.len());
+    let mut receivers = Vec::with_capacity(files.len());
+    for _ in files {
+        let (tx, rx) = sync_channel::<Message>(CHUNKS_AHEAD);
+        senders.push(Mutex::new(Some(tx)));
+        receivers.push(rx);
+    }
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
-        let reader_bar = bar.clone();
-        scope.spawn(move || {
-            let mut base = 0u64;
-            for (i, (file, _)) in files.iter().enumerate() {
-                let mut sink = ChunkSink { tx: &tx, buf: Vec::with_capacity(CHUNK_ROWS) };
-                let progress = |pos: u64| reader_bar.set_position(base + pos);
+        for _ in 0..parser_threads(files.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::SeqCst);
+                if i >= files.len() || stop.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Some(tx) = senders[i].lock().ok().and_then(|mut s| s.take()) else { return };
+                let file = &files[i].0;
+                let mut sink = ChunkSink { tx: &tx, file: file_ids[i], chunk: Chunk::default(), closed: false };
+                let done = AtomicU64::new(0);
+                let progress = |pos: u64| {
+                    let before = done.swap(pos, Ordering::Relaxed);
+                    bar.inc(pos.saturating_sub(before));
+                };
                 let read = match file.kind {
                     InputKind::Interviews => csv_reader::read_interviews(file, tz, &mut sink, &progress),
                     InputKind::Events => jsonl_reader::read_events(file, tz, &mut sink, &progress),
                 };
                 sink.flush();
-                base += file.size;
-                reader_bar.set_position(base);
-                let failed = read.is_err();
-                if tx.send(Message::Done(i, read)).is_err() || failed {
-                    return;
-                }
-            }
-        });
-        for message in rx {
-            match message {
-                Message::Rows(chunk) => {
-                    for found in chunk {
-                        match found {
-                            Found::Interview(row) => merger.interview(row),
-                            Found::Event(row) => merger.event(row),
-                            Found::Problem(p) => merger.problem(p),
-                        }
-                    }
-                }
-                Message::Done(i, Ok(file_stats)) => {
-                    let file = &files[i].0;
-                    merger.register_file(&file.rel, file.kind);
-                    if bar.is_hidden() {
-                        info!(
-                            "read {}: {} rows, {} set aside, {} warnings",
-                            file.rel, file_stats.rows_read, file_stats.set_aside, file_stats.warnings
-                        );
-                    }
-                    if !file_stats.unknown_columns.is_empty() {
-                        warn!("{}: unknown column(s) ignored: {}", file.rel, file_stats.unknown_columns.join(", "));
-                    }
-                    stats.push(file_stats);
-                }
-                // Returning drops the receiver, which stops the reading thread.
-                Message::Done(_, Err(e)) => return Err(e),
-            }
+                bar.inc(file.size.saturating_sub(done.load(Ordering::Relaxed)));
+                let _ = tx.send(Message::Done(read));
+            });
         }
-        Ok(())
+        let merged = merge_in_order(files, file_ids, receivers, merger, spill, &bar);
+        if merged.is_err() {
+            stop.store(true, Ordering::SeqCst);
+        }
+        merged
     });
     bar.finish_and_clear();
-    result?;
-    if stats.len() != files.len() {
-        return Err(FileError::Io {
-            file: files.get(stats.len()).map_or_else(String::new, |(f, _)| f.rel.to_string()),
-            source: std::io::Error::other("the reading thread stopped early"),
-        });
+    result
+}
+
+/// The merging side of [`read_new_files`]. Takes the receivers by value: returning
+/// drops them, which unblocks any parser waiting on a full channel.
+fn merge_in_order(
+    files: &[(InputFile, String)],
+    file_ids: &[u32],
+    receivers: Vec<Receiver<Message>>,
+    merger: &mut Merger,
+    spill: &mut Spill,
+    bar: &indicatif::ProgressBar,
+) -> anyhow::Result<Vec<FileStats>> {
+    let mut stats: Vec<FileStats> = Vec::with_capacity(files.len());
+    for (i, rx) in receivers.into_iter().enumerate() {
+        let file = &files[i].0;
+        let mut finished = None;
+        for message in rx.iter() {
+            match message {
+                Message::Rows(chunk) => {
+                    for row in chunk.interviews {
+                        merger.interview(row);
+                    }
+                    for p in chunk.problems {
+                        merger.problem(p);
+                    }
+                    let mut start = 0;
+                    for (fp, month, end) in chunk.events {
+                        if merger.event(file_ids[i], fp) {
+                            spill
+                                .append(month, &chunk.records[start..end])
+                                .with_context(|| format!("writing temporary event files in {}", spill.dir().display()))?;
+                        }
+                        start = end;
+                    }
+                }
+                Message::Done(read) => {
+                    finished = Some(read?);
+                    break;
+                }
+            }
+        }
+        let Some(file_stats) = finished else {
+            return Err(FileError::Io { file: file.rel.to_string(), source: std::io::Error::other("the parsing thread stopped early") }.into());
+        };
+        if bar.is_hidden() {
+            info!("read {}: {} rows, {} set aside, {} warnings", file.rel, file_stats.rows_read, file_stats.set_aside, file_stats.warnings);
+        }
+        if !file_stats.unknown_columns.is_empty() {
+            warn!("{}: unknown column(s) ignored: {}", file.rel, file_stats.unknown_columns.join(", "));
+        }
+        stats.push(file_stats);
     }
     Ok(stats)
+}
+
+/// SHA-256 of every file, on two threads (hashing reads every byte once more).
+fn hash_files(found: &[InputFile]) -> Result<Vec<String>, FileError> {
+    let hash = |file: &InputFile| sha256_file(&file.path).map_err(|source| FileError::Io { file: file.rel.to_string(), source });
+    let (even, odd) = std::thread::scope(|scope| {
+        let odd = scope.spawn(|| found.iter().skip(1).step_by(2).map(hash).collect::<Vec<_>>());
+        let even: Vec<_> = found.iter().step_by(2).map(hash).collect();
+        (even, odd.join())
+    });
+    let odd = odd.map_err(|_| FileError::Io { file: String::new(), source: std::io::Error::other("a hashing thread panicked") })?;
+    let (mut even, mut odd) = (even.into_iter(), odd.into_iter());
+    let mut out = Vec::with_capacity(found.len());
+    for i in 0..found.len() {
+        let next = if i % 2 == 0 { even.next() } else { odd.next() };
+        if let Some(sha) = next {
+            out.push(sha?);
+        }
+    }
+    Ok(out)
 }
 
 /// Runs one ingest: see the module documentation.
@@ -223,11 +321,11 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
 
     // Content, not names, decides what is new: a renamed copy of an ingested export is
     // skipped, an export rewritten in place is read again.
+    let shas = hash_files(&found)?;
     let mut new_files: Vec<(InputFile, String)> = Vec::new();
     let mut skipped = Vec::new();
     let mut hashes_this_run: HashMap<String, String> = HashMap::new();
-    for file in found {
-        let sha = sha256_file(&file.path).map_err(|source| FileError::Io { file: file.rel.to_string(), source })?;
+    for (file, sha) in found.into_iter().zip(shas) {
         if let Some(done) = known.get(sha.as_str()) {
             skipped.push(SkippedFile { path: file.rel.to_string(), sha256: sha, ingested_in: done.run, as_path: done.path.clone() });
         } else if let Some(first) = hashes_this_run.get(&sha) {
@@ -243,21 +341,82 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
         return Ok(IngestOutcome::Unchanged { version: previous.map(|s| s.version), skipped });
     }
 
+    // The new version's folder exists from here on: kept events are spilled into it
+    // while reading. Any error removes it, and the previous version stays current.
+    let expected = lake_version_number(&lake, previous.as_ref().map(|s| s.version))?;
+    let vw = lake.begin_version(&lock)?;
+    if vw.number != expected {
+        bail!("lake {} changed while this run held its lock (version {} expected, {} found)", opts.lake.display(), expected, vw.number);
+    }
+    let run = Run { opts, started, started_at, previous: previous.as_ref(), manifest: manifest.as_ref(), new_files, skipped };
+    let summary = match write_version(&run, vw.dir(), vw.number) {
+        Ok(summary) => summary,
+        Err(e) => {
+            // Best effort: the next run removes what is left anyway.
+            let _ = fs::remove_dir_all(vw.dir());
+            return Err(e);
+        }
+    };
+    let snapshot = vw.commit(opts.keep_versions)?;
+    let runs = lake.runs_dir();
+    fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    let copy = runs.join(format!("ingest-{:06}.json", snapshot.version));
+    write_atomically(&copy, &serde_json::to_vec_pretty(&summary)?)?;
+    drop(lock);
+    Ok(IngestOutcome::Committed(Box::new(summary)))
+}
+
+/// What [`write_version`] needs to know about the run.
+struct Run<'a> {
+    opts: &'a IngestOptions,
+    started: Instant,
+    started_at: String,
+    previous: Option<&'a crate::lake::Snapshot>,
+    manifest: Option<&'a Manifest>,
+    new_files: Vec<(InputFile, String)>,
+    skipped: Vec<SkippedFile>,
+}
+
+/// Merges the previous version and the new files into the version folder `dir`
+/// (not yet committed) and returns the run's summary.
+fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunSummary> {
+    let spill_dir = dir.join(".spill");
+    let mut spill = Spill::new(&spill_dir).with_context(|| format!("creating {}", spill_dir.display()))?;
     let mut merger = Merger::new();
-    if let Some(snap) = &previous {
+    let lake_events = run.manifest.and_then(|m| m.tables.get("events")).map_or(0, |t| t.rows);
+    // A guess of the events to come, so the id set is allocated once: raw JSON lines run
+    // about 120 bytes (gzip about 6 times fewer).
+    let raw_events: u64 = run
+        .new_files
+        .iter()
+        .filter(|(f, _)| f.kind == InputKind::Events)
+        .map(|(f, _)| if f.gzip { f.size * 6 } else { f.size } / 110)
+        .sum();
+    merger.reserve_events(usize::try_from(lake_events + raw_events).unwrap_or(0));
+    if let Some(snap) = run.previous {
         info!("loading lake version {} from {}", snap.version, snap.dir.display());
-        writer::load_version(&snap.dir, &mut merger)?;
+        writer::load_version(&snap.dir, &mut merger, &mut spill)?;
     }
     merger.begin_run();
+    let file_ids: Vec<u32> = run.new_files.iter().map(|(f, _)| merger.register_file(&f.rel, f.kind)).collect();
 
-    let stats = read_new_files(&new_files, opts.tz, &mut merger)?;
+    let stats = read_new_files(&run.new_files, &file_ids, run.opts.tz, &mut merger, &mut spill)?;
+    merger.forget_event_ids();
+    let spilled = spill.bytes();
+    let months = spill.finish().with_context(|| format!("writing temporary event files in {}", spill_dir.display()))?;
+    info!("read {} file(s); {:.1} MB of events set aside in {} month file(s) for sorting", run.new_files.len(), spilled as f64 / 1e6, months.len());
 
     let merged = merger.finish()?;
-    let version = lake_version_number(&lake, previous.as_ref().map(|s| s.version))?;
-    let mut run_files = Vec::with_capacity(new_files.len());
+    let info = VersionInfo { lake_version: version };
+    let iv = writer::write_interviews(dir, &merger, &merged.interview_rows, info)?;
+    let ev: EventsWritten = writer::write_events(dir, &merger, &months, info)?;
+    fs::remove_dir_all(&spill_dir).with_context(|| format!("removing {}", spill_dir.display()))?;
+    merger.set_orphans(&ev.orphans_by_file);
+
+    let mut run_files = Vec::with_capacity(run.new_files.len());
     let mut interviews = KindSummary::default();
     let mut events = KindSummary::default();
-    for ((file, sha), st) in new_files.iter().zip(&stats) {
+    for ((file, sha), st) in run.new_files.iter().zip(&stats) {
         let tally = merger.tally_of(&file.rel).cloned().unwrap_or_default();
         // The reader's own counts must agree with what reached the merger.
         if st.rows_read != tally.valid + tally.set_aside_total() || st.set_aside != tally.set_aside_total() {
@@ -298,67 +457,48 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     }
     interviews.rows_in_lake = merged.interview_rows.len() as u64;
     interviews.lake_rows_updated = Some(merged.lake_interviews_updated);
-    events.rows_in_lake = merged.event_rows.len() as u64;
+    events.rows_in_lake = ev.rows;
     events.orphans_kept.get_or_insert(0);
-    events.orphans_in_lake = Some(merged.orphans_in_lake);
+    events.orphans_in_lake = Some(ev.orphans_in_lake);
+    let events_expected = merged.lake_events_before + events.kept;
+    if ev.rows != events_expected {
+        return Err(MergeBug(format!(
+            "{} events written but {} were in the lake and {} kept from this run",
+            ev.rows, merged.lake_events_before, events.kept
+        ))
+        .into());
+    }
 
     let mut summary = RunSummary {
         noshow_version: crate::VERSION.to_string(),
         lake_version: version,
-        previous_version: previous.as_ref().map(|s| s.version),
-        raw: opts.raw.display().to_string(),
-        lake: opts.lake.display().to_string(),
-        tz: opts.tz.name().to_string(),
-        started_at,
+        previous_version: run.previous.map(|s| s.version),
+        raw: run.opts.raw.display().to_string(),
+        lake: run.opts.lake.display().to_string(),
+        tz: run.opts.tz.name().to_string(),
+        started_at: run.started_at.clone(),
         elapsed_seconds: 0.0,
         interviews,
         events,
         files: run_files,
-        files_skipped: skipped,
+        files_skipped: run.skipped.clone(),
     };
     summary.check().map_err(MergeBug)?;
 
-    let vw = lake.begin_version(&lock)?;
-    if vw.number != version {
-        bail!("lake {} changed while this run held its lock (version {} expected, {} found)", opts.lake.display(), version, vw.number);
+    let rj = writer::write_rejected(dir, &merger, info)?;
+    let mut tables = std::collections::BTreeMap::new();
+    for (name, written) in [("interviews", iv), ("events", ev.files), ("rejected", rj)] {
+        let rows = written.iter().map(|w| w.rows).sum();
+        tables.insert(name.to_string(), TableEntry { rows, files: written });
     }
-    let info = VersionInfo { lake_version: version };
-    let result = (|| -> anyhow::Result<()> {
-        let dir = vw.dir();
-        let mut tables = std::collections::BTreeMap::new();
-        let iv = writer::write_interviews(dir, &merger, &merged.interview_rows, info)?;
-        let ev = writer::write_events(dir, &merger, &merged.event_rows, info)?;
-        let rj = writer::write_rejected(dir, &merger, info)?;
-        for (name, written) in [("interviews", iv), ("events", ev), ("rejected", rj)] {
-            let rows = written.iter().map(|w| w.rows).sum();
-            tables.insert(name.to_string(), TableEntry { rows, files: written });
-        }
-        let mut source_files = manifest.as_ref().map(|m| m.source_files.clone()).unwrap_or_default();
-        source_files.extend(summary.files.iter().cloned());
-        let new_manifest = Manifest {
-            format: MANIFEST_FORMAT,
-            noshow_version: crate::VERSION.to_string(),
-            lake_version: version,
-            tables,
-            source_files,
-        };
-        write_atomically(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&new_manifest)?)?;
-        summary.elapsed_seconds = (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
-        write_atomically(&dir.join("summary.json"), &serde_json::to_vec_pretty(&summary)?)?;
-        Ok(())
-    })();
-    if let Err(e) = result {
-        // Best effort: the next run removes what is left anyway.
-        let _ = fs::remove_dir_all(vw.dir());
-        return Err(e);
-    }
-    let snapshot = vw.commit(opts.keep_versions)?;
-    let runs = lake.runs_dir();
-    fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
-    let copy = runs.join(format!("ingest-{:06}.json", snapshot.version));
-    write_atomically(&copy, &serde_json::to_vec_pretty(&summary)?)?;
-    drop(lock);
-    Ok(IngestOutcome::Committed(Box::new(summary)))
+    let mut source_files = run.manifest.map(|m| m.source_files.clone()).unwrap_or_default();
+    source_files.extend(summary.files.iter().cloned());
+    let new_manifest =
+        Manifest { format: MANIFEST_FORMAT, noshow_version: crate::VERSION.to_string(), lake_version: version, tables, source_files };
+    write_atomically(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&new_manifest)?)?;
+    summary.elapsed_seconds = (run.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
+    write_atomically(&dir.join("summary.json"), &serde_json::to_vec_pretty(&summary)?)?;
+    Ok(summary)
 }
 
 /// The number the next version will get: one past the highest under `versions/`.

@@ -24,15 +24,16 @@ use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::merge::{
-    enum_value, EventFields, EventStore, InterviewStore, Merger, RejectedFields, RejectedStore, StrColumn,
-};
+use crate::ingest::merge::{enum_value, fingerprint_bytes, InterviewStore, Merger, RejectedFields, RejectedStore, StrColumn};
+use crate::ingest::spill::{self, EventFields, MonthKey, Spill, FROM_LAKE};
 use crate::ingest::record::{InterviewRow, Origin};
 use crate::schema::{self, Channel, Education, EventType, NoShowGrade, Status};
 use crate::time::Micros;
 
 /// Rows per Parquet row group (the last one of a file holds the rest).
 pub const ROW_GROUP_ROWS: usize = 1 << 20;
+/// zstd level of every lake file.
+pub const ZSTD_LEVEL: i32 = 1;
 /// Rows per Arrow batch handed to the writer: bounds the memory of one conversion.
 const BATCH_ROWS: usize = 64 * 1024;
 
@@ -80,7 +81,9 @@ fn properties(table: &str, info: VersionInfo, sources: &[String], sort_columns: 
         .map(|&column_idx| SortingColumn { column_idx, descending: false, nulls_first: false })
         .collect();
     WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        // Level 1, not 3: at 1 million interviews it cut zstd's share of ingest CPU by
+        // about 40 % for files about 3 % larger (docs/performance.md).
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(ZSTD_LEVEL).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_key_value_metadata(Some(kv))
         .set_sorting_columns(Some(sorting))
@@ -218,20 +221,6 @@ fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<
     RecordBatch::try_new(schema::interviews_schema(), columns)
 }
 
-fn event_batch(s: &EventStore, merger: &Merger, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
-    let columns: Vec<ArrayRef> = vec![
-        strings(&s.event_id, rows),
-        strings(&s.interview_id, rows),
-        timestamps(rows.iter().map(|&r| Some(s.ts[r as usize])), rows.len()),
-        enum_strings(&s.event_type, EventType::ALL, EventType::as_str, rows),
-        enum_strings(&s.channel, Channel::ALL, Channel::as_str, rows),
-        strings(&s.detail, rows),
-        file_names(&s.origin_file, rows, merger),
-        lines(&s.origin_line, rows),
-    ];
-    RecordBatch::try_new(schema::events_schema(), columns)
-}
-
 fn rejected_batch(s: &RejectedStore, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
     let columns: Vec<ArrayRef> = vec![
         strings(&s.file, rows),
@@ -302,13 +291,163 @@ pub fn write_interviews(dir: &Path, merger: &Merger, rows: &[u32], info: Version
     })
 }
 
-/// Writes `events/` (by month of `ts`, UTC).
-pub fn write_events(dir: &Path, merger: &Merger, rows: &[u32], info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
-    let s = &merger.events;
+/// What writing the events found.
+#[derive(Debug, Default)]
+pub struct EventsWritten {
+    pub files: Vec<WrittenFile>,
+    pub rows: u64,
+    /// Events whose interview is in no interview of the merged lake.
+    pub orphans_in_lake: u64,
+    /// Of those, this run's (not the lake's), by index in `merger.files`.
+    pub orphans_by_file: Vec<u64>,
+}
+
+/// Builds one Arrow batch from records of a month's buffer, counting orphans.
+fn spilled_batch(
+    buf: &[u8],
+    keys: &[spill::SortKey],
+    merger: &Merger,
+    path: &Path,
+    orphans: &mut (u64, Vec<u64>),
+) -> Result<RecordBatch, LakeFileError> {
+    let n = keys.len();
+    let mut ids = StringBuilder::with_capacity(n, n * 24);
+    let mut interview = StringBuilder::with_capacity(n, n * 16);
+    let mut ts = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+    let mut kind = StringBuilder::with_capacity(n, n * 12);
+    let mut chan = StringBuilder::with_capacity(n, n * 6);
+    let mut detail = StringBuilder::with_capacity(n, n * 4);
+    let mut ofile = StringBuilder::with_capacity(n, n * 20);
+    let mut oline = UInt64Builder::with_capacity(n);
+    let damaged = |offset: u64| LakeFileError::Content { path: path.to_path_buf(), what: format!("damaged record at byte {offset}") };
+    fn text(b: &[u8]) -> Option<&str> {
+        std::str::from_utf8(b).ok()
+    }
+    for k in keys {
+        let (r, _) = spill::decode(buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+        ids.append_value(text(r.event_id).ok_or_else(|| damaged(k.offset))?);
+        interview.append_value(text(r.interview_id).ok_or_else(|| damaged(k.offset))?);
+        ts.append_value(r.ts);
+        kind.append_option(enum_value(EventType::ALL, r.event_type).map(EventType::as_str));
+        chan.append_option(enum_value(Channel::ALL, r.channel).map(Channel::as_str));
+        detail.append_option(r.detail.map(|d| text(d).ok_or_else(|| damaged(k.offset))).transpose()?);
+        ofile.append_value(merger.files.name(r.file));
+        oline.append_value(r.line);
+        if !merger.has_interview(fingerprint_bytes(r.interview_id)) {
+            orphans.0 += 1;
+            if r.flags & FROM_LAKE == 0 {
+                let i = r.file as usize;
+                if orphans.1.len() <= i {
+                    orphans.1.resize(i + 1, 0);
+                }
+                orphans.1[i] += 1;
+            }
+        }
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(ids.finish()),
+        Arc::new(interview.finish()),
+        Arc::new(ts.finish()),
+        Arc::new(kind.finish()),
+        Arc::new(chan.finish()),
+        Arc::new(detail.finish()),
+        Arc::new(ofile.finish()),
+        Arc::new(oline.finish()),
+    ];
+    RecordBatch::try_new(schema::events_schema(), columns).map_err(|e| write_err(path)(Box::new(e)))
+}
+
+/// Writes one month of events from its spill file, then deletes the spill file.
+fn write_event_month(
+    dir: &Path,
+    month: MonthKey,
+    spill_path: &Path,
+    merger: &Merger,
+    info: VersionInfo,
+) -> Result<(WrittenFile, (u64, Vec<u64>)), LakeFileError> {
+    let buf = fs::read(spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    let keys = spill::sorted_offsets(&buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    let mut file_ids: Vec<u32> = Vec::new();
+    {
+        let mut seen = vec![false; 0];
+        let mut at = 0usize;
+        while let Some((r, next)) = spill::decode(&buf, at) {
+            let i = r.file as usize;
+            if seen.len() <= i {
+                seen.resize(i + 1, false);
+            }
+            if !seen[i] {
+                seen[i] = true;
+                file_ids.push(r.file);
+            }
+            at = next;
+        }
+    }
+    let sources: Vec<String> = file_ids.iter().map(|&i| merger.files.name(i).to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+    let rel = format!("events/month={}/part-00000.parquet", spill::month_label(month));
+    let path = dir.join(&rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|e| write_err(&path)(Box::new(e)))?;
+    }
     // Sorted by ts (2), event_id (0).
-    write_monthly(dir, "events", schema::events_schema(), rows, &s.ts, &s.origin_file, merger, info, &[2, 0], &|r| {
-        event_batch(s, merger, r)
-    })
+    let props = properties("events", info, &sources, &[2, 0]);
+    let file = File::create(&path).map_err(|e| write_err(&path)(Box::new(e)))?;
+    let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema::events_schema(), Some(props))
+        .map_err(|e| write_err(&path)(Box::new(e)))?;
+    let mut orphans = (0u64, Vec::new());
+    for chunk in keys.chunks(BATCH_ROWS) {
+        let batch = spilled_batch(&buf, chunk, merger, spill_path, &mut orphans)?;
+        writer.write(&batch).map_err(|e| write_err(&path)(Box::new(e)))?;
+    }
+    let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
+    inner.into_inner().map_err(|e| write_err(&path)(Box::new(e.into_error())))?;
+    drop(buf);
+    // The spill file is inside the version being written: removing it now frees the
+    // disk early; a failure here would only leave it for the commit to carry.
+    fs::remove_file(spill_path).map_err(|e| write_err(spill_path)(Box::new(e)))?;
+    Ok((WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources }, orphans))
+}
+
+/// Writes `events/` (by month of `ts`, UTC) from the spill's month files, two months at a
+/// time (one per thread: Parquet encoding and zstd are the bulk of the write), holding
+/// one month in memory per thread.
+pub fn write_events(
+    dir: &Path,
+    merger: &Merger,
+    months: &[(MonthKey, PathBuf)],
+    info: VersionInfo,
+) -> Result<EventsWritten, LakeFileError> {
+    if months.is_empty() {
+        let rel = "events/part-00000.parquet".to_string();
+        let never = |_: &[u32]| -> Result<RecordBatch, arrow::error::ArrowError> { Ok(RecordBatch::new_empty(schema::events_schema())) };
+        write_file(&dir.join(&rel), schema::events_schema(), properties("events", info, &[], &[2, 0]), &[], &never)?;
+        return Ok(EventsWritten { files: vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new() }], ..Default::default() });
+    }
+    let write = |(month, path): &(MonthKey, PathBuf)| write_event_month(dir, *month, path, merger, info);
+    let (even, odd) = std::thread::scope(|scope| {
+        let odd = scope.spawn(|| months.iter().skip(1).step_by(2).map(write).collect::<Vec<_>>());
+        let even: Vec<_> = months.iter().step_by(2).map(write).collect();
+        (even, odd.join())
+    });
+    let odd = odd.map_err(|_| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
+    let mut out = EventsWritten::default();
+    let (mut even, mut odd) = (even.into_iter(), odd.into_iter());
+    for i in 0..months.len() {
+        let next = if i % 2 == 0 { even.next() } else { odd.next() };
+        if let Some(written) = next {
+            let (file, (orphans, by_file)) = written?;
+            out.rows += file.rows;
+            out.files.push(file);
+            out.orphans_in_lake += orphans;
+            if out.orphans_by_file.len() < by_file.len() {
+                out.orphans_by_file.resize(by_file.len(), 0);
+            }
+            for (total, n) in out.orphans_by_file.iter_mut().zip(by_file) {
+                *total += n;
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Writes `rejected/part-00000.parquet`: the lake's earlier rows, then this run's, in the
@@ -383,8 +522,9 @@ fn required<T>(v: Option<T>, what: &str, path: &Path) -> Result<T, LakeFileError
     v.ok_or_else(|| LakeFileError::Content { path: path.to_path_buf(), what: format!("{what} is null") })
 }
 
-/// Loads a lake version's interviews, events and rejected rows into `merger`.
-pub fn load_version(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeFileError> {
+/// Loads a lake version's interviews and rejected rows into `merger`, and streams its
+/// events (their ids into `merger`, their rows into `spill`).
+pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) -> Result<(), LakeFileError> {
     let snapshot = crate::lake::Snapshot { dir: version_dir.to_path_buf(), version: 0 };
     let files = |table: &str| {
         snapshot.files(table).map_err(|e| LakeFileError::Read { path: version_dir.join(table), source: e.into() })
@@ -445,6 +585,8 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeF
         })?;
     }
     let events_schema = schema::events_schema();
+    let mut record = Vec::with_capacity(256);
+    let mut last_file: Option<(String, u32)> = None;
     for path in files("events")? {
         read_batches(&path, &events_schema, &mut |b| {
             let p = path.as_path();
@@ -457,6 +599,9 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeF
             let ofile = column::<StringArray>(b, 6, p)?;
             let oline = column::<UInt64Array>(b, 7, p)?;
             for i in 0..b.num_rows() {
+                if !merger.lake_event(ids.value(i)) {
+                    continue;
+                }
                 let fields = EventFields {
                     event_id: ids.value(i),
                     interview_id: interview.value(i),
@@ -466,7 +611,18 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeF
                     detail: opt_str(detail, i),
                     line: oline.value(i),
                 };
-                merger.lake_event(&fields, ofile.value(i));
+                let name = ofile.value(i);
+                let file = match &last_file {
+                    Some((last, index)) if last == name => *index,
+                    _ => {
+                        let index = merger.files.intern_str(name);
+                        last_file = Some((name.to_string(), index));
+                        index
+                    }
+                };
+                record.clear();
+                spill::encode(&fields, file, FROM_LAKE, &mut record);
+                spill.append(spill::month_key(fields.ts), &record).map_err(|e| write_err(spill.dir())(Box::new(e)))?;
             }
             Ok(())
         })?;

@@ -82,13 +82,13 @@ fn numeric_column(df: &DataFrame, name: &str) -> Result<Vec<f64>, EncodingError>
     Ok(ca.iter().map(|v| v.unwrap_or(f64::NAN)).collect())
 }
 
-fn string_column(df: &DataFrame, name: &str) -> Result<Vec<String>, EncodingError> {
+/// A categorical column as text (null read as `unknown`), borrowed from the frame.
+fn string_column(df: &DataFrame, name: &str) -> Result<StringChunked, EncodingError> {
     let column = df.column(name).map_err(|_| EncodingError::MissingColumn(name.to_string()))?;
     let cast = column
         .cast(&DataType::String)
         .map_err(|source| EncodingError::Polars { name: name.to_string(), source })?;
-    let ca = cast.str().map_err(|source| EncodingError::Polars { name: name.to_string(), source })?;
-    Ok(ca.iter().map(|v| v.unwrap_or("unknown").to_string()).collect())
+    Ok(cast.str().map_err(|source| EncodingError::Polars { name: name.to_string(), source })?.clone())
 }
 
 impl Encoding {
@@ -116,10 +116,11 @@ impl Encoding {
         let mut cat = Vec::new();
         for &name in categorical {
             let values = string_column(df, name)?;
-            let mut counts: std::collections::BTreeMap<String, usize> = Default::default();
-            for v in values {
-                *counts.entry(v).or_default() += 1;
+            let mut by_text: std::collections::HashMap<&str, usize> = Default::default();
+            for v in values.iter() {
+                *by_text.entry(v.unwrap_or("unknown")).or_default() += 1;
             }
+            let counts: std::collections::BTreeMap<String, usize> = by_text.into_iter().map(|(k, c)| (k.to_string(), c)).collect();
             let mut folded: Vec<String> = counts
                 .iter()
                 .filter(|(level, &c)| c < min_level_rows && level.as_str() != OTHER_LEVEL)
@@ -173,8 +174,12 @@ impl Encoding {
         let mut offset = self.numeric.len();
         for c in &self.categorical {
             let raw = string_column(df, &c.name)?;
+            // Few distinct levels, many rows: look each text up once.
+            let mut index: std::collections::HashMap<&str, Option<usize>> = Default::default();
             for (i, v) in raw.iter().enumerate() {
-                if let Some(k) = c.level_index(v) {
+                let v = v.unwrap_or("unknown");
+                let k = *index.entry(v).or_insert_with(|| c.level_index(v));
+                if let Some(k) = k {
                     values[i * cols + offset + k] = 1.0;
                 }
             }

@@ -103,6 +103,13 @@ fn to_ndarray(design: &Design) -> Result<Array2<f64>, FitError> {
 
 /// Fits P(y = true) minimising the loss of the module doc with the chosen solver.
 pub fn fit_logistic(design: &Design, y: &[bool], options: &FitOptions) -> Result<Fitted, FitError> {
+    fit_logistic_with_hessian(design, y, options).map(|(fitted, _)| fitted)
+}
+
+/// As [`fit_logistic`], also returning the penalised loss's Hessian at the fit
+/// (coefficients…, intercept last) when the solver computed it there (Newton does, as
+/// its convergence check), so the standard errors need no extra pass over the data.
+pub fn fit_logistic_with_hessian(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
     let positives = y.iter().filter(|&&v| v).count();
     if positives == 0 {
         return Err(FitError::OneClass("all attended"));
@@ -114,49 +121,118 @@ pub fn fit_logistic(design: &Design, y: &[bool], options: &FitOptions) -> Result
         return Err(FitError::Shape { rows: design.values.len(), n: design.rows, p: design.cols });
     }
     match options.solver {
-        SolverKind::Linfa => fit_linfa(design, y, options),
+        SolverKind::Linfa => fit_linfa(design, y, options).map(|f| (f, None)),
         SolverKind::Newton => fit_newton(design, y, options),
     }
+}
+
+/// Rows per block of the passes over the data. Blocks are summed in a fixed order, so
+/// the result does not depend on how many threads ran them.
+const BLOCK_ROWS: usize = 1 << 14;
+
+/// Sums of one block: loss, gradient and (optionally) the upper triangle of the
+/// Hessian, (p + 1)² row-major with the intercept last.
+struct Partial {
+    loss: f64,
+    grad: Vec<f64>,
+    hessian: Vec<f64>,
+}
+
+/// Runs `work` on every block of `rows` over the available cores (std threads; the
+/// work per block is uniform), returning the results in block order.
+fn par_blocks<T: Send>(rows: usize, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+    let blocks = rows.div_ceil(BLOCK_ROWS).max(1);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(blocks);
+    let range = |b: usize| b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(rows);
+    if threads == 1 {
+        return (0..blocks).map(|b| work(range(b))).collect();
+    }
+    let mut slots: Vec<Option<T>> = (0..blocks).map(|_| None).collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let work = &work;
+                scope.spawn(move || (t..blocks).step_by(threads).map(|b| (b, work(range(b)))).collect::<Vec<_>>())
+            })
+            .collect();
+        for handle in handles {
+            // A panic in a worker is a bug in this module, not bad input: pass it on.
+            for (b, partial) in handle.join().unwrap_or_else(|e| std::panic::resume_unwind(e)) {
+                slots[b] = Some(partial);
+            }
+        }
+    });
+    slots.into_iter().flatten().collect()
+}
+
+/// −log σ(±z) for the row's label, computed stably.
+fn row_loss(z: f64, y: bool) -> f64 {
+    let signed = if y { z } else { -z };
+    if signed > 0.0 { (-signed).exp().ln_1p() } else { -signed + signed.exp().ln_1p() }
+}
+
+/// One block's loss and, with `with_hessian`, its gradient and Hessian. Only a row's
+/// non-zero columns are visited (one-hot columns are mostly zero), so a row costs
+/// nnz²/2 multiply-adds rather than p²/2.
+fn block_sums(design: &Design, y: &[bool], beta: &[f64], rows: std::ops::Range<usize>, with_hessian: bool) -> Partial {
+    let p = design.cols;
+    let q = p + 1;
+    let mut out = Partial { loss: 0.0, grad: vec![0.0; q], hessian: if with_hessian { vec![0.0; q * q] } else { Vec::new() } };
+    let mut nz: Vec<usize> = Vec::with_capacity(q);
+    let mut xs: Vec<f64> = Vec::with_capacity(q);
+    for i in rows {
+        let row = design.row(i);
+        let z = beta[p] + row.iter().zip(beta).map(|(x, b)| x * b).sum::<f64>();
+        out.loss += row_loss(z, y[i]);
+        if !with_hessian {
+            continue;
+        }
+        let prob = sigmoid(z);
+        let r = prob - f64::from(u8::from(y[i]));
+        let w = prob * (1.0 - prob);
+        nz.clear();
+        xs.clear();
+        for (j, &x) in row.iter().enumerate() {
+            if x != 0.0 {
+                nz.push(j);
+                xs.push(x);
+            }
+        }
+        nz.push(p);
+        xs.push(1.0);
+        for (k, (&a, &xa)) in nz.iter().zip(&xs).enumerate() {
+            out.grad[a] += r * xa;
+            let wa = w * xa;
+            let h = &mut out.hessian[a * q..(a + 1) * q];
+            for (&b, &xb) in nz[k..].iter().zip(&xs[k..]) {
+                h[b] += wa * xb;
+            }
+        }
+    }
+    out
 }
 
 /// The penalised loss, its gradient and Hessian (coefficients…, intercept last) in one
 /// pass over the rows.
 fn loss_gradient_hessian(design: &Design, y: &[bool], beta: &[f64], l2: f64) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     let p = design.cols;
+    let q = p + 1;
+    let parts = par_blocks(design.rows, |rows| block_sums(design, y, beta, rows, true));
     let mut loss = 0.0;
-    let mut grad = vec![0.0; p + 1];
-    let mut h = vec![vec![0.0; p + 1]; p + 1];
-    for i in 0..design.rows {
-        let row = design.row(i);
-        let z = beta[p] + row.iter().zip(beta).map(|(x, b)| x * b).sum::<f64>();
-        let prob = sigmoid(z);
-        // −log σ(±z), computed stably.
-        let signed = if y[i] { z } else { -z };
-        loss += if signed > 0.0 { (-signed).exp().ln_1p() } else { -signed + signed.exp().ln_1p() };
-        let r = prob - f64::from(u8::from(y[i]));
-        let w = prob * (1.0 - prob);
-        for a in 0..p {
-            let xa = row[a];
-            if xa == 0.0 {
-                continue;
-            }
-            grad[a] += r * xa;
-            let wa = w * xa;
-            let ha = &mut h[a];
-            for b in a..p {
-                ha[b] += wa * row[b];
-            }
-            ha[p] += wa;
-        }
-        grad[p] += r;
-        h[p][p] += w;
+    let mut grad = vec![0.0; q];
+    let mut flat = vec![0.0; q * q];
+    for part in parts {
+        loss += part.loss;
+        grad.iter_mut().zip(&part.grad).for_each(|(g, v)| *g += v);
+        flat.iter_mut().zip(&part.hessian).for_each(|(h, v)| *h += v);
     }
+    let mut h: Vec<Vec<f64>> = flat.chunks(q).map(|r| r.to_vec()).collect();
     for a in 0..p {
         loss += 0.5 * l2 * beta[a] * beta[a];
         grad[a] += l2 * beta[a];
         h[a][a] += l2;
     }
-    for a in 0..=p {
+    for a in 0..q {
         for b in 0..a {
             h[a][b] = h[b][a];
         }
@@ -166,24 +242,22 @@ fn loss_gradient_hessian(design: &Design, y: &[bool], beta: &[f64], l2: f64) -> 
 
 fn penalised_loss(design: &Design, y: &[bool], beta: &[f64], l2: f64) -> f64 {
     let p = design.cols;
-    let mut loss = 0.0;
-    for i in 0..design.rows {
-        let z = beta[p] + design.row(i).iter().zip(beta).map(|(x, b)| x * b).sum::<f64>();
-        let signed = if y[i] { z } else { -z };
-        loss += if signed > 0.0 { (-signed).exp().ln_1p() } else { -signed + signed.exp().ln_1p() };
-    }
+    let loss: f64 = par_blocks(design.rows, |rows| block_sums(design, y, beta, rows, false).loss).into_iter().sum();
     loss + 0.5 * l2 * beta[..p].iter().map(|b| b * b).sum::<f64>()
 }
 
-/// Newton's method with step halving on the same loss linfa minimises.
-fn fit_newton(design: &Design, y: &[bool], options: &FitOptions) -> Result<Fitted, FitError> {
+/// Newton's method with step halving on the same loss linfa minimises. Returns the
+/// Hessian at the returned coefficients when it stopped on the gradient tolerance.
+fn fit_newton(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
     let p = design.cols;
     let mut beta = vec![0.0; p + 1];
     let n = design.rows.max(1) as f64;
+    let mut final_hessian = None;
     for _ in 0..options.max_iterations.min(100) {
         let (loss, grad, h) = loss_gradient_hessian(design, y, &beta, options.l2);
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
         if norm <= options.gradient_tolerance_per_row * n {
+            final_hessian = Some(h);
             break;
         }
         let inv = invert_spd(&h).ok_or_else(|| FitError::Solver("the Hessian is singular (perfect separation or a constant column)".into()))?;
@@ -198,7 +272,7 @@ fn fit_newton(design: &Design, y: &[bool], options: &FitOptions) -> Result<Fitte
             t *= 0.5;
         }
     }
-    Ok(Fitted { intercept: beta[p], coefficients: beta[..p].to_vec() })
+    Ok((Fitted { intercept: beta[p], coefficients: beta[..p].to_vec() }, final_hessian))
 }
 
 /// linfa-logistic's L-BFGS (see the module doc for the loss and the sign convention).

@@ -10,3 +10,4 @@ pub mod coefficients;
 pub mod file;
 pub mod train;
 pub mod store;
+pub mod stopwatch;

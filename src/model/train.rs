@@ -20,11 +20,12 @@ use polars::prelude::*;
 use super::coefficients::{coefficient_table, CoefficientRow};
 use super::encoding::{Design, Encoding};
 use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
-use super::fit::{covariance, fit_logistic, FitOptions, Fitted};
+use super::fit::{covariance, fit_logistic_with_hessian, invert_spd, FitOptions, Fitted};
 use super::metrics::{calibration_deciles, CalibrationBin, Metrics};
-use crate::derive::{micros, with_derived_status};
-use crate::features::{self, FeatureSettings, CATEGORICAL_FEATURES, NUMERIC_FEATURES};
-use crate::time::{format_utc, Micros, MICROS_PER_DAY, MICROS_PER_HOUR};
+use super::stopwatch::Stopwatch;
+use crate::features::facts::Status;
+use crate::features::{self, FeatureSettings, Facts, Snap, CATEGORICAL_FEATURES, NUMERIC_FEATURES};
+use crate::time::{format_utc, Micros, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE};
 
 /// What counts as "not attending".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,11 +53,11 @@ impl Label {
         }
     }
 
-    fn positive(self) -> Expr {
+    fn positive(self, status: Status) -> bool {
         match self {
-            Label::NoShowOrCandidateCancel => col("status").eq(lit("no_show")).or(col("status").eq(lit("cancelled_by_candidate"))),
-            Label::NoShow => col("status").eq(lit("no_show")),
-            Label::CandidateCancel => col("status").eq(lit("cancelled_by_candidate")),
+            Label::NoShowOrCandidateCancel => matches!(status, Status::NoShow | Status::CancelledByCandidate),
+            Label::NoShow => status == Status::NoShow,
+            Label::CandidateCancel => status == Status::CancelledByCandidate,
         }
     }
 
@@ -128,48 +129,80 @@ pub fn horizons(headline: f64) -> Vec<f64> {
     h
 }
 
-/// Labelled point-in-time snapshots of every closed interview (before as-of).
-pub fn labelled_snapshots(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> PolarsResult<DataFrame> {
-    let labelled = with_derived_status(interviews.clone(), events.clone(), s.as_of, s.grace_minutes)
-        .filter(col("closed").and(col("status").is_in(
-            lit(Series::new("ok".into(), ["attended", "no_show", "cancelled_by_candidate"])).implode(false),
-            false,
-        )))
-        .select([col("interview_id"), s.label.positive().alias("label"), micros("scheduled_at").alias("slot_us"), micros("invited_at").alias("inv_us")]);
-    let cancel_requests = events
-        .clone()
-        .filter(col("type").eq(lit("cancel_requested")))
-        .group_by([col("interview_id")])
-        .agg([micros("ts").min().alias("first_cancel_us")]);
-    let mut parts = Vec::new();
-    for h in horizons(s.horizon_hours) {
-        let offset = (h * MICROS_PER_HOUR as f64).round() as i64;
-        parts.push(
-            labelled
-                .clone()
-                .with_columns([(col("slot_us") - lit(offset)).alias("cutoff"), lit(h).alias("horizon_hours")])
-                .filter(col("inv_us").lt_eq(col("cutoff"))),
-        );
-    }
-    let snapshots = concat(parts, UnionArgs::default())?
-        .join(cancel_requests, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Left))
-        .filter(col("first_cancel_us").is_null().or(col("first_cancel_us").gt(col("cutoff"))))
-        .select([col("interview_id"), col("cutoff"), col("horizon_hours"), col("label")]);
-    features::build(interviews, events, snapshots, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })
+/// One labelled snapshot: a closed interview seen at `horizon_hours` before its slot.
+#[derive(Debug, Clone, Copy)]
+pub struct Labelled {
+    pub snap: Snap,
+    pub label: bool,
+    pub horizon_hours: f64,
 }
 
-/// Fits and evaluates; `previous` (if any) is not consulted here.
+/// Labelled point-in-time snapshots of every closed interview (before as-of), in
+/// (interview_id, cutoff) order. The facts must hold every event.
+pub fn labelled_snapshots(facts: &Facts, s: &TrainSettings) -> Vec<Labelled> {
+    let grace = s.grace_minutes * MICROS_PER_MINUTE;
+    let offsets: Vec<(f64, i64)> =
+        horizons(s.horizon_hours).into_iter().map(|h| (h, (h * MICROS_PER_HOUR as f64).round() as i64)).collect();
+    let mut out = Vec::new();
+    for i in 0..facts.len() {
+        let Some(slot) = facts.slot[i] else { continue };
+        // The derived-status rule at as-of (crate::derive), then only closed interviews.
+        let status = match facts.status[i] {
+            Status::Scheduled if slot < s.as_of - grace => {
+                if facts.first_join[i].is_some_and(|t| t <= s.as_of) {
+                    Status::Attended
+                } else {
+                    Status::NoShow
+                }
+            }
+            other => other,
+        };
+        if slot >= s.as_of || !matches!(status, Status::Attended | Status::NoShow | Status::CancelledByCandidate) {
+            continue;
+        }
+        let label = s.label.positive(status);
+        for &(horizon_hours, offset) in &offsets {
+            let cutoff = slot - offset;
+            let invited = facts.invited[i].is_some_and(|t| t <= cutoff);
+            let cancel_requested = facts.first_cancel_request[i].is_some_and(|t| t <= cutoff);
+            if invited && !cancel_requested {
+                out.push(Labelled { snap: Snap { interview: i as u32, cutoff }, label, horizon_hours });
+            }
+        }
+    }
+    out.sort_by_key(|l| (facts.id_rank[l.snap.interview as usize], l.snap.cutoff));
+    out
+}
+
+/// Feature table of labelled snapshots, with `label` and `horizon_hours` after `cutoff`.
+fn feature_table(facts: &Facts, rows: &[Labelled], s: &TrainSettings) -> PolarsResult<DataFrame> {
+    let snaps: Vec<Snap> = rows.iter().map(|r| r.snap).collect();
+    let mut df = features::features_of(facts, &snaps, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })?;
+    df.insert_column(2, Column::new("horizon_hours".into(), rows.iter().map(|r| r.horizon_hours).collect::<Vec<f64>>()))?;
+    df.insert_column(3, Column::new("label".into(), rows.iter().map(|r| r.label).collect::<Vec<bool>>()))?;
+    Ok(df)
+}
+
+/// Fits and evaluates; `previous` (if any) is not consulted here. With
+/// `NOSHOW_PROFILE=1` each step's time goes to stderr.
 pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> anyhow::Result<Trained> {
-    let all = labelled_snapshots(interviews, events, s)?;
+    let mut clock = Stopwatch::start("train");
+    let mut facts = Facts::load_interviews(interviews)?;
+    clock.mark("read interviews");
+    facts.load_events(events, None)?;
+    clock.mark("read events");
     let test_start = s.as_of - i64::from(s.test_weeks) * 7 * MICROS_PER_DAY;
-    let split = |test: bool| -> PolarsResult<DataFrame> {
-        let cond = if test { col("scheduled_at_us").gt_eq(lit(test_start)) } else { col("scheduled_at_us").lt(lit(test_start)) };
-        all.clone().lazy().filter(cond).collect()
-    };
-    let (train_df, test_df) = (split(false)?, split(true)?);
-    if train_df.height() == 0 {
+    let (test_rows, train_rows): (Vec<Labelled>, Vec<Labelled>) = labelled_snapshots(&facts, s)
+        .into_iter()
+        .partition(|l| facts.slot[l.snap.interview as usize].is_some_and(|slot| slot >= test_start));
+    clock.mark("labelled snapshots");
+    if train_rows.is_empty() {
         return Err(TrainError::NoTrainingRows(format_utc(test_start), s.test_weeks).into());
     }
+    let train_df = feature_table(&facts, &train_rows, s)?;
+    let test_df = feature_table(&facts, &test_rows, s)?;
+    drop((facts, train_rows, test_rows));
+    clock.mark("features");
     let headline = test_df.clone().lazy().filter(col("horizon_hours").eq(lit(s.horizon_hours))).collect()?;
     if headline.height() == 0 {
         return Err(TrainError::NoTestRows(format_utc(test_start), format_utc(s.as_of)).into());
@@ -181,10 +214,17 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let encoding = Encoding::learn(&train_df, &numeric, &categorical, min_level_rows)?;
     let design = encoding.design(&train_df)?;
     let y = bools(&train_df, "label")?;
-    let fitted = fit_logistic(&design, &y, &s.fit)?;
-    let std_errors: Option<Vec<f64>> = covariance(&design, &fitted, s.fit.l2)
-        .map(|cov| (0..design.cols).map(|j| cov[j][j].max(0.0).sqrt()).collect());
+    clock.mark("design matrix");
+    let (fitted, hessian) = fit_logistic_with_hessian(&design, &y, &s.fit)?;
+    clock.mark("fit");
+    // Newton's last Hessian is the penalised loss's Hessian at the fit already.
+    let cov = match hessian {
+        Some(h) => invert_spd(&h),
+        None => covariance(&design, &fitted, s.fit.l2),
+    };
+    let std_errors: Option<Vec<f64>> = cov.map(|cov| (0..design.cols).map(|j| cov[j][j].max(0.0).sqrt()).collect());
     let table = coefficient_table(&encoding, &fitted.coefficients, std_errors.as_deref());
+    clock.mark("standard errors");
 
     let evaluate = |df: &DataFrame| -> anyhow::Result<(Vec<f64>, Vec<bool>)> {
         let d = encoding.design(df)?;
@@ -212,6 +252,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
         }
     }
 
+    clock.mark("evaluation");
     let model = assemble(s, &encoding, &fitted, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
     Ok(Trained {
         model,
