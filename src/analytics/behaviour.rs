@@ -9,7 +9,6 @@ use super::frame::{self, count_if, counts};
 use super::rates::{rate_table, Compare};
 use super::stats::{ratio, relative_risk, wilson_interval, Z95};
 use super::{Settings, SIGNALS};
-use crate::derive::micros;
 use crate::time::MICROS_PER_HOUR;
 
 fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
@@ -23,19 +22,14 @@ fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
 /// preferred channel), `last_reminder_offset` (the `detail` of the latest reminder;
 /// `none` without one), `offset` and `channel` (interviews that received at least one
 /// reminder at that offset / on that channel; an interview counts under each it got).
-pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+/// `offsets` and `channels` are the distinct (`iv_idx`, `offset`) and (`iv_idx`,
+/// `channel`) pairs of reminders before the slot, from [`super::events::EventFacts`].
+pub fn reminder_effects(closed: &LazyFrame, offsets: LazyFrame, channels: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
     let c = closed.clone();
-    let reminders = events
-        .filter(col("type").eq(lit("reminder_sent")))
-        .join(
-            c.clone().select([col("iv_idx"), col("status"), col("scheduled_at")]),
-            [col("iv_idx")],
-            [col("iv_idx")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(micros("ts").lt(col("slot_us")));
-    let per_offset = reminders.clone().unique(Some(cols(["iv_idx", "detail"])), UniqueKeepStrategy::Any);
-    let per_channel = reminders.unique(Some(cols(["iv_idx", "channel"])), UniqueKeepStrategy::Any);
+    let outcome = || c.clone().select([col("iv_idx"), col("status"), col("scheduled_at")]);
+    let on = || [col("iv_idx")];
+    let per_offset = offsets.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
+    let per_channel = channels.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let parts = [
         factor(
             c.clone(),
@@ -53,7 +47,7 @@ pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> 
             "last_reminder_offset",
             when(col("reminders_received").eq(lit(0i64))).then(lit("none")).otherwise(col("last_reminder_offset")),
         ),
-        factor(per_offset, "offset", col("detail")),
+        factor(per_offset, "offset", col("offset")),
         factor(per_channel, "channel", col("channel")),
     ];
     let long = concat(parts, UnionArgs::default())?;
