@@ -6,13 +6,18 @@ use polars::prelude::*;
 
 use super::causes::share_table;
 use super::frame::{self, count_if, counts};
-use super::rates::{rate_table, Compare};
+use super::rates::{finish_rates, outcome_counts};
 use super::stats::{ratio, relative_risk, wilson_interval, Z95};
 use super::{Settings, SIGNALS};
 use crate::time::MICROS_PER_HOUR;
 
+/// Outcome counts of one factor by its `value`, with the factor's name beside them.
+/// Each factor is grouped on its own (one short key) and only the small results are
+/// stacked, rather than stacking every interview once per factor and grouping on two
+/// text keys.
 fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
-    lf.select([lit(name.to_string()).alias("factor"), value.cast(DataType::String).alias("value"), col("status"), col("scheduled_at")])
+    let values = lf.select([value.cast(DataType::String).alias("value"), col("status")]);
+    outcome_counts(values, &["value"]).with_column(lit(name.to_string()).alias("factor"))
 }
 
 /// No-show rate (and the other rate-table columns) by what reminders a closed
@@ -26,7 +31,7 @@ fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
 /// `channel`) pairs of reminders before the slot, from [`super::events::EventFacts`].
 pub fn reminder_effects(closed: &LazyFrame, offsets: LazyFrame, channels: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
     let c = closed.clone();
-    let outcome = || c.clone().select([col("iv_idx"), col("status"), col("scheduled_at")]);
+    let outcome = || c.clone().select([col("iv_idx"), col("status")]);
     let on = || [col("iv_idx")];
     let per_offset = offsets.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let per_channel = channels.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
@@ -50,8 +55,9 @@ pub fn reminder_effects(closed: &LazyFrame, offsets: LazyFrame, channels: LazyFr
         factor(per_offset, "offset", col("offset")),
         factor(per_channel, "channel", col("channel")),
     ];
-    let long = concat(parts, UnionArgs::default())?;
-    let table = rate_table(&long, &["factor", "value"], s, Compare::None)?;
+    let dims = ["factor", "value"];
+    let counted = concat(parts, UnionArgs::default())?.collect()?;
+    let table = finish_rates(frame::sorted(counted, &dims)?, &dims, s.suppression_threshold, false)?;
     // Keep the factors in the order above rather than alphabetical.
     let order: Vec<Option<i64>> = frame::strings(&table, "factor")?
         .iter()

@@ -10,6 +10,7 @@
 
 use std::collections::HashMap;
 
+use polars::polars_utils::index::NullCount;
 use polars::prelude::*;
 
 use crate::derive::micros;
@@ -83,8 +84,8 @@ fn event_codes(columns: &[Column], index: &IndexOfId) -> PolarsResult<Column> {
 
 /// Events the analytics may use, compacted: `ts_us`, `code` (see [`event_codes`]: the
 /// row in `interview_ids` of the event's interview, its channel and its type, by their
-/// positions in the input format's lists) and `offset` (the `detail` of reminders, null
-/// on every other event). Events after as-of and orphans (events whose interview is
+/// positions in the input format's lists) and `detail` (the fold reads it for reminders
+/// only, where it is the offset). Events after as-of and orphans (events whose interview is
 /// not in `interview_ids`) are left out.
 ///
 /// Only five columns are read, and the text ones become one integer inside the scan
@@ -100,13 +101,12 @@ pub fn compact_events(events: LazyFrame, interview_ids: &StringChunked, as_of: M
     let index = std::sync::Arc::new(index);
     let codes = move |columns: &mut [Column]| event_codes(columns, &index);
     let as_u64 = |_: &Schema, fields: &[Field]| Ok(Field::new(fields[0].name().clone(), DataType::UInt64));
-    let is_reminder = col("type").eq(lit(EventType::ReminderSent.as_str()));
     events
         .filter(micros("ts").lt_eq(lit(as_of)))
         .select([
             micros("ts").alias("ts_us"),
             col("interview_id").map_many(codes, &[col("type"), col("channel")], as_u64).alias("code"),
-            when(is_reminder).then(col("detail")).otherwise(lit(NULL).cast(DataType::String)).alias("offset"),
+            col("detail"),
         ])
         .filter(col("code").is_not_null())
 }
@@ -197,80 +197,81 @@ pub struct EventFacts {
     offset_pairs: Vec<(IdxSize, u32)>,
 }
 
-fn contiguous<'a, T: PolarsNumericType>(ca: &'a ChunkedArray<T>, what: &str) -> PolarsResult<&'a [T::Native]> {
-    ca.cont_slice().map_err(|_| polars_err!(ComputeError: "compact events: {what} is not one null-free array"))
-}
-
 impl EventFacts {
     /// Folds `compact` (from [`compact_events`], any order) over the interviews whose slot
     /// starts (`slot_us`) and preferred-channel codes (`preferred`) are indexed by row.
     pub fn fold(compact: &DataFrame, slot_us: &[Micros], preferred: &[u8]) -> PolarsResult<EventFacts> {
         let n = slot_us.len();
-        let mut compact = compact.select(["ts_us", "code", "offset"])?;
-        compact.rechunk_mut_par();
-        let ts = compact.column("ts_us")?.i64()?;
-        let codes = compact.column("code")?.u64()?;
-        let (ts, codes) = (contiguous(ts, "ts_us")?, contiguous(codes, "code")?);
-        let offset_text = compact.column("offset")?.str()?;
+        let mut compact = compact.select(["ts_us", "code", "detail"])?;
+        // The streaming engine hands back chunks per morsel; aligned, the three columns
+        // can be walked chunk by chunk as plain slices, without copying them into one.
+        compact.align_chunks_par();
+        let (ts, codes, details) = (compact.column("ts_us")?.i64()?, compact.column("code")?.u64()?, compact.column("detail")?.str()?);
         let mut facts = vec![Facts::default(); n];
         let mut offsets: Vec<Option<String>> = Vec::new();
         let mut offset_codes: HashMap<Option<&str>, u32> = HashMap::new();
         let mut offset_pairs: Vec<(IdxSize, u32)> = Vec::new();
         const DAY_US: Micros = 24 * MICROS_PER_HOUR;
-        for (row, offset) in offset_text.iter().enumerate() {
-            let code = codes[row];
-            let i = (code >> 32) as usize;
-            if i >= n {
-                polars_bail!(ComputeError: "compact events: interview index {i} out of range");
+        for ((ts, codes), details) in ts.downcast_iter().zip(codes.downcast_iter()).zip(details.downcast_iter()) {
+            // Nulls were filtered out before (`ts` after as-of, `code` of orphans).
+            if ts.null_count() > 0 || codes.null_count() > 0 || ts.len() != codes.len() || details.len() != ts.len() {
+                polars_bail!(ComputeError: "compact events: chunks are not aligned and null-free");
             }
-            let (t, k, ch) = (ts[row], code as u8, (code >> 8) as u8);
-            let slot = slot_us[i];
-            let before = t < slot;
-            let f = &mut facts[i];
-            if ch != CHANNEL_NONE {
-                let bit = channel_bit(ch);
-                f.seen |= bit;
+            for (row, (&t, &code)) in ts.values().iter().zip(codes.values().iter()).enumerate() {
+                let i = (code >> 32) as usize;
+                if i >= n {
+                    polars_bail!(ComputeError: "compact events: interview index {i} out of range");
+                }
+                let (k, ch) = (code as u8, (code >> 8) as u8);
+                let slot = slot_us[i];
+                let before = t < slot;
+                let f = &mut facts[i];
+                if ch != CHANNEL_NONE {
+                    let bit = channel_bit(ch);
+                    f.seen |= bit;
+                    match k {
+                        INVITE_SENT | REMINDER_SENT => f.sent |= bit,
+                        DELIVERED => f.delivered |= bit,
+                        READ => f.read |= bit,
+                        _ => {}
+                    }
+                }
+                let if_before = |flag: u16| if before { flag } else { 0 };
                 match k {
-                    INVITE_SENT | REMINDER_SENT => f.sent |= bit,
-                    DELIVERED => f.delivered |= bit,
-                    READ => f.read |= bit,
+                    DELIVERED => f.flags |= EV_DELIVERED,
+                    READ => f.flags |= EV_READ | if_before(READ_BEFORE),
+                    CONFIRMED => f.flags |= EV_CONFIRMED | if_before(CONFIRMED_BEFORE),
+                    LINK_CLICKED => {
+                        let recent = before && t >= slot - DAY_US;
+                        f.flags |= EV_LINK_CLICKED | if recent { LINK_CLICKED_24H } else { 0 };
+                    }
+                    JOINED => f.flags |= EV_JOINED,
+                    COMPLETED => f.flags |= EV_COMPLETED,
+                    JD => f.flags |= if_before(JD_VIEWED),
+                    INTRO => f.flags |= if_before(INTRO_VIEWED),
+                    REINVITE => f.flags |= REINVITE_SENT,
+                    REINVITE_OK => f.flags |= REINVITE_ACCEPTED,
+                    CANCEL_REQUESTED => f.cancel_us = f.cancel_us.min(t),
+                    REMINDER_SENT if before => {
+                        f.reminders += 1;
+                        if ch != CHANNEL_NONE && ch == preferred[i] {
+                            f.flags |= REMINDED_ON_PREFERRED;
+                        }
+                        f.reminder_channels |= channel_bit(ch);
+                        let offset = details.get(row);
+                        let code = *offset_codes.entry(offset).or_insert_with(|| {
+                            offsets.push(offset.map(str::to_string));
+                            (offsets.len() - 1) as u32
+                        });
+                        // Ties at the same instant: the later row wins, like a stable sort by time.
+                        if t >= f.last_reminder_us {
+                            f.last_reminder_us = t;
+                            f.last_offset = code;
+                        }
+                        offset_pairs.push((i as IdxSize, code));
+                    }
                     _ => {}
                 }
-            }
-            let if_before = |flag: u16| if before { flag } else { 0 };
-            match k {
-                DELIVERED => f.flags |= EV_DELIVERED,
-                READ => f.flags |= EV_READ | if_before(READ_BEFORE),
-                CONFIRMED => f.flags |= EV_CONFIRMED | if_before(CONFIRMED_BEFORE),
-                LINK_CLICKED => {
-                    let recent = before && t >= slot - DAY_US;
-                    f.flags |= EV_LINK_CLICKED | if recent { LINK_CLICKED_24H } else { 0 };
-                }
-                JOINED => f.flags |= EV_JOINED,
-                COMPLETED => f.flags |= EV_COMPLETED,
-                JD => f.flags |= if_before(JD_VIEWED),
-                INTRO => f.flags |= if_before(INTRO_VIEWED),
-                REINVITE => f.flags |= REINVITE_SENT,
-                REINVITE_OK => f.flags |= REINVITE_ACCEPTED,
-                CANCEL_REQUESTED => f.cancel_us = f.cancel_us.min(t),
-                REMINDER_SENT if before => {
-                    f.reminders += 1;
-                    if ch != CHANNEL_NONE && ch == preferred[i] {
-                        f.flags |= REMINDED_ON_PREFERRED;
-                    }
-                    f.reminder_channels |= channel_bit(ch);
-                    let code = *offset_codes.entry(offset).or_insert_with(|| {
-                        offsets.push(offset.map(str::to_string));
-                        (offsets.len() - 1) as u32
-                    });
-                    // Ties at the same instant: the later row wins, like a stable sort by time.
-                    if t >= f.last_reminder_us {
-                        f.last_reminder_us = t;
-                        f.last_offset = code;
-                    }
-                    offset_pairs.push((i as IdxSize, code));
-                }
-                _ => {}
             }
         }
         offset_pairs.sort_unstable();
