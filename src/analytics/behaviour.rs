@@ -6,14 +6,18 @@ use polars::prelude::*;
 
 use super::causes::share_table;
 use super::frame::{self, count_if, counts};
-use super::rates::{rate_table, Compare};
+use super::rates::{finish_rates, outcome_counts};
 use super::stats::{ratio, relative_risk, wilson_interval, Z95};
 use super::{Settings, SIGNALS};
-use crate::derive::micros;
 use crate::time::MICROS_PER_HOUR;
 
+/// Outcome counts of one factor by its `value`, with the factor's name beside them.
+/// Each factor is grouped on its own (one short key) and only the small results are
+/// stacked, rather than stacking every interview once per factor and grouping on two
+/// text keys.
 fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
-    lf.select([lit(name.to_string()).alias("factor"), value.cast(DataType::String).alias("value"), col("status"), col("scheduled_at")])
+    let values = lf.select([value.cast(DataType::String).alias("value"), col("status")]);
+    outcome_counts(values, &["value"]).with_column(lit(name.to_string()).alias("factor"))
 }
 
 /// No-show rate (and the other rate-table columns) by what reminders a closed
@@ -23,19 +27,14 @@ fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
 /// preferred channel), `last_reminder_offset` (the `detail` of the latest reminder;
 /// `none` without one), `offset` and `channel` (interviews that received at least one
 /// reminder at that offset / on that channel; an interview counts under each it got).
-pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+/// `offsets` and `channels` are the distinct (`iv_idx`, `offset`) and (`iv_idx`,
+/// `channel`) pairs of reminders before the slot, from [`super::events::EventFacts`].
+pub fn reminder_effects(closed: &LazyFrame, offsets: LazyFrame, channels: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
     let c = closed.clone();
-    let reminders = events
-        .filter(col("type").eq(lit("reminder_sent")))
-        .join(
-            c.clone().select([col("iv_idx"), col("status"), col("scheduled_at")]),
-            [col("iv_idx")],
-            [col("iv_idx")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(micros("ts").lt(col("slot_us")));
-    let per_offset = reminders.clone().unique(Some(cols(["iv_idx", "detail"])), UniqueKeepStrategy::Any);
-    let per_channel = reminders.unique(Some(cols(["iv_idx", "channel"])), UniqueKeepStrategy::Any);
+    let outcome = || c.clone().select([col("iv_idx"), col("status")]);
+    let on = || [col("iv_idx")];
+    let per_offset = offsets.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
+    let per_channel = channels.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let parts = [
         factor(
             c.clone(),
@@ -53,11 +52,12 @@ pub fn reminder_effects(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> 
             "last_reminder_offset",
             when(col("reminders_received").eq(lit(0i64))).then(lit("none")).otherwise(col("last_reminder_offset")),
         ),
-        factor(per_offset, "offset", col("detail")),
+        factor(per_offset, "offset", col("offset")),
         factor(per_channel, "channel", col("channel")),
     ];
-    let long = concat(parts, UnionArgs::default())?;
-    let table = rate_table(&long, &["factor", "value"], s, Compare::None)?;
+    let dims = ["factor", "value"];
+    let counted = concat(parts, UnionArgs::default())?.collect()?;
+    let table = finish_rates(frame::sorted(counted, &dims)?, &dims, s.suppression_threshold, false)?;
     // Keep the factors in the order above rather than alphabetical.
     let order: Vec<Option<i64>> = frame::strings(&table, "factor")?
         .iter()

@@ -16,7 +16,8 @@ pub fn cost_table(closed: &LazyFrame, dim: &str, s: &Settings) -> PolarsResult<D
         .agg([
             len().cast(DataType::Int64).alias("interviews"),
             count_if(no_show.clone()).alias("no_shows"),
-            col("cost").filter(no_show).sum().alias("no_show_cost"),
+            // `when` rather than `filter`: a filter inside an aggregation runs once per group.
+            when(no_show).then(col("cost")).otherwise(lit(NULL).cast(DataType::Float64)).sum().alias("no_show_cost"),
             col("cost").sum().alias("total_cost"),
         ])
         .collect()?;

@@ -5,6 +5,7 @@ use polars::prelude::*;
 
 use super::frame::{self, count_if, counts, sorted};
 use super::stats::ratio;
+use super::events::channel_name;
 use super::Settings;
 
 /// Funnel steps and the event flag that marks each (the first step is every interview).
@@ -74,29 +75,42 @@ pub fn funnel(closed: &LazyFrame, group: Option<&str>, s: &Settings) -> PolarsRe
 /// Per message channel: closed interviews messaged on it (invitation or reminder),
 /// how many of those had a message delivered and read on that channel, the reach rate
 /// (delivered / messaged) and the unread rate (1 − read / delivered). Events up to as-of.
-pub fn channel_reach(closed: &LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
-    let is = |t: &str| col("type").eq(lit(t.to_string()));
-    let per_pair = events
-        .filter(col("channel").is_not_null())
-        .semi_join(closed.clone().select([col("iv_idx")]), col("iv_idx"), col("iv_idx"))
-        .select([
-            col("iv_idx"),
-            col("channel"),
-            is("invite_sent").or(is("reminder_sent")).cast(DataType::Int32).alias("sent"),
-            is("message_delivered").cast(DataType::Int32).alias("delivered"),
-            is("message_read").cast(DataType::Int32).alias("read"),
-        ])
-        .group_by([col("iv_idx"), col("channel")])
-        .agg([col("sent").max().gt(lit(0)), col("delivered").max().gt(lit(0)), col("read").max().gt(lit(0))]);
-    let table = per_pair
-        .group_by([col("channel")])
-        .agg([
-            count_if(col("sent")).alias("messaged"),
-            count_if(col("sent").and(col("delivered"))).alias("reached"),
-            count_if(col("sent").and(col("delivered")).and(col("read"))).alias("read"),
-        ])
-        .collect()?;
-    let table = sorted(table, &["channel"])?;
+///
+/// Reads the per-interview channel masks `reach_seen`, `reach_sent`, `reach_delivered`
+/// and `reach_read` (bit `c` = channel code `c`, see [`super::events`]); a channel gets a
+/// row when any closed interview has an event naming it.
+pub fn channel_reach(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+    let masks = closed.clone().select([col("reach_seen"), col("reach_sent"), col("reach_delivered"), col("reach_read")]).collect()?;
+    let mask = |name: &str| -> PolarsResult<Vec<u32>> { Ok(masks.column(name)?.u32()?.iter().map(|v| v.unwrap_or(0)).collect()) };
+    let (seen, sent, delivered, read) = (mask("reach_seen")?, mask("reach_sent")?, mask("reach_delivered")?, mask("reach_read")?);
+    let mut rows: Vec<(&str, u64, u64, u64)> = Vec::new();
+    for code in 0..8u8 {
+        let Some(name) = channel_name(code) else { continue };
+        let bit = 1u32 << code;
+        if !seen.iter().any(|m| m & bit != 0) {
+            continue;
+        }
+        let (mut m, mut r, mut rd) = (0u64, 0u64, 0u64);
+        for i in 0..seen.len() {
+            if sent[i] & bit != 0 {
+                m += 1;
+                if delivered[i] & bit != 0 {
+                    r += 1;
+                    if read[i] & bit != 0 {
+                        rd += 1;
+                    }
+                }
+            }
+        }
+        rows.push((name, m, r, rd));
+    }
+    rows.sort_by(|a, b| a.0.cmp(b.0));
+    let table = DataFrame::new_infer_height(vec![
+        frame::col_str("channel", rows.iter().map(|r| Some(r.0.to_string())).collect()),
+        frame::col_i64("messaged", rows.iter().map(|r| Some(r.1 as i64)).collect()),
+        frame::col_i64("reached", rows.iter().map(|r| Some(r.2 as i64)).collect()),
+        frame::col_i64("read", rows.iter().map(|r| Some(r.3 as i64)).collect()),
+    ])?;
     let (m, r, rd) = (counts(&table, "messaged")?, counts(&table, "reached")?, counts(&table, "read")?);
     let hidden: Vec<bool> = m.iter().map(|&m| crate::privacy::suppressed(m, s.suppression_threshold)).collect();
     let rows = 0..table.height();

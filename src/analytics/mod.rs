@@ -10,6 +10,7 @@
 pub mod behaviour;
 pub mod causes;
 pub mod cost;
+pub mod events;
 pub mod findings;
 pub mod frame;
 pub mod funnel;
@@ -20,6 +21,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::derive::{micros, with_derived_status};
+use events::EventFacts;
 use crate::time::{Micros, MICROS_PER_HOUR};
 
 
@@ -68,104 +70,90 @@ impl Analysis {
 
     fn mark(&mut self, what: &str) {
         if let (true, Some(clock)) = (self.profile, self.clock) {
-            eprintln!("noshow: profile: {:8.3} s  {what}", clock.elapsed().as_secs_f64());
+            eprintln!("noshow: profile: {:8.3} s wall {:8.3} s cpu  {what}", clock.elapsed().as_secs_f64(), cpu_seconds());
         }
     }
 }
 
-/// Events the analytics may use: at or before as-of, and belonging to a known interview
-/// (an inner join, which also drops orphans), with the interview's slot start
-/// (`slot_us`) and preferred channel beside each event.
-/// `interviews` must carry `iv_idx` (see [`indexed`]): the heavy group-bys key on that
-/// integer rather than hashing the text id of every event again.
-pub fn usable_events(interviews: LazyFrame, events: LazyFrame, as_of: Micros) -> LazyFrame {
-    let keyed = interviews.select([col("interview_id"), col("iv_idx"), micros("scheduled_at").alias("slot_us"), col("preferred_channel")]);
-    events
-        .select([col("interview_id"), col("ts"), col("type"), col("channel"), col("detail")])
-        .filter(micros("ts").lt_eq(lit(as_of)))
-        .join(keyed, [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
+/// User + system CPU time of the process so far: on a shared machine the wall clock
+/// mostly measures the neighbours, so the profile shows both.
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage only writes into the struct it is given.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        return f64::NAN;
+    }
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
-/// The interviews with a row number `iv_idx`, collected so every use sees the same numbering.
-pub fn indexed(interviews: LazyFrame) -> PolarsResult<LazyFrame> {
-    Ok(interviews.with_row_index("iv_idx", None).collect()?.lazy())
-}
-
-/// Per-interview event facts (one row per interview with at least one usable event).
-/// Funnel steps look at every event up to as-of; signals and reminders only at those
-/// before the slot started.
-///
-/// Every condition is computed as a column first and the group-by only sums, maxes and
-/// mins them: polars runs those on its vectorised path, where filtered or sorted
-/// expressions inside `agg` fall back to one evaluation per group (minutes at a
-/// million interviews).
-fn event_facts(usable: LazyFrame) -> LazyFrame {
-    let is = |t: &str| col("type").eq(lit(t.to_string()));
-    let before = || col("ts_us").lt(col("slot_us"));
-    let reminder = || is("reminder_sent").and(before());
-    let flag = |cond: Expr, name: &str| cond.cast(DataType::Int32).alias(name.to_string());
-    let ev = usable
-        .with_column(micros("ts").alias("ts_us"))
-        .with_columns([
-            flag(is("message_delivered"), "ev_delivered"),
-            flag(is("message_read"), "ev_read"),
-            flag(is("confirmed"), "ev_confirmed"),
-            flag(is("link_clicked"), "ev_link_clicked"),
-            flag(is("joined"), "ev_joined"),
-            flag(is("completed"), "ev_completed"),
-            flag(is("jd_viewed").and(before()), "jd_viewed"),
-            flag(is("company_intro_viewed").and(before()), "company_intro_viewed"),
-            flag(is("link_clicked").and(before()).and(col("ts_us").gt_eq(col("slot_us") - lit(24 * MICROS_PER_HOUR))), "link_clicked_24h"),
-            flag(is("message_read").and(before()), "message_read"),
-            flag(is("confirmed").and(before()), "confirmed"),
-            flag(reminder(), "reminders_received"),
-            flag(reminder().and(col("channel").eq(col("preferred_channel"))), "reminded_on_preferred"),
-            flag(is("reinvite_sent"), "reinvite_sent"),
-            flag(is("reinvite_accepted"), "reinvite_accepted"),
-            when(reminder()).then(col("ts_us")).otherwise(lit(NULL).cast(DataType::Int64)).alias("reminder_us"),
-            when(is("cancel_requested")).then(col("ts_us")).otherwise(lit(NULL).cast(DataType::Int64)).alias("cancel_us"),
-        ]);
-    let mut aggs: Vec<Expr> = EVENT_FLAGS.iter().map(|c| col(*c).max().gt(lit(0)).alias(*c)).collect();
-    aggs.push(col("reminders_received").sum().cast(DataType::Int64).alias("reminders_received"));
-    aggs.push(col("reminder_us").max().alias("last_reminder_us"));
-    aggs.push(col("cancel_us").min().alias("cancel_request_us"));
-    let facts = ev.clone().group_by([col("iv_idx")]).agg(aggs);
-    let reminders = ev.filter(reminder()).select([col("iv_idx"), col("ts_us"), col("detail"), col("channel")]);
-    // The latest reminder's offset: sort once, keep each interview's last row.
-    let last_offset = reminders
-        .clone()
-        .sort(["ts_us"], SortMultipleOptions::default())
-        .unique_stable(Some(cols(["iv_idx"])), UniqueKeepStrategy::Last)
-        .select([col("iv_idx"), col("detail").alias("last_reminder_offset")]);
-    let channels = reminders
-        .filter(col("channel").is_not_null())
-        .unique(Some(cols(["iv_idx", "channel"])), UniqueKeepStrategy::Any)
-        .group_by([col("iv_idx")])
-        .agg([len().cast(DataType::Int64).alias("reminder_channels")]);
-    facts
-        .join(last_offset, [col("iv_idx")], [col("iv_idx")], JoinArgs::new(JoinType::Left))
-        .join(channels, [col("iv_idx")], [col("iv_idx")], JoinArgs::new(JoinType::Left))
-}
-
-/// Event columns that are flags (false when an interview has no events at all).
-const EVENT_FLAGS: &[&str] = &[
-    "ev_delivered", "ev_read", "ev_confirmed", "ev_link_clicked", "ev_joined", "ev_completed", "jd_viewed",
-    "company_intro_viewed", "link_clicked_24h", "message_read", "confirmed", "reminded_on_preferred", "reinvite_sent",
-    "reinvite_accepted",
+/// Interview columns the analytics read (the lineage columns `origin_*` stay behind).
+const INTERVIEW_COLUMNS: &[&str] = &[
+    "interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel",
+    "invited_at", "scheduled_at", "status", "cause", "no_show_grade", "cost",
 ];
+
+/// The interviews with a row number `iv_idx` and the slot start in microseconds
+/// (`slot_us`), collected so every use sees the same numbering.
+fn indexed(interviews: LazyFrame) -> PolarsResult<DataFrame> {
+    interviews
+        .select(INTERVIEW_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .with_row_index("iv_idx", None)
+        .with_column(micros("scheduled_at").alias("slot_us"))
+        .collect()
+}
+
+/// What every table reads: the closed interviews with their event facts, and the
+/// reminder pairs of [`EventFacts::reminder_offsets`] / [`EventFacts::reminder_channels`].
+struct Prepared {
+    closed: DataFrame,
+    reminder_offsets: DataFrame,
+    reminder_channels: DataFrame,
+}
+
+/// Reads the events once, folds them into per-interview facts and builds the closed
+/// interviews. `mark` is called after each step (for `NOSHOW_PROFILE`).
+fn prepare(interviews: LazyFrame, events: LazyFrame, s: &Settings, mut mark: impl FnMut(&str)) -> PolarsResult<Prepared> {
+    let mut interviews = indexed(interviews)?;
+    mark("interviews");
+    let compact = events::compact_events(events, interviews.column("interview_id")?.str()?, s.as_of)
+        .collect_with_engine(Engine::Streaming)?
+        // A one-plan query has one result (polars' own `collect` relies on the same);
+        // the streaming engine keeps only the compact rows in memory, never the
+        // decoded text columns of every event at once.
+        .unwrap_single();
+    mark("usable events (compact)");
+    let slot_us: Vec<Micros> = interviews.column("slot_us")?.i64()?.iter().map(|v| v.unwrap_or(Micros::MIN)).collect();
+    let preferred = events::preferred_codes(interviews.column("preferred_channel")?)?;
+    let facts = EventFacts::fold(&compact, &slot_us, &preferred)?;
+    drop(compact);
+    for column in facts.columns() {
+        interviews.with_column(column)?;
+    }
+    mark("per-interview event facts");
+    let closed = closed_from_facts(interviews, s).collect()?;
+    mark("closed interviews");
+    Ok(Prepared { closed, reminder_offsets: facts.reminder_offsets()?, reminder_channels: facts.reminder_channels()? })
+}
 
 /// Closed interviews with the derived status applied, local-time columns
 /// (`week`, `month`, `weekday` 1 = Monday, `hour`, `lead_time`) and the event facts.
 pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<LazyFrame> {
-    let interviews = indexed(interviews)?;
-    let usable = usable_events(interviews.clone(), events, s.as_of);
-    Ok(closed_from_usable(interviews, usable, s))
+    Ok(prepare(interviews, events, s, |_| {})?.closed.lazy())
 }
 
-/// [`closed_interviews`] from events already passed through [`usable_events`].
-fn closed_from_usable(interviews: LazyFrame, usable: LazyFrame, s: &Settings) -> LazyFrame {
-    let derived = with_derived_status(interviews, usable.clone(), s.as_of, s.grace_minutes);
-    let facts = event_facts(usable);
+/// [`closed_interviews`] from interviews that already carry the event facts.
+fn closed_from_facts(interviews: DataFrame, s: &Settings) -> LazyFrame {
+    // The derived-status rule looks for a `joined` event at or before as-of: the fold
+    // already knows which interviews have one, so it gets one such event per interview
+    // instead of the whole event table again.
+    let utc = DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
+    let joined = interviews.clone().lazy().filter(col("ev_joined")).select([
+        col("interview_id"),
+        lit("joined").alias("type"),
+        lit(s.as_of).cast(utc).alias("ts"),
+    ]);
+    let derived = with_derived_status(interviews.lazy(), joined, s.as_of, s.grace_minutes);
     let local = col("scheduled_at").dt().convert_time_zone(polars::prelude::TimeZone::from_chrono(&s.tz));
     let lead_days = (micros("scheduled_at") - micros("invited_at")).cast(DataType::Float64) / lit(24.0 * MICROS_PER_HOUR as f64);
     // Built from the last bucket inwards so the first matching upper bound wins.
@@ -173,21 +161,13 @@ fn closed_from_usable(interviews: LazyFrame, usable: LazyFrame, s: &Settings) ->
     for pair in LEAD_TIME_BUCKETS.windows(2).rev() {
         lead_bucket = when(lead_days.clone().lt(lit(pair[1].0 as f64))).then(lit(pair[0].1)).otherwise(lead_bucket);
     }
-    let mut fills: Vec<Expr> = EVENT_FLAGS.iter().map(|c| col(*c).fill_null(lit(false))).collect();
-    fills.push(col("reminders_received").fill_null(lit(0i64)));
-    fills.push(col("reminder_channels").fill_null(lit(0i64)));
-    derived
-        .filter(col("closed"))
-        .join(facts, [col("iv_idx")], [col("iv_idx")], JoinArgs::new(JoinType::Left))
-        .with_columns(fills)
-        .with_columns([
-            micros("scheduled_at").alias("slot_us"),
-            local.clone().dt().strftime("%G-W%V").alias("week"),
-            local.clone().dt().strftime("%Y-%m").alias("month"),
-            local.clone().dt().weekday().cast(DataType::Int32).alias("weekday"),
-            local.dt().hour().cast(DataType::Int32).alias("hour"),
-            lead_bucket.alias("lead_time"),
-        ])
+    derived.filter(col("closed")).with_columns([
+        local.clone().dt().strftime("%G-W%V").alias("week"),
+        local.clone().dt().strftime("%Y-%m").alias("month"),
+        local.clone().dt().weekday().cast(DataType::Int32).alias("weekday"),
+        local.dt().hour().cast(DataType::Int32).alias("hour"),
+        lead_bucket.alias("lead_time"),
+    ])
 }
 
 /// Runs every analysis over the lake's interviews and events. With
@@ -196,14 +176,8 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
     let profile = std::env::var_os("NOSHOW_PROFILE").is_some();
     let clock = std::time::Instant::now();
     let mut out = Analysis { profile, clock: Some(clock), ..Analysis::default() };
-    // Both collected once (the events with only the columns used): every table below
-    // is a group-by or join over these two frames, and re-scanning the events for
-    // each would cost a Parquet read and a join every time.
-    let interviews = indexed(interviews)?;
-    let usable = usable_events(interviews.clone(), events, s.as_of).collect()?.lazy();
-    out.mark("usable events");
-    let closed = closed_from_usable(interviews, usable.clone(), s).collect()?.lazy();
-    out.mark("closed interviews with event facts");
+    let prepared = prepare(interviews, events, s, |what| out.mark(what))?;
+    let closed = prepared.closed.clone().lazy();
     out.push("overall", rates::rate_table(&closed, &[], s, rates::Compare::RecentWindows)?);
     for dim in DIMENSIONS {
         let compare = if *dim == "week" { rates::Compare::PreviousWeek } else { rates::Compare::RecentWindows };
@@ -222,8 +196,11 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
     out.push("funnel", funnel::funnel(&closed, None, s)?);
     out.push("funnel_by_role", funnel::funnel(&closed, Some("role"), s)?);
     out.push("funnel_by_channel", funnel::funnel(&closed, Some("preferred_channel"), s)?);
-    out.push("channel_reach", funnel::channel_reach(&closed, usable.clone(), s)?);
-    out.push("reminder_effects", behaviour::reminder_effects(&closed, usable, s)?);
+    out.push("channel_reach", funnel::channel_reach(&closed, s)?);
+    out.push(
+        "reminder_effects",
+        behaviour::reminder_effects(&closed, prepared.reminder_offsets.lazy(), prepared.reminder_channels.lazy(), s)?,
+    );
     out.push("miss_timing", behaviour::miss_timing(&closed, s)?);
     out.push("cost_total", cost::cost_table(&closed.clone().with_column(lit("all").alias("scope")), "scope", s)?);
     out.push("cost_by_role", cost::cost_table(&closed, "role", s)?);

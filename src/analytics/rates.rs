@@ -29,8 +29,13 @@ pub const WINDOW_DAYS: i64 = 28;
 
 /// Outcome counts per segment (one row when `dims` is empty).
 pub fn outcome_counts(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
+    outcome_counts_with(lf, dims, Vec::new())
+}
+
+/// [`outcome_counts`] with `extra` aggregations beside the counts.
+fn outcome_counts_with(lf: LazyFrame, dims: &[&str], extra: Vec<Expr>) -> LazyFrame {
     let is = |s: &str| count_if(col("status").eq(lit(s.to_string())));
-    let aggs = vec![
+    let mut aggs = vec![
         len().cast(DataType::Int64).alias("interviews"),
         is("attended").alias("attended"),
         is("no_show").alias("no_shows"),
@@ -38,6 +43,7 @@ pub fn outcome_counts(lf: LazyFrame, dims: &[&str]) -> LazyFrame {
         is("cancelled_by_company").alias("cancelled_by_company"),
         is("rescheduled").alias("rescheduled"),
     ];
+    aggs.extend(extra);
     if dims.is_empty() {
         lf.select(aggs)
     } else {
@@ -78,10 +84,10 @@ fn attach(main: DataFrame, window: DataFrame, dims: &[&str]) -> PolarsResult<Dat
 /// One rate table over the closed interviews, segments by `dims` (none = one overall row).
 pub fn rate_table(closed: &LazyFrame, dims: &[&str], s: &Settings, compare: Compare) -> PolarsResult<DataFrame> {
     let compare = if compare != Compare::None && dims.contains(&"week") { Compare::PreviousWeek } else { compare };
-    let mut table = outcome_counts(closed.clone(), dims).collect()?;
-    match compare {
-        Compare::None => {}
+    let table = match compare {
+        Compare::None => outcome_counts(closed.clone(), dims).collect()?,
         Compare::PreviousWeek => {
+            let table = outcome_counts(closed.clone(), dims).collect()?;
             let recent = window_counts(&table, dims, "recent_")?;
             let mut previous = window_counts(&table, dims, "previous_")?;
             // Relabel each week as the one after it, so joining on `week` puts the
@@ -91,21 +97,27 @@ pub fn rate_table(closed: &LazyFrame, dims: &[&str], s: &Settings, compare: Comp
                 .map(|w| w.and_then(|w| next_week_label(&w)))
                 .collect();
             previous.with_column(frame::col_str("week", shifted))?;
-            table = attach(table, recent, dims)?;
-            table = attach(table, previous, dims)?;
+            attach(attach(table, recent, dims)?, previous, dims)?
         }
         Compare::RecentWindows => {
+            // One group-by counts the whole period and both windows (conditional sums),
+            // rather than three passes over the closed interviews.
             let start = s.as_of - WINDOW_DAYS * MICROS_PER_DAY;
-            let recent_lf = closed.clone().filter(micros("scheduled_at").gt_eq(lit(start)));
-            let previous_lf = closed.clone().filter(
-                micros("scheduled_at").gt_eq(lit(start - WINDOW_DAYS * MICROS_PER_DAY)).and(micros("scheduled_at").lt(lit(start))),
-            );
-            let recent = window_counts(&outcome_counts(recent_lf, dims).collect()?, dims, "recent_")?;
-            let previous = window_counts(&outcome_counts(previous_lf, dims).collect()?, dims, "previous_")?;
-            table = attach(table, recent, dims)?;
-            table = attach(table, previous, dims)?;
+            let slot = || micros("scheduled_at");
+            let windows = [
+                ("recent_", slot().gt_eq(lit(start))),
+                ("previous_", slot().gt_eq(lit(start - WINDOW_DAYS * MICROS_PER_DAY)).and(slot().lt(lit(start)))),
+            ];
+            let mut extra = Vec::new();
+            for (prefix, inside) in windows {
+                extra.push(count_if(inside.clone()).alias(format!("{prefix}interviews")));
+                for (status, name) in [("no_show", "no_shows"), ("cancelled_by_candidate", "cancelled_by_candidate")] {
+                    extra.push(count_if(inside.clone().and(col("status").eq(lit(status)))).alias(format!("{prefix}{name}")));
+                }
+            }
+            outcome_counts_with(closed.clone(), dims, extra).collect()?
         }
-    }
+    };
     finish_rates(sorted(table, dims)?, dims, s.suppression_threshold, compare != Compare::None)
 }
 

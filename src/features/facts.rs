@@ -49,8 +49,13 @@ const KINDS: &[(&str, Kind)] = &[
 ];
 
 impl Kind {
+    fn parse(text: &str) -> Option<Kind> {
+        KINDS.iter().find(|k| k.0 == text).map(|k| k.1)
+    }
+
+    /// The kind of a code written by `k as u8` (KINDS is in code order; 0 = none).
     fn from_code(code: u8) -> Option<Kind> {
-        KINDS.iter().map(|k| k.1).find(|k| *k as u8 == code)
+        KINDS.get(usize::from(code).checked_sub(1)?).map(|k| k.1)
     }
 }
 
@@ -110,7 +115,8 @@ pub struct Facts {
     event_ts: Vec<i64>,
     event_kind: Vec<u8>,
     event_channel: Vec<u32>,
-    channels: HashMap<String, u32>,
+    /// Channel names; a channel's code is its position.
+    channels: Vec<String>,
 }
 
 /// One event as the features see it.
@@ -121,9 +127,15 @@ pub struct Event {
     pub channel: u32,
 }
 
-fn channel_code(channels: &mut HashMap<String, u32>, name: &str) -> u32 {
-    let next = channels.len() as u32;
-    *channels.entry(name.to_string()).or_insert(next)
+/// A handful of channels: a linear search beats hashing.
+fn channel_code(channels: &mut Vec<String>, name: &str) -> u32 {
+    match channels.iter().position(|c| c == name) {
+        Some(k) => k as u32,
+        None => {
+            channels.push(name.to_string());
+            channels.len() as u32 - 1
+        }
+    }
 }
 
 impl Facts {
@@ -161,7 +173,7 @@ impl Facts {
             .collect();
         let (candidate_start, candidate_members) = group(&candidate, codes.len());
 
-        let mut channels = HashMap::new();
+        let mut channels = Vec::new();
         let preferred_channel: Vec<u32> = carried
             .column("preferred_channel")?
             .str()?
@@ -210,46 +222,40 @@ impl Facts {
             .as_materialized_series()
             .take(&IdxCa::from_vec("".into(), keep.clone()))?;
         let keys = DataFrame::new_infer_height(vec![keys.into(), Column::new("iv_idx".into(), keep)])?;
-        let mut kind = when(col("type").eq(lit(KINDS[0].0))).then(lit(KINDS[0].1 as u32)).otherwise(lit(0u32));
-        for (name, k) in &KINDS[1..] {
-            kind = when(col("type").eq(lit(*name))).then(lit(*k as u32)).otherwise(kind);
-        }
-        let reminder = col("type").eq(lit("reminder_sent"));
-        // The join first: when only some interviews are wanted it drops most rows
-        // before the kind codes are computed.
+        // The join first: when only some interviews are wanted (scoring) it drops most
+        // rows; kinds and channels are then read in one pass here, which costs less
+        // than a polars when/then chain over every kind.
         let df = events
             .select([col("interview_id"), micros("ts").alias("ts_us"), col("type"), col("channel")])
+            .filter(col("ts_us").is_not_null())
             .join(keys.lazy(), [col("interview_id")], [col("interview_id")], JoinArgs::new(JoinType::Inner))
-            .select([
-                col("iv_idx"),
-                col("ts_us"),
-                kind.cast(DataType::Int32).alias("kind"),
-                // Only reminders' channels are read; other rows carry no text.
-                when(reminder).then(col("channel")).otherwise(lit(NULL).cast(DataType::String)).alias("channel"),
-            ])
-            .filter(col("kind").gt(lit(0i32)).and(col("ts_us").is_not_null()))
+            .select([col("iv_idx"), col("ts_us"), col("type"), col("channel")])
             .collect()?;
 
         let idx = df.column("iv_idx")?.u32()?;
-        let start = offsets(idx.iter().map(|v| v.unwrap_or(NONE)), n);
+        let kinds: Vec<u8> = df.column("type")?.str()?.iter().map(|t| t.and_then(Kind::parse).map_or(0, |k| k as u8)).collect();
+        let start = offsets(idx.iter().zip(&kinds).map(|(v, &k)| if k == 0 { NONE } else { v.unwrap_or(NONE) }), n);
         // Counting sort by interview: each event goes to the next free slot of its group.
         let m = start[n] as usize;
         let mut next: Vec<u32> = start[..n].to_vec();
         let (mut ts_out, mut kind_out, mut channel_out) = (vec![0i64; m], vec![0u8; m], vec![NONE; m]);
         let ts = df.column("ts_us")?.i64()?;
-        let kinds = df.column("kind")?.i32()?;
         let channel = df.column("channel")?.str()?;
-        for (((i, t), k), c) in idx.iter().zip(ts.iter()).zip(kinds.iter()).zip(channel.iter()) {
-            let (Some(i), Some(t), Some(k)) = (i, t, k) else { continue };
+        for (((i, t), &k), c) in idx.iter().zip(ts.iter()).zip(&kinds).zip(channel.iter()) {
+            let (Some(i), Some(t), Some(kind)) = (i, t, Kind::from_code(k)) else { continue };
             let i = i as usize;
             let at = next[i] as usize;
             next[i] += 1;
             ts_out[at] = t;
-            kind_out[at] = k as u8;
-            channel_out[at] = c.map_or(NONE, |c| channel_code(&mut self.channels, c));
-            let first = match Kind::from_code(k as u8) {
-                Some(Kind::Joined) => &mut self.first_join[i],
-                Some(Kind::CancelRequested) => &mut self.first_cancel_request[i],
+            kind_out[at] = k;
+            let first = match kind {
+                // Only reminders' channels are read.
+                Kind::Reminder => {
+                    channel_out[at] = c.map_or(NONE, |c| channel_code(&mut self.channels, c));
+                    continue;
+                }
+                Kind::Joined => &mut self.first_join[i],
+                Kind::CancelRequested => &mut self.first_cancel_request[i],
                 _ => continue,
             };
             *first = Some(first.map_or(t, |f| f.min(t)));
@@ -310,6 +316,16 @@ fn offsets(keys: impl Iterator<Item = u32>, groups: usize) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_codes_round_trip() {
+        for (name, kind) in KINDS {
+            assert_eq!(Kind::parse(name), Some(*kind));
+            assert_eq!(Kind::from_code(*kind as u8), Some(*kind));
+        }
+        assert_eq!(Kind::from_code(0), None);
+        assert_eq!(Kind::parse("invite_sent"), None);
+    }
 
     #[test]
     fn group_orders_by_key_then_position() {

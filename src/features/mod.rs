@@ -188,27 +188,19 @@ pub fn build(interviews: LazyFrame, events: LazyFrame, snapshots: LazyFrame, set
 /// facts must hold the events of the snapshots' interviews and their candidates'.
 pub fn features_of(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> PolarsResult<DataFrame> {
     let n = snaps.len();
-    let mut numeric: Vec<Vec<f64>> = (0..NUMERIC_FEATURES.len()).map(|_| Vec::with_capacity(n)).collect();
-    let mut log_hours: [Vec<Option<f64>>; 3] = [Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n)];
-    let (mut weekday, mut daypart) = (Vec::with_capacity(n), Vec::with_capacity(n));
-    for snap in snaps {
-        let f = snapshot_features(facts, *snap, settings.grace_minutes);
-        for (column, value) in numeric.iter_mut().zip(f.numeric) {
-            column.push(value);
-        }
-        for (column, value) in log_hours.iter_mut().zip(f.log_hours) {
-            column.push(value);
-        }
-        let slot = facts.slot[snap.interview as usize];
-        let (wd, hour) = time::local_weekday_hour(slot.unwrap_or_default(), settings.tz);
-        weekday.push(["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(wd.clamp(1, 7) - 1) as usize]);
-        daypart.push(match hour {
-            0..=7 => "night",
-            8..=11 => "morning",
-            12..=17 => "afternoon",
-            _ => "evening",
-        });
+    // Snapshots are independent: contiguous chunks on every core, joined in order.
+    let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
+    let chunk = n.div_ceil(threads).max(1024);
+    let parts: Vec<Computed> = std::thread::scope(|scope| {
+        let handles: Vec<_> = snaps.chunks(chunk).map(|part| scope.spawn(move || compute(facts, part, settings))).collect();
+        // A panic in a worker is a bug here, not bad input: pass it on.
+        handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
+    });
+    let mut all = Computed::with_capacity(n);
+    for part in parts {
+        all.append(part);
     }
+    let Computed { numeric, log_hours, mut weekday, mut daypart } = all;
 
     let order = IdxCa::from_vec("".into(), snaps.iter().map(|s| s.interview).collect());
     let carried = facts.carried.take(&order)?;
@@ -251,6 +243,55 @@ pub fn features_of(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> 
         });
     }
     DataFrame::new(n, columns)
+}
+
+/// Feature values of a run of snapshots, column by column.
+struct Computed {
+    numeric: Vec<Vec<f64>>,
+    log_hours: Vec<Vec<Option<f64>>>,
+    weekday: Vec<&'static str>,
+    daypart: Vec<&'static str>,
+}
+
+impl Computed {
+    fn with_capacity(n: usize) -> Computed {
+        Computed {
+            numeric: (0..16).map(|_| Vec::with_capacity(n)).collect(),
+            log_hours: (0..3).map(|_| Vec::with_capacity(n)).collect(),
+            weekday: Vec::with_capacity(n),
+            daypart: Vec::with_capacity(n),
+        }
+    }
+
+    fn append(&mut self, mut other: Computed) {
+        self.numeric.iter_mut().zip(&mut other.numeric).for_each(|(a, b)| a.append(b));
+        self.log_hours.iter_mut().zip(&mut other.log_hours).for_each(|(a, b)| a.append(b));
+        self.weekday.append(&mut other.weekday);
+        self.daypart.append(&mut other.daypart);
+    }
+}
+
+fn compute(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> Computed {
+    let mut out = Computed::with_capacity(snaps.len());
+    for snap in snaps {
+        let f = snapshot_features(facts, *snap, settings.grace_minutes);
+        for (column, value) in out.numeric.iter_mut().zip(f.numeric) {
+            column.push(value);
+        }
+        for (column, value) in out.log_hours.iter_mut().zip(f.log_hours) {
+            column.push(value);
+        }
+        let slot = facts.slot[snap.interview as usize];
+        let (wd, hour) = time::local_weekday_hour(slot.unwrap_or_default(), settings.tz);
+        out.weekday.push(["mon", "tue", "wed", "thu", "fri", "sat", "sun"][(wd.clamp(1, 7) - 1) as usize]);
+        out.daypart.push(match hour {
+            0..=7 => "night",
+            8..=11 => "morning",
+            12..=17 => "afternoon",
+            _ => "evening",
+        });
+    }
+    out
 }
 
 /// One snapshot's numeric features: the non-log ones in [`NUMERIC_FEATURES`] order,

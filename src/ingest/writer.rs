@@ -367,9 +367,10 @@ fn write_event_month(
 ) -> Result<(WrittenFile, (u64, Vec<u64>)), LakeFileError> {
     let buf = fs::read(spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
     let keys = spill::sorted_offsets(&buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    // The input files with rows in this month, for the file's metadata.
     let mut file_ids: Vec<u32> = Vec::new();
     {
-        let mut seen = vec![false; 0];
+        let mut seen: Vec<bool> = Vec::new();
         let mut at = 0usize;
         while let Some((r, next)) = spill::decode(&buf, at) {
             let i = r.file as usize;

@@ -164,27 +164,52 @@ impl Encoding {
     pub fn design(&self, df: &DataFrame) -> Result<Design, EncodingError> {
         let rows = df.height();
         let cols = self.width();
-        let mut values = vec![0.0; rows * cols];
-        for (j, scaling) in self.numeric.iter().enumerate() {
-            let raw = numeric_column(df, &scaling.name)?;
-            for (i, v) in raw.into_iter().enumerate() {
-                values[i * cols + j] = if v.is_finite() { (v - scaling.mean) / scaling.sd } else { 0.0 };
-            }
-        }
+        let numeric: Vec<Vec<f64>> = self.numeric.iter().map(|s| numeric_column(df, &s.name)).collect::<Result<_, _>>()?;
+        // Per categorical feature, each row's design column (or none for the reference).
+        let mut hot: Vec<Vec<u32>> = Vec::with_capacity(self.categorical.len());
         let mut offset = self.numeric.len();
         for c in &self.categorical {
             let raw = string_column(df, &c.name)?;
             // Few distinct levels, many rows: look each text up once.
-            let mut index: std::collections::HashMap<&str, Option<usize>> = Default::default();
-            for (i, v) in raw.iter().enumerate() {
-                let v = v.unwrap_or("unknown");
-                let k = *index.entry(v).or_insert_with(|| c.level_index(v));
-                if let Some(k) = k {
-                    values[i * cols + offset + k] = 1.0;
-                }
-            }
+            let mut index: std::collections::HashMap<&str, u32> = Default::default();
+            hot.push(
+                raw.iter()
+                    .map(|v| {
+                        let v = v.unwrap_or("unknown");
+                        *index.entry(v).or_insert_with(|| c.level_index(v).map_or(u32::MAX, |k| (offset + k) as u32))
+                    })
+                    .collect(),
+            );
             offset += c.levels.len();
         }
+        let mut values = vec![0.0; rows * cols];
+        if cols == 0 {
+            return Ok(Design { rows, cols, values });
+        }
+        // Row-major and written row by row (each row's cache line once), in
+        // contiguous row ranges on every core.
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
+        let chunk_rows = rows.div_ceil(threads).max(4096);
+        std::thread::scope(|scope| {
+            for (k, part) in values.chunks_mut(chunk_rows * cols).enumerate() {
+                let (numeric, hot) = (&numeric, &hot);
+                scope.spawn(move || {
+                    let first = k * chunk_rows;
+                    for (r, row) in part.chunks_mut(cols).enumerate() {
+                        let i = first + r;
+                        for ((x, raw), scaling) in row.iter_mut().zip(numeric).zip(&self.numeric) {
+                            let v = raw[i];
+                            *x = if v.is_finite() { (v - scaling.mean) / scaling.sd } else { 0.0 };
+                        }
+                        for feature in hot {
+                            if let Some(x) = row.get_mut(feature[i] as usize) {
+                                *x = 1.0;
+                            }
+                        }
+                    }
+                });
+            }
+        });
         Ok(Design { rows, cols, values })
     }
 }
