@@ -41,8 +41,9 @@ DUCK_INGEST = """
 import duckdb, sys
 raw, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 con.execute(f'''COPY (
-  SELECT * FROM read_csv('{raw}/**/interviews*.csv', header=true, all_varchar=true)
+  SELECT * FROM read_csv('{raw}/**/interviews*.csv', header=true, all_varchar=true, union_by_name=true, normalize_names=true)
   QUALIFY row_number() OVER (PARTITION BY trim(interview_id)
           ORDER BY TRY_CAST(updated_at AS TIMESTAMPTZ) DESC NULLS LAST) = 1
 ) TO '{out}/interviews.parquet' (FORMAT parquet, COMPRESSION zstd)''')
@@ -59,6 +60,7 @@ DUCK_RATES = """
 import duckdb, sys
 lake, as_of = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
+con.execute('SET enable_progress_bar = false')
 con.execute("SET TimeZone='UTC'")
 con.execute(f'''CREATE TEMP TABLE closed AS
 WITH j AS (SELECT DISTINCT interview_id FROM read_parquet('{lake}/events/**/*.parquet')
@@ -95,15 +97,16 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", default="bench-work")
+    ap.add_argument("--raw", help="reuse raw logs already generated (with --seed 1 --as-of %s) instead of generating" % AS_OF)
     ap.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}")
     for n in args.sizes:
-        bench_size(args.bin, os.path.join(args.work, str(n)), n)
+        bench_size(args.bin, os.path.join(args.work, str(n)), n, args.raw)
 
 
-def bench_size(noshow, work, n):
+def bench_size(noshow, work, n, reuse_raw=None):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     raw, lake, out, model = (os.path.join(work, x) for x in ("raw", "lake", "out", "model"))
@@ -112,8 +115,11 @@ def bench_size(noshow, work, n):
     env = dict(os.environ, NOSHOW_PSEUDONYM_KEY="bench-key-0123456789abcdef")
     base = ["--as-of", AS_OF, "--tz", "UTC", "--quiet"]
     rows = []
-    g = timed([noshow, "generate", "--out", raw, "--interviews", str(n), "--seed", "1"] + base, env)
-    rows.append(("generate", g, None, "-"))
+    if reuse_raw:
+        raw = reuse_raw
+    else:
+        g = timed([noshow, "generate", "--out", raw, "--interviews", str(n), "--seed", "1"] + base, env)
+        rows.append(("generate", g, None, "-"))
 
     ing = timed([noshow, "ingest", "--raw", raw, "--lake", lake] + base, env)
     dk = timed(py(DUCK_INGEST) + [raw, duck], env)
