@@ -255,8 +255,16 @@ struct Outputs {
 }
 
 fn outputs(wd: &Workdir) -> Outputs {
+    // What readers of the model folder can see: committed versions up to `current`.
+    // A staging folder (`.NNNN.tmp-PID`) or a version renamed into place but never made
+    // current is invisible, and the next train clears it (checked after recovery).
+    let current: u32 = std::fs::read_link(wd.path("model/current"))
+        .ok()
+        .and_then(|t| t.file_name()?.to_str()?.parse().ok())
+        .unwrap_or(0);
     let model_files = {
         let mut m = tree_hashes(&wd.path("model/versions"));
+        m.retain(|k, _| k.split('/').next().and_then(|v| v.parse::<u32>().ok()).is_some_and(|n| n <= current));
         for (k, v) in tree_hashes(&wd.path("model/evaluation")) {
             m.insert(format!("evaluation/{k}"), v);
         }
