@@ -364,4 +364,85 @@ mod tests {
         assert!(channel_code(Some("pigeon")).is_err(), "a channel ingest would have nulled is an error, not a silent bucket");
         assert_eq!(channel_bit(CHANNEL_NONE), NONE_BIT);
     }
+
+    fn row_of(df: &DataFrame, name: &str, row: usize) -> AnyValue<'static> {
+        df.column(name).unwrap().get(row).unwrap().into_static()
+    }
+
+    /// Hand-made events around two slots, checked fact by fact.
+    #[test]
+    fn fold_matches_hand_made_cases() {
+        let h = MICROS_PER_HOUR;
+        let slot_a: Micros = 1_000 * h;
+        let slot_b: Micros = 2_000 * h;
+        let as_of: Micros = 3_000 * h;
+        let utc = DataType::Datetime(TimeUnit::Microseconds, Some(polars::prelude::TimeZone::UTC));
+        #[rustfmt::skip]
+        let rows: &[(&str, Micros, &str, Option<&str>, Option<&str>)] = &[
+            ("a", slot_a - 50 * h, "reminder_sent", Some("sms"), Some("-2d")),
+            ("a", slot_a - 2 * h, "reminder_sent", Some("email"), Some("-2h")),
+            ("a", slot_a - 2 * h, "reminder_sent", Some("email"), Some("-2h-dup")), // same instant: the later row wins
+            ("a", slot_a + h, "reminder_sent", Some("wechat"), Some("late")),       // after the slot: not a reminder received
+            ("a", slot_a - 24 * h, "link_clicked", None, None),                       // exactly 24 h before: counts
+            ("a", slot_a - h, "jd_viewed", None, None),
+            ("a", slot_a + h, "company_intro_viewed", None, None),                    // after the slot: no signal
+            ("a", slot_a - 3 * h, "message_delivered", Some("sms"), None),
+            ("a", slot_a + 5 * h, "cancel_requested", None, None),
+            ("a", slot_a + 2 * h, "cancel_requested", None, None),                    // the first one counts
+            ("b", slot_b - 25 * h, "link_clicked", None, None),                       // 25 h before: funnel yes, 24 h no
+            ("b", slot_b - 3 * h, "reminder_sent", None, None),                       // no channel, no offset
+            ("b", slot_b + h, "joined", None, None),
+            ("b", as_of + h, "completed", None, None),                                // after as-of: left out
+            ("orphan", slot_a, "joined", None, None),
+        ];
+        let events = DataFrame::new(
+            rows.len(),
+            vec![
+                Column::new("interview_id".into(), rows.iter().map(|r| r.0).collect::<Vec<_>>()),
+                Series::new("ts".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>()).cast(&utc).unwrap().into_column(),
+                Column::new("type".into(), rows.iter().map(|r| r.2).collect::<Vec<_>>()),
+                Column::new("channel".into(), rows.iter().map(|r| r.3).collect::<Vec<_>>()),
+                Column::new("detail".into(), rows.iter().map(|r| r.4).collect::<Vec<_>>()),
+            ],
+        )
+        .unwrap();
+        let ids = StringChunked::from_iter_values("interview_id".into(), ["a", "b", "c"].into_iter());
+        let compact = compact_events(events.lazy(), &ids, as_of).collect().unwrap();
+        assert_eq!(compact.height(), rows.len() - 2, "the orphan and the event after as-of are left out");
+        let preferred = [Channel::Email as u8, CHANNEL_NONE, CHANNEL_NONE];
+        let facts = EventFacts::fold(&compact, &[slot_a, slot_b, slot_b], &preferred).unwrap();
+        let df = DataFrame::new_infer_height(facts.columns()).unwrap();
+        let flag = |name: &str, row: usize| row_of(&df, name, row) == AnyValue::Boolean(true);
+        assert!(flag("link_clicked_24h", 0) && flag("ev_link_clicked", 0));
+        assert!(!flag("link_clicked_24h", 1) && flag("ev_link_clicked", 1));
+        assert!(flag("jd_viewed", 0) && !flag("company_intro_viewed", 0));
+        assert!(flag("reminded_on_preferred", 0) && !flag("reminded_on_preferred", 1));
+        assert!(flag("ev_joined", 1) && !flag("ev_completed", 1) && !flag("ev_joined", 0));
+        assert_eq!(row_of(&df, "reminders_received", 0), AnyValue::Int64(3));
+        assert_eq!(row_of(&df, "reminder_channels", 0), AnyValue::Int64(2), "sms and email; the late wechat one does not count");
+        assert_eq!(row_of(&df, "reminder_channels", 1), AnyValue::Int64(0), "a reminder without a channel adds none");
+        assert_eq!(row_of(&df, "last_reminder_us", 0), AnyValue::Int64(slot_a - 2 * h));
+        assert_eq!(row_of(&df, "last_reminder_offset", 0), AnyValue::StringOwned("-2h-dup".into()));
+        assert_eq!(row_of(&df, "last_reminder_offset", 1), AnyValue::Null, "a reminder without an offset");
+        assert_eq!(row_of(&df, "cancel_request_us", 0), AnyValue::Int64(slot_a + 2 * h));
+        assert_eq!(row_of(&df, "reminders_received", 2), AnyValue::Int64(0), "no events: zero, not missing");
+        assert_eq!(row_of(&df, "last_reminder_us", 2), AnyValue::Null);
+        let sms = 1u32 << (Channel::Sms as u8);
+        let email = 1u32 << (Channel::Email as u8);
+        let wechat = 1u32 << (Channel::Wechat as u8);
+        assert_eq!(row_of(&df, "reach_sent", 0), AnyValue::UInt32(sms | email | wechat), "the late reminder was still a message sent");
+        assert_eq!(row_of(&df, "reach_delivered", 0), AnyValue::UInt32(sms));
+        let offsets = facts.reminder_offsets().unwrap();
+        let pairs: Vec<(u32, Option<String>)> = offsets
+            .column("iv_idx").unwrap().idx().unwrap().iter().map(|v| v.unwrap_or(u32::MAX as IdxSize) as u32)
+            .zip(offsets.column("offset").unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)))
+            .collect();
+        assert_eq!(
+            pairs,
+            vec![(0, Some("-2d".into())), (0, Some("-2h".into())), (0, Some("-2h-dup".into())), (1, None)],
+            "one pair per distinct offset before the slot"
+        );
+        let channels = facts.reminder_channels().unwrap();
+        assert_eq!(channels.height(), 3, "a: sms and email; b: the missing channel");
+    }
 }
