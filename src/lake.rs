@@ -96,21 +96,13 @@ impl Lake {
 
     /// Takes the writer's lock, refusing (not waiting) when another run holds it.
     pub fn lock(&self) -> anyhow::Result<LakeLock> {
-        fs::create_dir_all(&self.root).with_context(|| format!("creating lake folder {}", self.root.display()))?;
-        let path = self.root.join(".lock");
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("opening lock file {}", path.display()))?;
-        if fs2::FileExt::try_lock_exclusive(&file).is_err() {
-            bail!(
+        let file = try_lock_exclusive(&self.root, ".lock", |lock| {
+            format!(
                 "another noshow run is writing the lake {} (lock {} is held); try again when it has finished",
                 self.root.display(),
-                path.display()
-            );
-        }
+                lock.display()
+            )
+        })?;
         self.clear_uncommitted()?;
         Ok(LakeLock { _file: file })
     }
@@ -202,6 +194,24 @@ impl VersionWriter {
         prune_versions(&versions, self.number, keep_old);
         Ok(Snapshot { dir: final_dir, version: self.number })
     }
+}
+
+/// Creates `dir` (owner-only) and takes an exclusive advisory lock on `dir/name`,
+/// refusing at once with `busy(lock path)` when another process holds it. The lock is
+/// released when the returned file is dropped (or the process dies).
+pub fn try_lock_exclusive(dir: &Path, name: &str, busy: impl FnOnce(&Path) -> String) -> anyhow::Result<File> {
+    crate::export::create_private_dir_all(dir).with_context(|| format!("creating folder {}", dir.display()))?;
+    let path = dir.join(name);
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("opening lock file {}", path.display()))?;
+    if fs2::FileExt::try_lock_exclusive(&file).is_err() {
+        bail!("{}", busy(&path));
+    }
+    Ok(file)
 }
 
 fn prune_versions(versions: &Path, current: u64, keep_old: usize) {

@@ -869,3 +869,102 @@ fn formula_like_values_come_out_prefixed_in_every_csv() {
     let roles = wd.read("out/report/rates_by_role.csv");
     assert!(prefixes.iter().all(|p| roles.contains(&format!("'{p}"))), "{roles}");
 }
+
+// ---------------------------------------------------------------- readers on arbitrary bytes
+
+mod arbitrary_bytes {
+    //! The fuzz targets' check as a property test that runs with `cargo test`: the
+    //! readers never panic on any bytes, and when they read a file every row is kept or
+    //! set aside exactly once. Inputs are raw bytes or glued-together fragments of the
+    //! format (quotes, separators, line ends, BOM, NUL, timestamps at the edges).
+    use std::sync::Arc;
+
+    use noshow::ingest::files::{classify, InputFile};
+    use noshow::ingest::record::{EventRow, InterviewRow, Problem, RowSink, Severity};
+    use proptest::prelude::*;
+
+    #[derive(Default)]
+    struct Counting {
+        kept: u64,
+        set_aside: u64,
+        warnings: u64,
+    }
+
+    impl RowSink for Counting {
+        fn interview(&mut self, _: InterviewRow) {
+            self.kept += 1;
+        }
+        fn event(&mut self, _: EventRow) {
+            self.kept += 1;
+        }
+        fn problem(&mut self, p: Problem) {
+            match p.severity {
+                Severity::SetAside => self.set_aside += 1,
+                Severity::Warning => self.warnings += 1,
+            }
+        }
+    }
+
+    const FRAGMENTS: &[&str] = &[
+        "interview_id,candidate_id,role,region,education,fresh_graduate,source,preferred_channel,invited_at,scheduled_at,status,cause,no_show_grade,cost,updated_at\n",
+        "i1,c1,sales,east,bachelor,true,campus,sms,2026-03-01T09:00:00Z,2026-03-05T09:00:00Z,attended,,,1.5,\n",
+        "{\"event_id\":\"e1\",\"interview_id\":\"i1\",\"ts\":\"2026-03-05T09:00:00Z\",\"type\":\"joined\"}\n",
+        "\"", "\"\"", ",", "\n", "\r\n", "\r", "\u{feff}", "\0", "{", "}", "[", "]", ":", "\"event_id\":", "\"ts\":",
+        "9999-12-31T23:59:60Z", "0001-01-01 00:00:00", "2026-03-08 02:30:00", "-1e308", "18446744073709551616", "销售", "\\u0000", "\\ud800",
+    ];
+
+    fn input() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            proptest::collection::vec(any::<u8>(), 0..400),
+            proptest::collection::vec(proptest::sample::select(FRAGMENTS), 0..40).prop_map(|parts| parts.concat().into_bytes()),
+        ]
+    }
+
+    fn check(name: &str, bytes: &[u8], tz: chrono_tz::Tz) -> Result<(), TestCaseError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let (kind, gzip) = classify(name).unwrap();
+        let file = InputFile { path, rel: Arc::from(name), kind, gzip, size: bytes.len() as u64 };
+        let mut sink = Counting::default();
+        let result = if name.starts_with("interviews") {
+            noshow::ingest::csv_reader::read_interviews(&file, tz, &mut sink, &|_| {})
+        } else {
+            noshow::ingest::jsonl_reader::read_events(&file, tz, &mut sink, &|_| {})
+        };
+        if let Ok(stats) = result {
+            prop_assert_eq!(stats.rows_read, sink.kept + sink.set_aside);
+            prop_assert_eq!(stats.set_aside, sink.set_aside);
+            prop_assert_eq!(stats.warnings, sink.warnings);
+        }
+        Ok(())
+    }
+
+    proptest! {
+        // 300 cases by default; PROPTEST_CASES=N for a longer run.
+        #![proptest_config(ProptestConfig { cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(300), ..ProptestConfig::default() })]
+
+        #[test]
+        fn csv_reader_accounts_for_every_row_of_any_bytes(bytes in input(), new_york in any::<bool>()) {
+            let tz = if new_york { chrono_tz::America::New_York } else { chrono_tz::UTC };
+            check("interviews.csv", &bytes, tz)?;
+        }
+
+        #[test]
+        fn jsonl_reader_accounts_for_every_line_of_any_bytes(bytes in input(), new_york in any::<bool>()) {
+            let tz = if new_york { chrono_tz::America::New_York } else { chrono_tz::UTC };
+            check("events.jsonl", &bytes, tz)?;
+        }
+
+        #[test]
+        fn truncated_gzip_is_an_error_or_accounted(bytes in input(), cut in 0usize..200) {
+            use std::io::Write;
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            enc.write_all(&bytes).unwrap();
+            let gz = enc.finish().unwrap();
+            let cut = gz.len().saturating_sub(cut);
+            check("events.jsonl.gz", &gz[..cut], chrono_tz::UTC)?;
+            check("interviews.csv.gz", &gz[..cut], chrono_tz::UTC)?;
+        }
+    }
+}

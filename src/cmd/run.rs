@@ -174,17 +174,9 @@ fn run_log(
 /// One `noshow run` per lake at a time: a second one refuses at once with a clear
 /// message rather than interleave its stages with the first one's.
 fn lock_run(lake: &Path) -> anyhow::Result<std::fs::File> {
-    crate::export::create_private_dir_all(lake).with_context(|| format!("creating lake folder {}", lake.display()))?;
-    let path = lake.join(".run.lock");
-    let file = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    if fs2::FileExt::try_lock_exclusive(&file).is_err() {
-        anyhow::bail!("another `noshow run` is in progress on the lake {} (lock {} is held); this run did nothing", lake.display(), path.display());
-    }
+    let file = crate::lake::try_lock_exclusive(lake, ".run.lock", |lock| {
+        format!("another `noshow run` is in progress on the lake {} (lock {} is held); this run did nothing", lake.display(), lock.display())
+    })?;
     // A run killed while writing its log leaves the temp file; only runs write them,
     // and this one holds the lock.
     if let Ok(entries) = std::fs::read_dir(lake.join("runs")) {

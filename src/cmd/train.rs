@@ -56,18 +56,9 @@ pub struct Args {
 /// One train per model folder at a time, for the whole run (the store's own lock covers
 /// only the write): a second one refuses at once instead of fitting for nothing.
 fn lock_train(model: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    crate::export::create_private_dir_all(model).with_context(|| format!("creating model folder {}", model.display()))?;
-    let path = model.join(".train.lock");
-    let file = std::fs::File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    if fs2::FileExt::try_lock_exclusive(&file).is_err() {
-        anyhow::bail!("another `noshow train` is in progress on the model folder {} (lock {} is held); this one did nothing", model.display(), path.display());
-    }
-    Ok(file)
+    crate::lake::try_lock_exclusive(model, ".train.lock", |lock| {
+        format!("another `noshow train` is in progress on the model folder {} (lock {} is held); this one did nothing", model.display(), lock.display())
+    })
 }
 
 /// Settings resolved from flags, config and defaults, checked before any data is read.

@@ -62,18 +62,9 @@ fn next_version(dir: &Path) -> anyhow::Result<u32> {
 }
 
 fn lock(dir: &Path) -> anyhow::Result<File> {
-    export::create_private_dir_all(dir).with_context(|| format!("creating model folder {}", dir.display()))?;
-    let path = dir.join(".lock");
-    let file = File::options()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("opening {}", path.display()))?;
-    if fs2::FileExt::try_lock_exclusive(&file).is_err() {
-        bail!("another `noshow train` is writing the model folder {} (lock {} is held)", dir.display(), path.display());
-    }
-    Ok(file)
+    crate::lake::try_lock_exclusive(dir, ".lock", |lock| {
+        format!("another `noshow train` is writing the model folder {} (lock {} is held)", dir.display(), lock.display())
+    })
 }
 
 /// Whether two models are the same fit (ignoring their version and creation time).
