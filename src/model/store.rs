@@ -193,7 +193,7 @@ fn symlink(target: &Path, link: &Path) -> anyhow::Result<()> {
 
 #[cfg(not(unix))]
 fn symlink(_target: &Path, _link: &Path) -> anyhow::Result<()> {
-    bail!("the model folder's atomic switch needs symbolic links (Unix)")
+    anyhow::bail!("the model folder's atomic switch needs symbolic links (Unix)")
 }
 
 fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
