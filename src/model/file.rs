@@ -248,7 +248,10 @@ impl ModelFile {
         Solver {
             name: match options.solver {
                 super::fit::SolverKind::Linfa => "linfa-logistic 0.8.1 (L-BFGS, More-Thuente line search)".into(),
-                super::fit::SolverKind::Newton => "noshow Newton / IRLS with step halving (same loss as linfa-logistic)".into(),
+                super::fit::SolverKind::Newton => "noshow Newton / IRLS with step halving (same loss as linfa-logistic; \
+                    chosen over linfa's L-BFGS for speed: a few multi-threaded passes over the data instead of \
+                    hundreds of matrix products that repack the design, see docs/performance-model.md)"
+                    .into(),
             },
             loss: "sum over rows of -log sigma(y (x.w + b)) + l2/2 * w.w; intercept b unpenalised".into(),
             l2: options.l2,

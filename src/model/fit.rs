@@ -40,9 +40,15 @@ pub enum FitError {
 #[serde(rename_all = "snake_case")]
 pub enum SolverKind {
     /// Newton's method on the exact Hessian (IRLS) with step halving: a few passes
-    /// over the data, each O(n·p²). The default: at 1.2 million rows × 57 columns
-    /// linfa's L-BFGS spent most of 15 minutes in ndarray's generic matrix–vector
-    /// products (it packs the whole matrix for every `dot`), see the README.
+    /// over the data (4 iterations at a million interviews), each O(n·nnz²) with nnz
+    /// the non-zero columns of a row, split over all cores in fixed blocks. The
+    /// default. linfa's L-BFGS needs hundreds of passes and each is slow: linfa-logistic
+    /// 0.8.1 reshapes the coefficients to a p×1 *matrix* (`x.dot(&params.into_shape(
+    /// (p, 1)))`, `x.t().dot(&yz)`), so ndarray runs a matrix–matrix product and
+    /// matrixmultiply packs the whole n×p design into panels on every call. The
+    /// design is already C-order (standard layout); a different layout cannot avoid
+    /// that packing, only a matrix–vector call in linfa could. See
+    /// docs/performance-model.md.
     Newton,
     /// linfa-logistic's L-BFGS, the reference implementation.
     Linfa,

@@ -1,5 +1,7 @@
-//! The risk model: design matrix (encoding and scaling), fitting with linfa-logistic,
-//! evaluation metrics, the coefficient table, and model.json with its versions.
+//! The risk model: design matrix (encoding and scaling), fitting (a multi-threaded
+//! Newton solver by default, linfa-logistic's L-BFGS on request; both minimise the
+//! same loss and match scikit-learn), evaluation metrics, the coefficient table, and
+//! model.json with its versions.
 //!
 //! Pure computation except [`store`], which reads and writes the model folder.
 

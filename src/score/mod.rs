@@ -111,7 +111,10 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
         .map(|i| Snap { interview: i as u32, cutoff: s.as_of })
         .collect();
     snaps.sort_by_key(|snap| facts.id_rank[snap.interview as usize]);
-    facts.load_events(events, None)?;
+    // Every interview held is wanted; saying so pushes the id predicate into the
+    // Parquet reader instead of decoding every event.
+    let wanted = vec![true; facts.len()];
+    facts.load_events(events, Some(&wanted))?;
     clock.mark("read their events");
     let technical = technical_roles(interviews, s, 5)?;
     clock.mark("technical roles");
