@@ -696,20 +696,6 @@ fn tokens(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// Every string of a Parquet file, column by column.
-fn parquet_strings(path: &Path) -> Vec<String> {
-    use polars::prelude::*;
-    let df = crate::workdir::read_parquet(path);
-    let mut values = Vec::new();
-    for column in df.columns() {
-        if let Ok(ca) = column.cast(&DataType::String) {
-            if let Ok(s) = ca.str() {
-                values.extend(s.iter().flatten().map(str::to_string));
-            }
-        }
-    }
-    values
-}
 
 #[test]
 fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
@@ -764,7 +750,7 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     let mut checked = 0;
     for path in &files {
         let texts = match path.extension().and_then(|e| e.to_str()) {
-            Some("parquet") => parquet_strings(path),
+            Some("parquet") => crate::workdir::parquet_strings(path),
             _ => tokens(&std::fs::read(path).unwrap()),
         };
         for t in texts {

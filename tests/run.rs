@@ -4,9 +4,8 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
-use polars::prelude::*;
 
-use crate::workdir::{read_parquet, Workdir};
+use crate::workdir::{parquet_strings, read_parquet, Workdir};
 
 const AS_OF: &str = "2026-11-16T00:00:00Z";
 
@@ -110,19 +109,6 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// Every string value of every column of a Parquet file.
-fn parquet_strings(path: &Path) -> Vec<String> {
-    let df = read_parquet(path);
-    let mut values = Vec::new();
-    for column in df.columns() {
-        if let Ok(ca) = column.cast(&DataType::String) {
-            if let Ok(s) = ca.str() {
-                values.extend(s.iter().flatten().map(str::to_string));
-            }
-        }
-    }
-    values
-}
 
 #[test]
 fn no_output_but_the_feed_holds_a_raw_candidate_id() {

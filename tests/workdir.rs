@@ -61,3 +61,18 @@ pub fn read_parquet(path: &Path) -> polars::prelude::DataFrame {
     let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("opening {}: {e}", path.display()));
     ParquetReader::new(file).finish().unwrap_or_else(|e| panic!("reading {}: {e}", path.display()))
 }
+
+/// Every value of every column of a Parquet file, as text (for scans of outputs).
+pub fn parquet_strings(path: &Path) -> Vec<String> {
+    use polars::prelude::*;
+    let df = read_parquet(path);
+    let mut values = Vec::new();
+    for column in df.columns() {
+        if let Ok(ca) = column.cast(&DataType::String) {
+            if let Ok(s) = ca.str() {
+                values.extend(s.iter().flatten().map(str::to_string));
+            }
+        }
+    }
+    values
+}
