@@ -21,7 +21,7 @@ AS_OF = "2026-11-16T00:00:00Z"
 
 
 def timed(cmd, env=None):
-    """Runs cmd under /usr/bin/time -v; returns (seconds, peak MiB, stdout)."""
+    """Runs cmd under /usr/bin/time -v; returns (wall s, peak MiB, stdout, CPU s)."""
     full = ["/usr/bin/time", "-v"] + cmd
     p = subprocess.run(full, capture_output=True, text=True, env=env)
     if p.returncode != 0:
@@ -30,7 +30,8 @@ def timed(cmd, env=None):
     h, m, s = wall.groups()
     seconds = int(h or 0) * 3600 + int(m) * 60 + float(s)
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", p.stderr).group(1)) / 1024
-    return seconds, rss, p.stdout
+    cpu = sum(float(re.search(rf"{k} time \(seconds\): ([\d.]+)", p.stderr).group(1)) for k in ("User", "System"))
+    return seconds, rss, p.stdout, cpu
 
 
 def py(code):
@@ -43,12 +44,12 @@ raw, out = sys.argv[1], sys.argv[2]
 con = duckdb.connect()
 con.execute('SET enable_progress_bar = false')
 con.execute(f'''COPY (
-  SELECT * FROM read_csv('{raw}/**/interviews*.csv', header=true, all_varchar=true, union_by_name=true, normalize_names=true)
+  SELECT * FROM read_csv('{raw}/**/interviews*.csv*', header=true, all_varchar=true, union_by_name=true, normalize_names=true)
   QUALIFY row_number() OVER (PARTITION BY trim(interview_id)
           ORDER BY TRY_CAST(updated_at AS TIMESTAMPTZ) DESC NULLS LAST) = 1
 ) TO '{out}/interviews.parquet' (FORMAT parquet, COMPRESSION zstd)''')
 con.execute(f'''COPY (
-  SELECT DISTINCT ON (event_id) * FROM read_json('{raw}/**/events*.jsonl', format='newline_delimited',
+  SELECT DISTINCT ON (event_id) * FROM read_json('{raw}/**/events*.jsonl*', format='newline_delimited',
      columns={{'event_id':'VARCHAR','interview_id':'VARCHAR','ts':'VARCHAR','type':'VARCHAR','channel':'VARCHAR','detail':'VARCHAR'}})
 ) TO '{out}/events.parquet' (FORMAT parquet, COMPRESSION zstd)''')
 i = con.execute(f"select count(*) from '{out}/interviews.parquet'").fetchone()[0]
@@ -98,15 +99,30 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--work", default="bench-work")
     ap.add_argument("--raw", help="reuse raw logs already generated (with --seed 1 --as-of %s) instead of generating" % AS_OF)
+    ap.add_argument("--gzip", action="store_true", help="generate gzip-compressed logs (a 10 M run needs it to fit ~30 GB of disk)")
+    ap.add_argument("--peers-up-to", type=int, default=2_000_000,
+                    help="run the peers only up to this many interviews (scikit-learn's design matrix at 10 M is ~10 GB)")
     ap.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}")
+    print(f"cpu: {cpu_model()}; load average before: {os.getloadavg()[0]:.2f}")
     for n in args.sizes:
-        bench_size(args.bin, os.path.join(args.work, str(n)), n, args.raw)
+        bench_size(args.bin, os.path.join(args.work, str(n)), n, args.raw, args.gzip, n <= args.peers_up_to)
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
-def bench_size(noshow, work, n, reuse_raw=None):
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     raw, lake, out, model = (os.path.join(work, x) for x in ("raw", "lake", "out", "model"))
@@ -118,24 +134,36 @@ def bench_size(noshow, work, n, reuse_raw=None):
     if reuse_raw:
         raw = reuse_raw
     else:
-        g = timed([noshow, "generate", "--out", raw, "--interviews", str(n), "--seed", "1"] + base, env)
+        g = timed([noshow, "generate", "--out", raw, "--interviews", str(n), "--seed", "1"] + (["--gzip"] if gzip else []) + base, env)
         rows.append(("generate", g, None, "-"))
 
     ing = timed([noshow, "ingest", "--raw", raw, "--lake", lake] + base, env)
-    dk = timed(py(DUCK_INGEST) + [raw, duck], env)
     summary = json.load(open(os.path.join(lake, "current", "summary.json")))
-    rows.append(("ingest", ing, dk, f"duckdb rows {dk[2].strip()}; noshow kept {kept(summary)}"))
+    if peers:
+        dk = timed(py(DUCK_INGEST) + [raw, duck], env)
+        rows.append(("ingest", ing, dk, f"duckdb rows {dk[2].strip()}; noshow kept {kept(summary)}"))
+        shutil.rmtree(duck)
+    else:
+        rows.append(("ingest", ing, None, f"noshow kept {kept(summary)}"))
 
     rep = timed([noshow, "report", "--lake", lake, "--out", os.path.join(out, "report")] + base, env)
-    dr = timed(py(DUCK_RATES) + [lake, AS_OF], env)
-    rows.append(("report", rep, dr, compare_rates(os.path.join(out, "report"), json.loads(dr[2]))))
+    if peers:
+        dr = timed(py(DUCK_RATES) + [lake, AS_OF], env)
+        rows.append(("report", rep, dr, compare_rates(os.path.join(out, "report"), json.loads(dr[2]))))
+    else:
+        rows.append(("report", rep, None, "-"))
 
     design = os.path.join(work, "design.parquet")
-    tr = timed([noshow, "train", "--lake", lake, "--model", model, "--export-design", design] + base, env)
-    mj = json.load(open(os.path.join(model, "model.json")))
-    l2 = mj.get("regularisation", {}).get("l2", mj.get("l2", 1.0))
-    sk = timed(py(SKLEARN_FIT) + [design, str(l2)], env)
-    rows.append(("train", tr, sk, compare_coefs(mj, json.loads(sk[2]))))
+    if peers:
+        tr = timed([noshow, "train", "--lake", lake, "--model", model, "--export-design", design] + base, env)
+        mj = json.load(open(os.path.join(model, "model.json")))
+        l2 = mj.get("regularisation", {}).get("l2", mj.get("l2", 1.0))
+        sk = timed(py(SKLEARN_FIT) + [design, str(l2)], env)
+        rows.append(("train", tr, sk, compare_coefs(mj, json.loads(sk[2]))))
+        os.remove(design)
+    else:
+        tr = timed([noshow, "train", "--lake", lake, "--model", model] + base, env)
+        rows.append(("train", tr, None, "-"))
 
     sc = timed([noshow, "score", "--lake", lake, "--model", model, "--out", os.path.join(out, "scores")] + base, env)
     rows.append(("score", sc, None, "-"))
@@ -144,15 +172,28 @@ def bench_size(noshow, work, n, reuse_raw=None):
     shutil.rmtree(out)
     shutil.rmtree(model)
     run = timed([noshow, "run", "--raw", raw, "--lake", lake, "--out", out, "--model", model] + base, env)
-    rows.append(("whole run", run, None, "-"))
+    rows.append(("whole run", run, None, run_stages(lake)))
 
-    print(f"\n{n:,} interviews")
-    print(f"{'stage':10} {'noshow s':>9} {'peer s':>8} {'ratio':>6} {'noshow MiB':>10} {'peer MiB':>9}  agreement")
+    print(f"\n{n:,} interviews (load average now {os.getloadavg()[0]:.2f})")
+    print(f"{'stage':10} {'noshow s':>9} {'peer s':>8} {'ratio':>6} {'noshow CPU s':>12} {'peer CPU s':>10} "
+          f"{'noshow MiB':>10} {'peer MiB':>9}  agreement")
     for name, mine, peer, note in rows:
         ps = f"{peer[0]:8.2f}" if peer else f"{'-':>8}"
         ratio = f"{mine[0] / peer[0]:6.2f}" if peer else f"{'-':>6}"
+        pc = f"{peer[3]:10.2f}" if peer else f"{'-':>10}"
         pm = f"{peer[1]:9.0f}" if peer else f"{'-':>9}"
-        print(f"{name:10} {mine[0]:9.2f} {ps} {ratio} {mine[1]:10.0f} {pm}  {note}")
+        print(f"{name:10} {mine[0]:9.2f} {ps} {ratio} {mine[3]:12.2f} {pc} {mine[1]:10.0f} {pm}  {note}")
+    sys.stdout.flush()
+
+
+def run_stages(lake):
+    """The whole run's own per-stage times, from its run log."""
+    logs = sorted(os.listdir(os.path.join(lake, "runs")))
+    log = json.load(open(os.path.join(lake, "runs", logs[-1])))
+    parts = []
+    for st in log.get("stages", []):
+        parts.append(f"{st.get('stage', st.get('name', '?'))} {st.get('seconds', 0):.1f} s")
+    return "; ".join(parts) or "-"
 
 
 def kept(summary):

@@ -74,6 +74,8 @@ pub struct TrainConfig {
     pub l2: Option<f64>,
     /// How many model versions to keep.
     pub keep_versions: Option<usize>,
+    /// Above this many closed interviews, train on a deterministic sample of them.
+    pub max_interviews: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

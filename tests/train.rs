@@ -124,6 +124,30 @@ fn export_design_matches_the_model_columns() {
 }
 
 #[test]
+fn above_max_interviews_training_uses_a_repeatable_sample() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 2000, 6);
+    train(&wd, &[]);
+    let full = read_json(&wd.path("model/model.json"));
+    let closed = full["training_window"]["interviews"].as_u64().unwrap() + full["test_window"]["interviews"].as_u64().unwrap();
+    assert!(!full["snapshot_rule"].as_str().unwrap().contains("sample"));
+
+    std::fs::write(wd.path("noshow.toml"), "[train]\nmax_interviews = 600\n").unwrap();
+    let sampled_run = |model: &str| {
+        wd.run(&["--config", "noshow.toml", "train", "--lake", "lake", "--model", model, "--as-of", AS_OF]);
+        read_json(&wd.path(&format!("{model}/model.json")))
+    };
+    let a = sampled_run("sampled-a");
+    let used = a["training_window"]["interviews"].as_u64().unwrap() + a["test_window"]["interviews"].as_u64().unwrap();
+    // About 600 of the closed interviews (a hash sample; binomial sd ≈ 20 here).
+    assert!(used < closed && (500..=700).contains(&used), "used {used} of {closed}");
+    assert!(a["snapshot_rule"].as_str().unwrap().contains("sample"), "{}", a["snapshot_rule"]);
+    // The same sample, so the same coefficients, on a second run.
+    let b = sampled_run("sampled-b");
+    assert_eq!(a["coefficients"], b["coefficients"]);
+}
+
+#[test]
 fn bad_settings_are_usage_errors() {
     let wd = Workdir::new();
     write_synth_lake(&wd, 300, 5);

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use noshow::ingest::files::{classify, FileStats, InputFile};
-use noshow::ingest::record::{EventRow, InterviewRow, Problem, RowSink, Severity};
+use noshow_readers::ingest::files::{classify, FileStats, InputFile};
+use noshow_readers::ingest::record::{EventRow, InterviewRow, Problem, RowSink, Severity};
 
 /// Counts what a reader hands over, so the target can check rows read = kept + set aside.
 #[derive(Default)]

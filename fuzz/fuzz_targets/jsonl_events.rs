@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     let mut sink = common::Counting::default();
     // A file that cannot be read at all (not UTF-8, broken gzip) is an
     // error, which is a correct outcome; only panics and miscounts are findings.
-    if let Ok(stats) = noshow::ingest::jsonl_reader::read_events(&case.file, case.tz, &mut sink, &|_| {}) {
+    if let Ok(stats) = noshow_readers::ingest::jsonl_reader::read_events(&case.file, case.tz, &mut sink, &|_| {}) {
         common::check(&stats, &sink);
     }
 });

@@ -101,6 +101,10 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
             label,
             horizon_hours,
             test_weeks,
+            max_interviews: match cfg.max_interviews.unwrap_or(crate::model::train::DEFAULT_MAX_INTERVIEWS) {
+                0 => None,
+                n => Some(n),
+            },
             fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
         },
     })

@@ -81,8 +81,16 @@ pub struct TrainSettings {
     pub label: Label,
     pub horizon_hours: f64,
     pub test_weeks: u32,
+    /// At most this many closed interviews are used (a deterministic sample by
+    /// interview id above it); `None` uses them all.
+    pub max_interviews: Option<usize>,
     pub fit: FitOptions,
 }
+
+/// Default of `train.max_interviews`: two million closed interviews (about seven
+/// million snapshots) estimate some forty coefficients to the third decimal, while the
+/// dense design of every interview of a ten-million lake would not fit in 24 GiB.
+pub const DEFAULT_MAX_INTERVIEWS: usize = 2_000_000;
 
 /// Everything training produced, before it is written anywhere.
 pub struct Trained {
@@ -139,27 +147,36 @@ pub struct Labelled {
 
 /// Labelled point-in-time snapshots of every closed interview (before as-of), in
 /// (interview_id, cutoff) order. The facts must hold every event.
-pub fn labelled_snapshots(facts: &Facts, s: &TrainSettings) -> Vec<Labelled> {
+pub fn labelled_snapshots(facts: &Facts, s: &TrainSettings) -> PolarsResult<(Vec<Labelled>, Sample)> {
     let grace = s.grace_minutes * MICROS_PER_MINUTE;
     let offsets: Vec<(f64, i64)> =
         horizons(s.horizon_hours).into_iter().map(|h| (h, (h * MICROS_PER_HOUR as f64).round() as i64)).collect();
-    let mut out = Vec::new();
-    for i in 0..facts.len() {
-        let Some(slot) = facts.slot[i] else { continue };
-        // The derived-status rule at as-of (crate::derive), then only closed interviews.
-        let status = match facts.status[i] {
-            Status::Scheduled if slot < s.as_of - grace => {
-                if facts.first_join[i].is_some_and(|t| t <= s.as_of) {
-                    Status::Attended
-                } else {
-                    Status::NoShow
+    let closed: Vec<(usize, Status)> = (0..facts.len())
+        .filter_map(|i| {
+            let slot = facts.slot[i]?;
+            // The derived-status rule at as-of (crate::derive), then only closed interviews.
+            let status = match facts.status[i] {
+                Status::Scheduled if slot < s.as_of - grace => {
+                    if facts.first_join[i].is_some_and(|t| t <= s.as_of) {
+                        Status::Attended
+                    } else {
+                        Status::NoShow
+                    }
                 }
-            }
-            other => other,
-        };
-        if slot >= s.as_of || !matches!(status, Status::Attended | Status::NoShow | Status::CancelledByCandidate) {
+                other => other,
+            };
+            (slot < s.as_of && matches!(status, Status::Attended | Status::NoShow | Status::CancelledByCandidate))
+                .then_some((i, status))
+        })
+        .collect();
+    let sample = Sample::new(closed.len(), s.max_interviews);
+    let ids = facts.carried.column("interview_id")?.str()?;
+    let mut out = Vec::new();
+    for (i, status) in closed {
+        if !sample.keeps(ids.get(i).unwrap_or("")) {
             continue;
         }
+        let slot = facts.slot[i].unwrap_or_default();
         let label = s.label.positive(status);
         for &(horizon_hours, offset) in &offsets {
             let cutoff = slot - offset;
@@ -171,7 +188,47 @@ pub fn labelled_snapshots(facts: &Facts, s: &TrainSettings) -> Vec<Labelled> {
         }
     }
     out.sort_by_key(|l| (facts.id_rank[l.snap.interview as usize], l.snap.cutoff));
-    out
+    Ok((out, sample))
+}
+
+/// Which closed interviews training uses: all of them up to the cap, above it those
+/// whose id hashes (XXH3-64) below `share` of the hash range. The hash of the id,
+/// not its position, decides, so a repeated run keeps the same interviews and a
+/// week more of data keeps nearly the same ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    pub closed: usize,
+    pub share: f64,
+    threshold: u64,
+}
+
+impl Sample {
+    pub fn new(closed: usize, cap: Option<usize>) -> Sample {
+        match cap {
+            Some(cap) if closed > cap => {
+                let share = cap as f64 / closed as f64;
+                Sample { closed, share, threshold: (share * u64::MAX as f64) as u64 }
+            }
+            _ => Sample { closed, share: 1.0, threshold: u64::MAX },
+        }
+    }
+
+    pub fn keeps(&self, interview_id: &str) -> bool {
+        self.threshold == u64::MAX || xxhash_rust::xxh3::xxh3_64(interview_id.as_bytes()) < self.threshold
+    }
+
+    /// A sentence for the model file, or nothing when every interview was used.
+    pub fn describe(&self, cap: Option<usize>) -> Option<String> {
+        (self.share < 1.0).then(|| {
+            format!(
+                "; the lake held {} closed interviews, more than train.max_interviews = {}, so a deterministic {:.1} % \
+                 sample of them (XXH3 hash of interview_id) was used for training and testing",
+                self.closed,
+                cap.unwrap_or_default(),
+                100.0 * self.share
+            )
+        })
+    }
 }
 
 /// Feature table of labelled snapshots, with `label` and `horizon_hours` after `cutoff`.
@@ -192,7 +249,16 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     facts.load_events(events, None)?;
     clock.mark("read events");
     let test_start = s.as_of - i64::from(s.test_weeks) * 7 * MICROS_PER_DAY;
-    let (test_rows, train_rows): (Vec<Labelled>, Vec<Labelled>) = labelled_snapshots(&facts, s)
+    let (labelled, sample) = labelled_snapshots(&facts, s)?;
+    if sample.share < 1.0 {
+        crate::info!(
+            "train: {} closed interviews, above train.max_interviews = {}; using a deterministic {:.1} % sample",
+            sample.closed,
+            s.max_interviews.unwrap_or_default(),
+            100.0 * sample.share
+        );
+    }
+    let (test_rows, train_rows): (Vec<Labelled>, Vec<Labelled>) = labelled
         .into_iter()
         .partition(|l| facts.slot[l.snap.interview as usize].is_some_and(|slot| slot >= test_start));
     clock.mark("labelled snapshots");
@@ -253,7 +319,10 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
 
     clock.mark("evaluation");
-    let model = assemble(s, &encoding, &fitted, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
+    let mut model = assemble(s, &encoding, &fitted, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
+    if let Some(note) = sample.describe(s.max_interviews) {
+        model.snapshot_rule.push_str(&note);
+    }
     Ok(Trained {
         model,
         column_names: encoding.column_names(),
@@ -357,6 +426,7 @@ mod tests {
             label: Label::NoShowOrCandidateCancel,
             horizon_hours: 24.0,
             test_weeks: 4,
+            max_interviews: None,
             fit: FitOptions::default(),
         };
         let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();
@@ -376,5 +446,20 @@ mod tests {
         assert!(trained.model.coefficients["link_errors"] > 0.0);
         // No snapshot without an invitation by its cutoff.
         assert!(trained.model.training_window.rows > trained.model.training_window.interviews);
+    }
+
+    #[test]
+    fn the_sample_keeps_about_the_cap_and_the_same_ids_every_time() {
+        let ids: Vec<String> = (0..100_000).map(|i| format!("INT-{i:08}")).collect();
+        assert_eq!(Sample::new(ids.len(), None).share, 1.0);
+        assert_eq!(Sample::new(ids.len(), Some(100_000)).share, 1.0);
+        assert!(ids.iter().all(|id| Sample::new(ids.len(), Some(200_000)).keeps(id)));
+        let s = Sample::new(ids.len(), Some(25_000));
+        let kept: Vec<&String> = ids.iter().filter(|id| s.keeps(id)).collect();
+        // Binomial(100 000, 0.25): sd ≈ 137, so ±1 000 is over seven sd.
+        assert!((24_000..=26_000).contains(&kept.len()), "kept {}", kept.len());
+        let again: Vec<&String> = ids.iter().filter(|id| Sample::new(ids.len(), Some(25_000)).keeps(id)).collect();
+        assert_eq!(kept, again);
+        assert!(s.describe(Some(25_000)).unwrap().contains("25.0 %"));
     }
 }
