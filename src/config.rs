@@ -59,6 +59,9 @@ pub struct ReportConfig {
     pub by: Option<Vec<String>>,
     /// Report language: "en" or "zh".
     pub lang: Option<String>,
+    /// Also write `interviews.parquet/.csv`: one row per closed interview with the
+    /// candidate pseudonymised (needs the pseudonymisation key).
+    pub interview_table: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -722,7 +722,8 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     }
     assert!(ids.len() > 300, "{} ids", ids.len());
     record("ingest", wd.output(&["ingest", "--raw", "raw", "--lake", "lake"]));
-    record("report", wd.output(&["report", "--lake", "lake", "--out", "out/report", "--as-of", AS_OF]));
+    // The report with its candidate-level table (the key comes from the Workdir's environment).
+    record("report", wd.output(&["report", "--lake", "lake", "--out", "out/report", "--as-of", AS_OF, "--interview-table"]));
     record("train", wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]));
     record("score", wd.output(&["score", "--lake", "lake", "--model", "model", "--out", "out/scores", "--as-of", AS_OF]));
     record("run", wd.output(&run_args()));
@@ -730,6 +731,26 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     let mut no_key = wd.command(&["report", "--lake", "lake", "--out", "out/report-nokey", "--as-of", AS_OF]);
     no_key.env_remove("NOSHOW_PSEUDONYM_KEY");
     record("report without key", no_key.output().unwrap());
+    // Asked for the candidate-level table without a key, it refuses (usage error) and
+    // writes nothing, rather than fall back to raw ids.
+    let mut refused = wd.command(&["report", "--lake", "lake", "--out", "out/report-refused", "--as-of", AS_OF, "--interview-table"]);
+    refused.env_remove("NOSHOW_PSEUDONYM_KEY").env_remove("NOSHOW_PSEUDONYM_KEY_FILE");
+    let refused = refused.output().unwrap();
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("NOSHOW_PSEUDONYM_KEY"), "{}", text(&refused));
+    assert!(!wd.path("out/report-refused").exists());
+    // The table is there, pseudonymised: every candidate as c_ + 16 hex digits.
+    let rows = crate::workdir::read_parquet(&wd.path("out/report/interviews.parquet"));
+    assert!(rows.column("candidate_id").is_err());
+    let pseudonyms = rows.column("candidate_pseudonym").unwrap().str().unwrap().clone();
+    assert!(pseudonyms.len() > 500);
+    assert!(pseudonyms.into_iter().flatten().all(|p| p.len() == 18 && p.starts_with("c_")));
+    // The same closed interviews the rate tables count.
+    let overall = crate::workdir::read_parquet(&wd.path("out/report/overall.parquet"));
+    let count = |name: &str| overall.column(name).unwrap().cast(&polars::prelude::DataType::Int64).unwrap().i64().unwrap().get(0).unwrap();
+    assert_eq!(rows.height() as i64, count("interviews"));
+    let no_shows = rows.column("status").unwrap().str().unwrap().into_iter().filter(|s| *s == Some("no_show")).count();
+    assert_eq!(no_shows as i64, count("no_shows"));
 
     for (name, bytes) in &printed {
         for t in tokens(bytes) {

@@ -9,5 +9,6 @@ mod ingest;
 mod report;
 mod run;
 mod crosscheck;
+mod fuzz_replay;
 mod score;
 mod train;

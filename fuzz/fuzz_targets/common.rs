@@ -1,12 +1,19 @@
 //! Shared by both fuzz targets: turn the fuzzer's bytes into an input file on a
 //! RAM-backed folder, and a sink that checks the reader's accounting.
+//!
+//! `tests/fuzz_replay.rs` includes this file too (`#[path]`), and replays the corpus
+//! kept in `tests/fixtures/fuzz/` through [`csv_interviews`] and [`jsonl_events`]:
+//! the same checks, in every `cargo test`, against the real `noshow` crate.
+
+// Each target uses one of the two entry points.
+#![allow(dead_code)]
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use noshow_readers::ingest::files::{classify, FileStats, InputFile};
-use noshow_readers::ingest::record::{EventRow, InterviewRow, Problem, RowSink, Severity};
+use noshow::ingest::files::{classify, FileStats, InputFile};
+use noshow::ingest::record::{EventRow, InterviewRow, Problem, RowSink, Severity};
 
 /// Counts what a reader hands over, so the target can check rows read = kept + set aside.
 #[derive(Default)]
@@ -74,4 +81,25 @@ pub fn check(stats: &FileStats, sink: &Counting) {
     assert_eq!(stats.rows_read, sink.kept + sink.set_aside, "rows read != kept + set aside");
     assert_eq!(stats.set_aside, sink.set_aside);
     assert_eq!(stats.warnings, sink.warnings);
+}
+
+/// One run of the interviews CSV reader on fuzzer bytes. It must never panic, and
+/// when it reads the file every row must be kept or set aside exactly once. A file
+/// that cannot be read at all (not UTF-8, broken gzip, bad header) is an error, a
+/// correct outcome; only panics and miscounts are findings.
+pub fn csv_interviews(data: &[u8]) {
+    let Some(case) = case(data, "interviews.csv") else { return };
+    let mut sink = Counting::default();
+    if let Ok(stats) = noshow::ingest::csv_reader::read_interviews(&case.file, case.tz, &mut sink, &|_| {}) {
+        check(&stats, &sink);
+    }
+}
+
+/// The same for the events JSONL reader.
+pub fn jsonl_events(data: &[u8]) {
+    let Some(case) = case(data, "events.jsonl") else { return };
+    let mut sink = Counting::default();
+    if let Ok(stats) = noshow::ingest::jsonl_reader::read_events(&case.file, case.tz, &mut sink, &|_| {}) {
+        check(&stats, &sink);
+    }
 }

@@ -53,6 +53,9 @@ pub const LEAD_TIME_BUCKETS: &[(i64, &str)] = &[(0, "0-1d"), (1, "1-3d"), (3, "3
 #[derive(Debug, Default)]
 pub struct Analysis {
     pub tables: Vec<(String, DataFrame)>,
+    /// The closed interviews every table was computed from (raw ids included: for
+    /// [`interview_rows`], which pseudonymises them, never to be written as is).
+    pub closed: DataFrame,
     profile: bool,
     clock: Option<std::time::Instant>,
 }
@@ -170,6 +173,27 @@ fn closed_from_facts(interviews: DataFrame, s: &Settings) -> LazyFrame {
     ])
 }
 
+/// Columns of the interview-level export, in order; `candidate_id` becomes
+/// `candidate_pseudonym`.
+pub const INTERVIEW_ROW_COLUMNS: &[&str] = &[
+    "interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel",
+    "invited_at", "scheduled_at", "week", "month", "weekday", "hour", "lead_time", "status", "cause", "no_show_grade",
+    "cost", "ev_delivered", "ev_read", "jd_viewed", "company_intro_viewed", "ev_confirmed", "ev_link_clicked",
+    "ev_joined", "reminders_received", "last_reminder_offset",
+];
+
+/// One row per closed interview, for notebooks: the dimensions, the derived status and
+/// the behaviour facts the rate tables count, with each candidate id replaced by
+/// `pseudonym(id)` (null ids stay null). Callers without a pseudonymisation key must
+/// not call this: there is no raw-id fallback.
+pub fn interview_rows(closed: &DataFrame, pseudonym: impl Fn(&str) -> String) -> PolarsResult<DataFrame> {
+    let mut df = closed.select(INTERVIEW_ROW_COLUMNS.iter().copied())?;
+    let pseudonyms: StringChunked =
+        df.column("candidate_id")?.str()?.iter().map(|v| v.map(&pseudonym)).collect();
+    df.replace("candidate_id", pseudonyms.with_name("candidate_pseudonym".into()).into_column())?;
+    df.sort(["scheduled_at", "interview_id"], SortMultipleOptions::default())
+}
+
 /// Runs every analysis over the lake's interviews and events. With
 /// `NOSHOW_PROFILE=1` in the environment, each step's time goes to stderr.
 pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
@@ -177,6 +201,7 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
     let clock = std::time::Instant::now();
     let mut out = Analysis { profile, clock: Some(clock), ..Analysis::default() };
     let prepared = prepare(interviews, events, s, |what| out.mark(what))?;
+    out.closed = prepared.closed.clone();
     let closed = prepared.closed.clone().lazy();
     out.push("overall", rates::rate_table(&closed, &[], s, rates::Compare::RecentWindows)?);
     for dim in DIMENSIONS {

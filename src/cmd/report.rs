@@ -11,7 +11,7 @@ use crate::config::Common;
 use crate::derive::DEFAULT_GRACE_MINUTES;
 use crate::export::{write_table, OutputDir};
 use crate::lake::Lake;
-use crate::privacy::DEFAULT_SUPPRESSION_THRESHOLD;
+use crate::privacy::{Pseudonymizer, DEFAULT_SUPPRESSION_THRESHOLD};
 use crate::report::i18n::Lang;
 use crate::report::{self, ReportInput};
 use crate::{info, usage_error};
@@ -50,6 +50,12 @@ pub struct Args {
     /// fairness, drivers) [config: model; default: no model section].
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
+    /// Also write `interviews.parquet`/`.csv`: one row per closed interview for
+    /// notebooks, each candidate id replaced by its keyed pseudonym. Needs the key
+    /// (NOSHOW_PSEUDONYM_KEY, NOSHOW_PSEUDONYM_KEY_FILE or [privacy] key_file); without
+    /// it the command refuses rather than write raw ids [config: report.interview_table].
+    #[arg(long)]
+    pub interview_table: bool,
 }
 
 /// Settings of a report run, resolved from flags, config and defaults.
@@ -59,6 +65,8 @@ pub struct ReportSettings {
     pub out: PathBuf,
     pub lang: Lang,
     pub analysis: Settings,
+    /// Set when the interview-level table is asked for (the key was found).
+    pub interview_table: Option<Pseudonymizer>,
 }
 
 /// Parses `--by` values (`role,region`) into checked column lists.
@@ -106,10 +114,25 @@ impl ReportSettings {
         let suppression_threshold = args.suppression_threshold.or(cfg.suppression_threshold).unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD);
         let by = if args.by.is_empty() { cfg.by.clone().unwrap_or_default() } else { args.by.clone() };
         let cuts = parse_cuts(&by)?;
+        let interview_table = if args.interview_table || cfg.interview_table.unwrap_or(false) {
+            let key = Pseudonymizer::from_environment(common.config.privacy.key_file.as_deref())
+                .map_err(|e| usage_error(format!("the interview table needs the pseudonymisation key: {e:#}")))?;
+            Some(key.ok_or_else(|| {
+                usage_error(
+                    "the interview table holds one row per candidate interview and is written only with \
+                     pseudonymised candidate ids: set NOSHOW_PSEUDONYM_KEY or NOSHOW_PSEUDONYM_KEY_FILE, or \
+                     [privacy] key_file in the config (a file only its owner can read), or drop \
+                     --interview-table / report.interview_table",
+                )
+            })?)
+        } else {
+            None
+        };
         Ok(ReportSettings {
             lake,
             out,
             lang,
+            interview_table,
             analysis: Settings { as_of: common.as_of, tz: common.tz, grace_minutes, suppression_threshold, cuts },
         })
     }
@@ -161,8 +184,14 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         .collect();
     let summary = summary_json(&analysis, &found, settings, &snapshot, &lake_files, &as_of_text)?;
 
-    let out = OutputDir::begin(&settings.out)?;
     let mut tables = analysis.tables;
+    if let Some(key) = &settings.interview_table {
+        let rows = analytics::interview_rows(&analysis.closed, |id| key.pseudonym(id))
+            .map_err(|e| anyhow::anyhow!("building the interview table: {e}"))?;
+        tables.push(("interviews".to_string(), rows));
+    }
+    drop(analysis.closed);
+    let out = OutputDir::begin(&settings.out)?;
     for (name, df) in tables.iter_mut() {
         write_table(out.path(), name, df).with_context(|| format!("writing table {name}"))?;
     }

@@ -268,6 +268,20 @@ impl ModelFile {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn floats_keep_their_bits_through_a_write_and_read_so_the_hash_holds() {
+        // Coefficients of a 10 M-interview model; the first sits 1e-16 above a 12-digit
+        // rounding boundary. serde_json's default parser read it back one ulp low, the
+        // canonical form rounded the other way, and `score` refused the fresh model as
+        // edited by hand. With `float_roundtrip` parsing is exact.
+        for x in [0.9138007008635001_f64, 0.8635537320784998, 0.010424439138749964, -1.2052973388e-7] {
+            let text = serde_json::to_string(&x).unwrap();
+            let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.as_f64().unwrap().to_bits(), x.to_bits(), "{text}");
+            assert_eq!(canonical_json(&back), canonical_json(&serde_json::json!(x)));
+        }
+    }
+
     use super::*;
 
     #[test]
