@@ -723,7 +723,8 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     assert!(ids.len() > 300, "{} ids", ids.len());
     record("ingest", wd.output(&["ingest", "--raw", "raw", "--lake", "lake"]));
     // The report with its candidate-level table (the key comes from the Workdir's environment).
-    record("report", wd.output(&["report", "--lake", "lake", "--out", "out/report", "--as-of", AS_OF, "--interview-table"]));
+    // (Its own folder: `run` below replaces out/report.)
+    record("report", wd.output(&["report", "--lake", "lake", "--out", "out/report-rows", "--as-of", AS_OF, "--interview-table"]));
     record("train", wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]));
     record("score", wd.output(&["score", "--lake", "lake", "--model", "model", "--out", "out/scores", "--as-of", AS_OF]));
     record("run", wd.output(&run_args()));
@@ -740,16 +741,16 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     assert!(text(&refused).contains("NOSHOW_PSEUDONYM_KEY"), "{}", text(&refused));
     assert!(!wd.path("out/report-refused").exists());
     // The table is there, pseudonymised: every candidate as c_ + 16 hex digits.
-    let rows = crate::workdir::read_parquet(&wd.path("out/report/interviews.parquet"));
+    let rows = crate::workdir::read_parquet(&wd.path("out/report-rows/interviews.parquet"));
     assert!(rows.column("candidate_id").is_err());
     let pseudonyms = rows.column("candidate_pseudonym").unwrap().str().unwrap().clone();
     assert!(pseudonyms.len() > 500);
-    assert!(pseudonyms.into_iter().flatten().all(|p| p.len() == 18 && p.starts_with("c_")));
+    assert!(pseudonyms.iter().flatten().all(|p| p.len() == 18 && p.starts_with("c_")));
     // The same closed interviews the rate tables count.
-    let overall = crate::workdir::read_parquet(&wd.path("out/report/overall.parquet"));
+    let overall = crate::workdir::read_parquet(&wd.path("out/report-rows/overall.parquet"));
     let count = |name: &str| overall.column(name).unwrap().cast(&polars::prelude::DataType::Int64).unwrap().i64().unwrap().get(0).unwrap();
     assert_eq!(rows.height() as i64, count("interviews"));
-    let no_shows = rows.column("status").unwrap().str().unwrap().into_iter().filter(|s| *s == Some("no_show")).count();
+    let no_shows = rows.column("status").unwrap().str().unwrap().iter().filter(|s| *s == Some("no_show")).count();
     assert_eq!(no_shows as i64, count("no_shows"));
 
     for (name, bytes) in &printed {
@@ -760,7 +761,7 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     // Everything written outside the lake's data and the feed: report, model, the lake's
     // run logs, summaries and manifests.
     let mut files = Vec::new();
-    for dir in ["out/report", "out/report-nokey", "model", "lake/runs"] {
+    for dir in ["out/report", "out/report-rows", "out/report-nokey", "model", "lake/runs"] {
         files_under(&wd.path(dir), &mut files);
     }
     for version in std::fs::read_dir(wd.path("lake/versions")).unwrap() {

@@ -190,7 +190,8 @@ pub fn interview_rows(closed: &DataFrame, pseudonym: impl Fn(&str) -> String) ->
     let mut df = closed.select(INTERVIEW_ROW_COLUMNS.iter().copied())?;
     let pseudonyms: StringChunked =
         df.column("candidate_id")?.str()?.iter().map(|v| v.map(&pseudonym)).collect();
-    df.replace("candidate_id", pseudonyms.with_name("candidate_pseudonym".into()).into_column())?;
+    df.replace("candidate_id", pseudonyms.into_column())?;
+    df.rename("candidate_id", "candidate_pseudonym".into())?;
     df.sort(["scheduled_at", "interview_id"], SortMultipleOptions::default())
 }
 
