@@ -39,6 +39,26 @@ pub struct Config {
     pub score: ScoreConfig,
     #[serde(default)]
     pub privacy: PrivacyConfig,
+    #[serde(default)]
+    pub output: OutputConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputConfig {
+    /// Let the owner's group read the report and feed folders (0750/0640), for a
+    /// reminder system running as another user of the group. Never world-readable.
+    pub group_readable: Option<bool>,
+}
+
+impl OutputConfig {
+    pub fn sharing(&self) -> crate::store::Sharing {
+        if self.group_readable.unwrap_or(false) {
+            crate::store::Sharing::Group
+        } else {
+            crate::store::Sharing::Owner
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -99,12 +119,21 @@ pub struct PrivacyConfig {
     pub key_file: Option<PathBuf>,
 }
 
+/// The config file read when `--config` is not given, from the working folder.
+pub const DEFAULT_CONFIG: &str = "noshow.toml";
+
 impl Config {
-    /// Reads the config file, or the defaults when none is given.
+    /// Reads the config file, or the defaults when none is given. A file that is
+    /// named but missing is a usage error (exit 2).
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let Some(path) = path else { return Ok(Config::default()) };
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading config file {}", path.display()))?;
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(usage_error(format!("config file {} does not exist", path.display())))
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading config file {}", path.display())),
+        };
         toml::from_str(&text).map_err(|e| usage_error(format!("config file {}: {e}", path.display())))
     }
 }
@@ -115,19 +144,56 @@ pub struct Common {
     pub config: Config,
     pub tz: Tz,
     pub as_of: Micros,
+    /// Whether the zone was given (flag or config) rather than the default.
+    pub tz_given: bool,
+    /// The as-of text as given, parsed again if the zone changes.
+    as_of_text: Option<String>,
 }
 
 impl Common {
     pub fn resolve(global: &GlobalArgs) -> anyhow::Result<Common> {
-        let config = Config::load(global.config.as_deref())?;
-        let tz_name = global.tz.clone().or_else(|| config.tz.clone()).unwrap_or_else(|| "UTC".to_string());
-        let tz = time::parse_tz(&tz_name).map_err(usage_error)?;
-        let as_of = match global.as_of.clone().or_else(|| config.as_of.clone()) {
-            Some(text) => time::parse_timestamp(&text, tz)
-                .map_err(|e| usage_error(format!("--as-of {text:?}: {e}")))?,
-            None => time::now(),
+        let config_path = match &global.config {
+            Some(p) => Some(p.clone()),
+            None => {
+                let p = PathBuf::from(DEFAULT_CONFIG);
+                p.is_file().then(|| {
+                    crate::info!("using the config file {DEFAULT_CONFIG} of the working folder (--config to choose another)");
+                    p
+                })
+            }
         };
-        Ok(Common { config, tz, as_of })
+        let config = Config::load(config_path.as_deref())?;
+        let given = global.tz.clone().or_else(|| config.tz.clone());
+        let tz_given = given.is_some();
+        let tz_name = given.unwrap_or_else(|| "UTC".to_string());
+        let tz = time::parse_tz(&tz_name).map_err(usage_error)?;
+        let as_of_text = global.as_of.clone().or_else(|| config.as_of.clone());
+        let as_of = parse_as_of(as_of_text.as_deref(), tz)?;
+        Ok(Common { config, tz, as_of, tz_given, as_of_text })
+    }
+
+    /// Holds the run to the zone a lake or model recorded (`what` names it): a zone
+    /// given that differs is refused (naive timestamps and local-time features would
+    /// shift), and without one given the recorded zone is used and said.
+    pub fn adopt_zone(&mut self, recorded: Option<&str>, what: &str) -> anyhow::Result<()> {
+        let Some(recorded) = recorded else { return Ok(()) };
+        if recorded == self.tz.name() {
+            return Ok(());
+        }
+        if self.tz_given {
+            return Err(usage_error(format!(
+                "time zone {} was given, but {what} was made with {recorded}: mixing them would shift naive \
+                 timestamps and local-time features by the zones' difference. Run with --tz {recorded} (or leave \
+                 --tz out to use it)",
+                self.tz.name()
+            )));
+        }
+        let tz = time::parse_tz(recorded).map_err(|e| anyhow::anyhow!("{what} records the zone {recorded:?}: {e}"))?;
+        crate::info!("using time zone {recorded}, recorded by {what} (no --tz given)");
+        self.tz = tz;
+        self.tz_given = true;
+        self.as_of = parse_as_of(self.as_of_text.as_deref(), tz)?;
+        Ok(())
     }
 
     /// A path from the flag, else the config, else an error naming both.
@@ -135,5 +201,12 @@ impl Common {
         flag.clone()
             .or_else(|| from_config.clone())
             .ok_or_else(|| usage_error(format!("--{name} is required (or `{name}` in the config file)")))
+    }
+}
+
+fn parse_as_of(text: Option<&str>, tz: Tz) -> anyhow::Result<Micros> {
+    match text {
+        Some(text) => time::parse_timestamp(text, tz).map_err(|e| usage_error(format!("--as-of {text:?}: {e}"))),
+        None => Ok(time::now()),
     }
 }

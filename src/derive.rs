@@ -13,6 +13,21 @@ use crate::time::{Micros, MICROS_PER_MINUTE};
 /// The default grace after the slot start, in minutes.
 pub const DEFAULT_GRACE_MINUTES: i64 = 15;
 
+/// The longest grace period accepted: a week. Longer ones mean a typo (and would
+/// overflow the microsecond arithmetic far beyond it).
+pub const MAX_GRACE_MINUTES: i64 = 7 * 24 * 60;
+
+/// The grace period from a flag or the config, checked (`None`: the default).
+pub fn grace_minutes(value: Option<i64>) -> anyhow::Result<i64> {
+    let m = value.unwrap_or(DEFAULT_GRACE_MINUTES);
+    if !(0..=MAX_GRACE_MINUTES).contains(&m) {
+        return Err(crate::usage_error(format!(
+            "grace_minutes {m}: must be between 0 and {MAX_GRACE_MINUTES} (one week)"
+        )));
+    }
+    Ok(m)
+}
+
 /// `col` (a UTC timestamp column) as microseconds since the epoch.
 pub fn micros(name: &str) -> Expr {
     col(name).dt().timestamp(TimeUnit::Microseconds)

@@ -1,125 +1,15 @@
-//! Tables others' tools read: Parquet and CSV side by side, published atomically.
-//!
-//! An output folder is built beside its destination and swapped into place in one
-//! step, so a reader (or a run killed midway) sees the old folder or the new one,
-//! never a mix. CSV is written for spreadsheets too: UTF-8 with a byte-order mark (so
+//! Tables others' tools read: Parquet and CSV side by side (folders are published
+//! atomically by [`crate::store::OutputDir`]). CSV is written for spreadsheets too: UTF-8 with a byte-order mark (so
 //! Excel shows Chinese correctly) and text cells that would start a formula
 //! (`=`, `+`, `-`, `@`, tab, carriage return) prefixed with `'`.
 
 use std::borrow::Cow;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use polars::prelude::*;
-
-/// A folder being written, invisible at its destination until [`OutputDir::publish`].
-#[derive(Debug)]
-pub struct OutputDir {
-    tmp: PathBuf,
-    dest: PathBuf,
-    published: bool,
-}
-
-impl OutputDir {
-    /// Starts a private (0700) staging folder beside `dest`.
-    pub fn begin(dest: &Path) -> anyhow::Result<OutputDir> {
-        let parent = match dest.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = dest
-            .file_name()
-            .with_context(|| format!("output folder {} has no name", dest.display()))?
-            .to_string_lossy()
-            .into_owned();
-        create_private_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
-        // Leftovers of killed runs for this destination are removed first.
-        if let Ok(entries) = fs::read_dir(&parent) {
-            for entry in entries.flatten() {
-                let n = entry.file_name().to_string_lossy().into_owned();
-                if n.starts_with(&format!(".{name}.tmp-")) || n.starts_with(&format!(".{name}.old-")) {
-                    let _ = fs::remove_dir_all(entry.path());
-                }
-            }
-        }
-        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        create_private_dir_all(&tmp).with_context(|| format!("creating {} (is the output folder writable?)", tmp.display()))?;
-        Ok(OutputDir { tmp, dest: dest.to_path_buf(), published: false })
-    }
-
-    /// Where files go before publishing.
-    pub fn path(&self) -> &Path {
-        &self.tmp
-    }
-
-    /// The final destination.
-    pub fn dest(&self) -> &Path {
-        &self.dest
-    }
-
-    /// Syncs the staged folder and swaps it into place atomically.
-    pub fn publish(mut self) -> anyhow::Result<PathBuf> {
-        crate::lake::sync_tree(&self.tmp)?;
-        swap_into_place(&self.tmp, &self.dest)?;
-        self.published = true;
-        Ok(self.dest.clone())
-    }
-}
-
-impl Drop for OutputDir {
-    fn drop(&mut self) {
-        if !self.published {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
-    }
-}
-
-/// Creates a folder (and its parents) readable by the owner only.
-pub fn create_private_dir_all(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)
-    }
-    #[cfg(not(unix))]
-    {
-        fs::create_dir_all(dir)
-    }
-}
-
-/// Moves `staged` to `dest`: an atomic exchange when `dest` exists (Linux
-/// `renameat2(RENAME_EXCHANGE)`), a plain rename otherwise; the old folder is removed.
-fn swap_into_place(staged: &Path, dest: &Path) -> anyhow::Result<()> {
-    if fs::symlink_metadata(dest).is_err() {
-        return fs::rename(staged, dest).with_context(|| format!("moving output into {}", dest.display()));
-    }
-    if !dest.is_dir() {
-        bail!("{} exists and is not a folder", dest.display());
-    }
-    #[cfg(target_os = "linux")]
-    {
-        use std::ffi::CString;
-        use std::os::unix::ffi::OsStrExt;
-        let a = CString::new(staged.as_os_str().as_bytes())?;
-        let b = CString::new(dest.as_os_str().as_bytes())?;
-        // SAFETY: both paths are valid NUL-terminated strings that live across the call.
-        let rc = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
-        if rc == 0 {
-            // `staged` now holds the old folder.
-            let _ = fs::remove_dir_all(staged);
-            return Ok(());
-        }
-    }
-    // Fallback: two renames; a kill between them leaves the old folder under `.old-`.
-    let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let old = dest.with_file_name(format!(".{name}.old-{}", std::process::id()));
-    fs::rename(dest, &old).with_context(|| format!("moving aside {}", dest.display()))?;
-    fs::rename(staged, dest).with_context(|| format!("moving output into {}", dest.display()))?;
-    let _ = fs::remove_dir_all(&old);
-    Ok(())
-}
 
 /// Writes `df` as `dir/name.parquet` and `dir/name.csv`.
 pub fn write_table(dir: &Path, name: &str, df: &mut DataFrame) -> anyhow::Result<()> {

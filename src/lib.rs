@@ -17,6 +17,7 @@ pub mod lake;
 pub mod logging;
 pub mod privacy;
 pub mod schema;
+pub mod store;
 pub mod time;
 pub mod analytics;
 pub mod report;

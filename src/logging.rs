@@ -18,12 +18,27 @@ pub fn is_quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
 }
 
+/// Writes one line to stderr. A closed or full stderr loses the line rather than
+/// stopping the run (`eprintln!` would panic).
+pub fn line(text: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// A result line on stdout, left out with `--quiet`; a closed stdout loses it.
+pub fn out(text: &str) {
+    use std::io::Write as _;
+    if !is_quiet() {
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
+}
+
 /// An informational line on stderr, prefixed with the program name.
 #[macro_export]
 macro_rules! info {
     ($($arg:tt)*) => {
         if !$crate::logging::is_quiet() {
-            eprintln!("noshow: {}", format!($($arg)*));
+            $crate::logging::line(&format!("noshow: {}", format!($($arg)*)));
         }
     };
 }
@@ -32,7 +47,7 @@ macro_rules! info {
 #[macro_export]
 macro_rules! warn {
     ($($arg:tt)*) => {
-        eprintln!("noshow: warning: {}", format!($($arg)*));
+        $crate::logging::line(&format!("noshow: warning: {}", format!($($arg)*)));
     };
 }
 

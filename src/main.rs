@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     match noshow::cli::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("noshow: error: {err:#}");
+            noshow::logging::line(&format!("noshow: error: {err:#}"));
             let code = match err.downcast_ref::<noshow::UsageError>() {
                 Some(_) => 2,
                 None => 1,

@@ -188,7 +188,7 @@ fn write_lake(root: &Path, interviews: &[Interview], events: &[Event]) {
     let version = lake.begin_version(&lock).unwrap();
     noshow::export::write_parquet(&version.dir().join("interviews/part-00000.parquet"), &mut iv).unwrap();
     noshow::export::write_parquet(&version.dir().join("events/part-00000.parquet"), &mut ev).unwrap();
-    version.commit(1).unwrap();
+    version.commit_listing_files(1).unwrap();
 }
 
 /// The derived-status rule, written again row by row: (status, closed).

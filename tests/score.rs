@@ -68,7 +68,7 @@ fn feed_has_one_row_per_upcoming_interview_with_ranks_bands_and_holdout() {
     assert!(factors.iter().flatten().filter(|f| !f.is_empty()).count() > n / 2);
     // Only the operational candidate id and the listed columns leave the building.
     let names: Vec<String> = feed.get_column_names().iter().map(|s| s.to_string()).collect();
-    assert_eq!(names, ["interview_id", "candidate_id", "scheduled_at", "p_not_attend", "risk_rank", "risk_band", "top_factors", "suggested_action", "holdout", "model_version"]);
+    assert_eq!(names, ["interview_id", "candidate_id", "scheduled_at", "scheduled_at_local", "p_not_attend", "risk_rank", "risk_band", "top_factors", "suggested_action", "holdout", "model_version"]);
     // CSV and JSON lines carry the same rows.
     assert_eq!(wd.read("feed/scores.csv").lines().count(), n + 1);
     assert_eq!(wd.read("feed/scores.jsonl").lines().count(), n);

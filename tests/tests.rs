@@ -12,3 +12,4 @@ mod crosscheck;
 mod fuzz_replay;
 mod score;
 mod train;
+mod notebook;

@@ -19,7 +19,7 @@ pub fn write_synth_lake(wd: &Workdir, n: usize, seed: u64) -> noshow::features::
     let v = l.begin_version(&lock).unwrap();
     noshow::export::write_parquet(&v.dir().join("interviews/part-0.parquet"), &mut lake.interviews).unwrap();
     noshow::export::write_parquet(&v.dir().join("events/part-0.parquet"), &mut lake.events).unwrap();
-    v.commit(2).unwrap();
+    v.commit_listing_files(2).unwrap();
     lake
 }
 

@@ -36,6 +36,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         raw,
         lake,
         tz: common.tz,
+        tz_given: common.tz_given,
         keep_versions: common.config.ingest.keep_versions.unwrap_or(DEFAULT_KEEP_VERSIONS),
     };
     match ingest::ingest(&opts)? {
@@ -45,7 +46,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         }
         IngestOutcome::Committed(s) => {
             if !crate::logging::is_quiet() {
-                eprint!("{}", summary::render_table(&s));
+                use std::io::Write as _;
+                let _ = write!(std::io::stderr().lock(), "{}", summary::render_table(&s));
             }
         }
     }

@@ -8,13 +8,13 @@ use anyhow::Context;
 use crate::analytics::{self, findings, Settings, CUT_COLUMNS};
 use crate::cli::GlobalArgs;
 use crate::config::Common;
-use crate::derive::DEFAULT_GRACE_MINUTES;
-use crate::export::{write_table, OutputDir};
+use crate::export::write_table;
+use crate::store::OutputDir;
 use crate::lake::Lake;
 use crate::privacy::{Pseudonymizer, DEFAULT_SUPPRESSION_THRESHOLD};
 use crate::report::i18n::Lang;
 use crate::report::{self, ReportInput};
-use crate::{info, usage_error};
+use crate::{info, usage_error, warn};
 
 /// Reads the lake's current version and writes every rate table (Parquet and CSV),
 /// the cause, funnel, reminder, timing, cost, re-invitation and signal tables,
@@ -67,6 +67,9 @@ pub struct ReportSettings {
     pub analysis: Settings,
     /// Set when the interview-level table is asked for (the key was found).
     pub interview_table: Option<Pseudonymizer>,
+    /// Folders the output must stay apart from (the model folder).
+    pub protected: Vec<PathBuf>,
+    pub sharing: crate::store::Sharing,
 }
 
 /// Parses `--by` values (`role,region`) into checked column lists.
@@ -107,10 +110,7 @@ impl ReportSettings {
         };
         let lang_text = args.lang.clone().or_else(|| cfg.lang.clone()).unwrap_or_else(|| "en".into());
         let lang = Lang::parse(&lang_text).ok_or_else(|| usage_error(format!("--lang {lang_text:?}: expected en or zh")))?;
-        let grace_minutes = args.grace_minutes.or(cfg.grace_minutes).unwrap_or(DEFAULT_GRACE_MINUTES);
-        if grace_minutes < 0 {
-            return Err(usage_error(format!("--grace-minutes {grace_minutes}: must not be negative")));
-        }
+        let grace_minutes = crate::derive::grace_minutes(args.grace_minutes.or(cfg.grace_minutes))?;
         let suppression_threshold = args.suppression_threshold.or(cfg.suppression_threshold).unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD);
         let by = if args.by.is_empty() { cfg.by.clone().unwrap_or_default() } else { args.by.clone() };
         let cuts = parse_cuts(&by)?;
@@ -128,22 +128,42 @@ impl ReportSettings {
         } else {
             None
         };
+        let protected = args.model.clone().or_else(|| common.config.model.clone()).into_iter().collect();
         Ok(ReportSettings {
             lake,
             out,
             lang,
             interview_table,
+            protected,
+            sharing: common.config.output.sharing(),
             analysis: Settings { as_of: common.as_of, tz: common.tz, grace_minutes, suppression_threshold, cuts },
         })
     }
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let common = Common::resolve(global)?;
+    let mut common = Common::resolve(global)?;
+    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    if let Some(snapshot) = Lake::new(&lake).current()? {
+        common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
+    }
     let settings = ReportSettings::resolve(args, &common)?;
     let model_section = match args.model.clone().or_else(|| common.config.model.clone()) {
-        Some(dir) => report::model_section::render(&dir, settings.lang)
-            .with_context(|| format!("reading the model in {} for the report", dir.display()))?,
+        Some(dir) => {
+            let section = report::model_section::render(&dir, settings.lang)
+                .with_context(|| format!("reading the model in {} for the report", dir.display()))?;
+            if section.is_none() {
+                // Asked for on the command line: a typo must not silently drop the section.
+                if args.model.is_some() {
+                    return Err(usage_error(format!(
+                        "--model {}: no model there (train one with `noshow train`, or leave --model out)",
+                        dir.display()
+                    )));
+                }
+                warn!("no model in {} (config `model`): the report has no model section", dir.display());
+            }
+            section
+        }
         None => None,
     };
     write_report(&settings, model_section)?;
@@ -154,6 +174,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
 /// helper's HTML fragment, when there is one. Returns the published folder.
 pub fn write_report(settings: &ReportSettings, model_section: Option<String>) -> anyhow::Result<PathBuf> {
     let started = std::time::Instant::now();
+    // The destination is checked and locked before any work.
+    let mut protected: Vec<&std::path::Path> = vec![&settings.lake];
+    protected.extend(settings.protected.iter().map(PathBuf::as_path));
+    let out = OutputDir::begin(&settings.out, "report", &protected, settings.sharing)?;
     let lake = Lake::new(&settings.lake);
     let snapshot = lake.snapshot()?;
     let interviews = snapshot.scan_interviews()?;
@@ -191,7 +215,6 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         tables.push(("interviews".to_string(), rows));
     }
     drop(analysis.closed);
-    let out = OutputDir::begin(&settings.out)?;
     for (name, df) in tables.iter_mut() {
         write_table(out.path(), name, df).with_context(|| format!("writing table {name}"))?;
     }

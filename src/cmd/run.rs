@@ -40,6 +40,15 @@ pub struct Args {
     /// Daily mode: only ingest and score, with the current model.
     #[arg(long)]
     pub daily: bool,
+    /// Report language, en or zh (passed to the report stage) [config: report.lang].
+    #[arg(long, value_name = "LANG")]
+    pub lang: Option<String>,
+    /// Extra two-way cuts for the report, e.g. role,region (repeatable) [config: report.by].
+    #[arg(long, value_name = "COL,COL")]
+    pub by: Vec<String>,
+    /// Days ahead of --as-of that the feed scores [config: score.window_days].
+    #[arg(long, value_name = "DAYS")]
+    pub window_days: Option<f64>,
 }
 
 /// One stage's line in the run log.
@@ -52,37 +61,50 @@ struct StageRecord {
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let common = Common::resolve(global)?;
+    let mut common = Common::resolve(global)?;
     let raw = common.path(&args.raw, &common.config.raw, "raw")?;
     let lake = common.path(&args.lake, &common.config.lake, "lake")?;
     let out = common.path(&args.out, &common.config.out, "out")?;
     let model = common.path(&args.model, &common.config.model, "model")?;
     let report_out = out.join("report");
     let scores_out = out.join("scores");
-    let as_of = time::format_utc(common.as_of);
     let started = time::now();
     let clock = Instant::now();
     let _run_lock = lock_run(&lake)?;
+    if let Some(snapshot) = crate::lake::Lake::new(&lake).current()? {
+        common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
+    }
+    let as_of = time::format_utc(common.as_of);
 
     let p = |path: &Path| path.as_os_str().to_owned();
     let mut stages: Vec<(&'static str, Vec<OsString>)> = vec![("ingest", vec!["ingest".into(), "--raw".into(), p(&raw), "--lake".into(), p(&lake)])];
     if !args.daily {
         // Train before the report, so the report explains the model the feed will use.
         stages.push(("train", vec!["train".into(), "--lake".into(), p(&lake), "--model".into(), p(&model)]));
-        stages.push((
-            "report",
-            vec!["report".into(), "--lake".into(), p(&lake), "--out".into(), p(&report_out), "--model".into(), p(&model)],
-        ));
+        let mut report = vec!["report".into(), "--lake".into(), p(&lake), "--out".into(), p(&report_out), "--model".into(), p(&model)];
+        if let Some(lang) = &args.lang {
+            report.extend(["--lang".into(), lang.into()]);
+        }
+        for by in &args.by {
+            report.extend(["--by".into(), by.into()]);
+        }
+        stages.push(("report", report));
     }
-    stages.push((
-        "score",
-        vec!["score".into(), "--lake".into(), p(&lake), "--model".into(), p(&model), "--out".into(), p(&scores_out)],
-    ));
+    let mut score: Vec<OsString> = vec!["score".into(), "--lake".into(), p(&lake), "--model".into(), p(&model), "--out".into(), p(&scores_out)];
+    if let Some(days) = args.window_days {
+        score.extend(["--window-days".into(), days.to_string().into()]);
+    }
+    stages.push(("score", score));
 
     let mut records = Vec::new();
     let mut failure: Option<anyhow::Error> = None;
     for (name, stage_args) in stages {
-        let mut argv: Vec<OsString> = vec!["noshow".into(), "--as-of".into(), as_of.clone().into(), "--tz".into(), common.tz.name().into()];
+        let mut argv: Vec<OsString> = vec!["noshow".into(), "--as-of".into(), as_of.clone().into()];
+        // A zone given (or recorded by the lake) is passed on; without one each stage
+        // uses the zone its lake or model recorded.
+        if common.tz_given {
+            argv.extend(["--tz".into(), common.tz.name().into()]);
+        }
         if let Some(config) = &global.config {
             argv.push("--config".into());
             argv.push(config.as_os_str().to_owned());
@@ -174,7 +196,8 @@ fn run_log(
 /// One `noshow run` per lake at a time: a second one refuses at once with a clear
 /// message rather than interleave its stages with the first one's.
 fn lock_run(lake: &Path) -> anyhow::Result<std::fs::File> {
-    let file = crate::lake::try_lock_exclusive(lake, ".run.lock", |lock| {
+    crate::store::Store::new(lake, crate::store::Kind::Lake).claim()?;
+    let file = crate::store::try_lock_exclusive(lake, ".run.lock", |lock| {
         format!("another `noshow run` is in progress on the lake {} (lock {} is held); this run did nothing", lake.display(), lock.display())
     })?;
     // A run killed while writing its log leaves the temp file; only runs write them,
@@ -197,7 +220,7 @@ fn read_json(path: &Path) -> Option<Value> {
 
 fn write_run_log(lake: &Path, started: i64, log: &Value) -> anyhow::Result<PathBuf> {
     let dir = lake.join("runs");
-    crate::export::create_private_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::store::create_private_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let stamp = time::format_utc(started).replace([':', '-'], "").replace('.', "_");
     let path = dir.join(format!("run-{stamp}.json"));
     let tmp = dir.join(format!(".run-{stamp}.json.tmp"));

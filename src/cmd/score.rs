@@ -8,7 +8,8 @@ use polars::prelude::*;
 
 use crate::cli::GlobalArgs;
 use crate::config::Common;
-use crate::export::{write_table, OutputDir};
+use crate::export::write_table;
+use crate::store::OutputDir;
 use crate::info;
 use crate::lake::Lake;
 use crate::model::{file, store};
@@ -31,7 +32,7 @@ pub struct Args {
     /// The model folder (its model.json is used) [config: model].
     #[arg(long, value_name = "DIR")]
     pub model: Option<PathBuf>,
-    /// Output folder of the feed [config: out].
+    /// Output folder of the feed [config: OUT/scores with `out` from the config].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Days ahead of --as-of that are scored [config: score.window_days; default 7].
@@ -52,11 +53,16 @@ check). It must never be used to reject, rank or blacklist candidates. Rows flag
 only, so a later run can measure what the extra help changed.\n";
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let common = Common::resolve(global)?;
+    let mut common = Common::resolve(global)?;
     let cfg = &common.config.score;
     let lake = common.path(&args.lake, &common.config.lake, "lake")?;
     let model_dir = common.path(&args.model, &common.config.model, "model")?;
-    let out = common.path(&args.out, &common.config.out, "out")?;
+    // From the config, the feed goes to OUT/scores, where `noshow run` puts it (OUT
+    // itself holds the report too).
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => common.path(&None, &common.config.out, "out")?.join("scores"),
+    };
     let window_days = args.window_days.or(cfg.window_days).unwrap_or(7.0);
     if !(window_days.is_finite() && window_days > 0.0) {
         return Err(usage_error(format!("window_days must be a positive number, not {window_days}")));
@@ -66,23 +72,37 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         return Err(usage_error(format!("holdout_share must be between 0 and 1, not {holdout_share}")));
     }
     let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(1);
-    // The model is checked before any data is read.
+    // The destination and the model are checked before any data is read.
+    let staged = OutputDir::begin(&out, "feed", &[&lake, &model_dir], common.config.output.sharing())?;
     let model = store::load_current(&model_dir)?;
+    // The model's features (hour, weekday) are local times in the zone it was trained
+    // in, and the lake's naive timestamps were read in its own: all three must agree.
+    common.adopt_zone(Some(&model.tz), &format!("model {} in {}", model.version, model_dir.display()))?;
+    let snapshot = Lake::new(&lake).snapshot()?;
+    if let Some(zone) = snapshot.zone() {
+        if zone != common.tz.name() {
+            return Err(usage_error(format!(
+                "the lake {} was ingested with time zone {zone} but model {} was trained with {}: retrain the model \
+                 on this lake (or score with the lake it was trained on)",
+                lake.display(),
+                model.version,
+                common.tz.name()
+            )));
+        }
+    }
     let settings = ScoreSettings {
         as_of: common.as_of,
         tz: common.tz,
-        grace_minutes: common.config.report.grace_minutes.unwrap_or(crate::derive::DEFAULT_GRACE_MINUTES),
+        grace_minutes: crate::derive::grace_minutes(common.config.report.grace_minutes)?,
         window_days,
         holdout_share,
         holdout_seed,
     };
-    let snapshot = Lake::new(&lake).snapshot()?;
     let started = std::time::Instant::now();
     let mut feed = score(snapshot.scan_interviews()?, snapshot.scan_events()?, &model, &settings)
         .with_context(|| format!("scoring with model {} on lake {}", model.version, lake.display()))?;
     let seconds = started.elapsed().as_secs_f64();
 
-    let staged = OutputDir::begin(&out)?;
     write_table(staged.path(), "scores", &mut feed)?;
     write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
     let count = |band: &str, holdout: Option<bool>| -> usize {

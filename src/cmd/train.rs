@@ -56,7 +56,8 @@ pub struct Args {
 /// One train per model folder at a time, for the whole run (the store's own lock covers
 /// only the write): a second one refuses at once instead of fitting for nothing.
 fn lock_train(model: &std::path::Path) -> anyhow::Result<std::fs::File> {
-    crate::lake::try_lock_exclusive(model, ".train.lock", |lock| {
+    crate::store::Store::new(model, crate::store::Kind::Model).claim()?;
+    crate::store::try_lock_exclusive(model, ".train.lock", |lock| {
         format!("another `noshow train` is in progress on the model folder {} (lock {} is held); this one did nothing", model.display(), lock.display())
     })
 }
@@ -89,7 +90,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
     if !(l2.is_finite() && l2 >= 0.0) {
         return Err(usage_error(format!("l2 must be a finite number >= 0, not {l2}")));
     }
-    let grace_minutes = common.config.report.grace_minutes.unwrap_or(crate::derive::DEFAULT_GRACE_MINUTES);
+    let grace_minutes = crate::derive::grace_minutes(common.config.report.grace_minutes)?;
     Ok(Resolved {
         lake,
         model,
@@ -111,10 +112,15 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
-    let common = Common::resolve(global)?;
+    let mut common = Common::resolve(global)?;
+    // Settings are checked before any data is read (and resolved again below once the
+    // lake's zone is known).
+    resolve(args, &common)?;
+    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let snapshot = Lake::new(&lake).snapshot()?;
+    common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     let r = resolve(args, &common)?;
     let _train_lock = lock_train(&r.model)?;
-    let snapshot = Lake::new(&r.lake).snapshot()?;
     let started = std::time::Instant::now();
     let trained = train(snapshot.scan_interviews()?, snapshot.scan_events()?, &r.settings)
         .with_context(|| format!("training on lake {}", r.lake.display()))?;
@@ -142,7 +148,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut tables = evaluation_tables(&trained)?;
     let (version, written) = store::save(&r.model, trained.model.clone(), &mut tables, r.keep_versions)?;
     let m = &trained.model.metrics;
-    println!(
+    crate::logging::out(&format!(
         "model {version}{}: test window {} to {} at {} h: AUC {}, PR-AUC {}, log loss {}, Brier {}, top 10 % catch {}",
         if written { "" } else { " (unchanged: same fit as the current model)" },
         trained.model.test_window.start,
@@ -153,17 +159,17 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         fmt(m.log_loss),
         fmt(m.brier),
         fmt(m.top_decile_capture)
-    );
+    ));
     if let Some(prev) = previous.filter(|p| written && p.version != version) {
         match score_previous(&prev, &trained) {
-            Ok((a, l)) => println!(
+            Ok((a, l)) => crate::logging::out(&format!(
                 "previous model {} on the same test window: AUC {} (new {}), log loss {} (new {})",
                 prev.version,
                 fmt(a),
                 fmt(m.auc),
                 fmt(l),
                 fmt(m.log_loss)
-            ),
+            )),
             Err(e) => {
                 crate::warn!("previous model {} could not score the test window: {e:#}", prev.version);
             }

@@ -273,6 +273,13 @@ impl Facts {
         })
     }
 
+    /// Every candidate's interviews (candidates with one interview included).
+    pub fn candidate_groups(&self) -> impl Iterator<Item = (u32, &[u32])> + '_ {
+        (0..self.candidate_start.len().saturating_sub(1)).map(move |c| {
+            (c as u32, &self.candidate_members[self.candidate_start[c] as usize..self.candidate_start[c + 1] as usize])
+        })
+    }
+
     /// The interviews of interview `i`'s candidate, `i` included.
     pub fn same_candidate(&self, i: usize) -> &[u32] {
         match self.candidate[i] {

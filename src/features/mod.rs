@@ -15,6 +15,8 @@
 //! For training the cutoff is slot start − horizon; for scoring it is `--as-of`.
 //! Pure: lazy frames in, a DataFrame out, no disk.
 
+use std::collections::HashMap;
+
 use chrono_tz::Tz;
 use polars::prelude::*;
 
@@ -162,11 +164,17 @@ pub fn build(interviews: LazyFrame, events: LazyFrame, snapshots: LazyFrame, set
     rows.sort_by_key(|(s, snap)| (facts.id_rank[snap.interview as usize], snap.cutoff, *s));
 
     let mut wanted = vec![false; facts.len()];
+    // Each candidate's interviews are marked once, however many snapshots they have
+    // (a placeholder id shared by 100 k interviews must not cost 100 k² steps).
+    let mut candidate_done = std::collections::HashSet::new();
     for (_, snap) in &rows {
-        for &j in facts.same_candidate(snap.interview as usize) {
-            wanted[j as usize] = true;
+        let i = snap.interview as usize;
+        if candidate_done.insert(facts.candidate[i]) {
+            for &j in facts.same_candidate(i) {
+                wanted[j as usize] = true;
+            }
         }
-        wanted[snap.interview as usize] = true;
+        wanted[i] = true;
     }
     facts.load_events(events, Some(&wanted))?;
 
@@ -188,11 +196,13 @@ pub fn build(interviews: LazyFrame, events: LazyFrame, snapshots: LazyFrame, set
 /// facts must hold the events of the snapshots' interviews and their candidates'.
 pub fn features_of(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> PolarsResult<DataFrame> {
     let n = snaps.len();
+    let priors = PriorIndex::build(facts, settings.grace_minutes);
+    let priors = &priors;
     // Snapshots are independent: contiguous chunks on every core, joined in order.
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get()).clamp(1, 8);
     let chunk = n.div_ceil(threads).max(1024);
     let parts: Vec<Computed> = std::thread::scope(|scope| {
-        let handles: Vec<_> = snaps.chunks(chunk).map(|part| scope.spawn(move || compute(facts, part, settings))).collect();
+        let handles: Vec<_> = snaps.chunks(chunk).map(|part| scope.spawn(move || compute(facts, priors, part, settings))).collect();
         // A panic in a worker is a bug here, not bad input: pass it on.
         handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))).collect()
     });
@@ -271,10 +281,10 @@ impl Computed {
     }
 }
 
-fn compute(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> Computed {
+fn compute(facts: &Facts, priors: &PriorIndex, snaps: &[Snap], settings: FeatureSettings) -> Computed {
     let mut out = Computed::with_capacity(snaps.len());
     for snap in snaps {
-        let f = snapshot_features(facts, *snap, settings.grace_minutes);
+        let f = snapshot_features(facts, priors, *snap, settings.grace_minutes);
         for (column, value) in out.numeric.iter_mut().zip(f.numeric) {
             column.push(value);
         }
@@ -294,6 +304,116 @@ fn compute(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> Computed
     out
 }
 
+/// A candidate's other interviews closed by `cutoff`, by outcome as known at the
+/// cutoff (the derived-status rule applied at the cutoff): (no-shows, candidate
+/// cancellations, attended), by walking the candidate's interviews.
+fn prior_counts_walk(facts: &Facts, i: usize, cutoff: i64, grace: i64) -> (u32, u32, u32) {
+    let (mut no_shows, mut cancels, mut attended) = (0u32, 0u32, 0u32);
+    for &j in facts.same_candidate(i) {
+        let j = j as usize;
+        if j == i {
+            continue;
+        }
+        match outcome_at(facts, j, cutoff, grace) {
+            Some(Status::NoShow) => no_shows += 1,
+            Some(Status::CancelledByCandidate) => cancels += 1,
+            Some(Status::Attended) => attended += 1,
+            _ => {}
+        }
+    }
+    (no_shows, cancels, attended)
+}
+
+/// Interview `j`'s outcome as known at `cutoff`, if it was closed by then.
+fn outcome_at(facts: &Facts, j: usize, cutoff: i64, grace: i64) -> Option<Status> {
+    let slot = facts.slot[j]?;
+    if slot + grace > cutoff {
+        return None;
+    }
+    Some(match facts.status[j] {
+        Status::Scheduled if facts.first_join[j].is_some_and(|t| t <= cutoff) => Status::Attended,
+        Status::Scheduled => Status::NoShow,
+        other => other,
+    })
+}
+
+/// Candidates with more interviews than this get sorted times ([`GroupTimes`]);
+/// smaller ones are walked.
+const LARGE_GROUP: usize = 32;
+
+/// Sorted times of the large candidate groups (a placeholder id such as `N/A` shared by
+/// thousands of interviews), so one snapshot's prior counts take a few binary
+/// searches instead of a walk over the whole group: linear-logarithmic, not quadratic.
+struct PriorIndex {
+    groups: HashMap<u32, GroupTimes>,
+}
+
+/// For one candidate, each time sorted: when an interview of each final status became
+/// closed (slot + grace), and for interviews still `scheduled` in the lake, also when
+/// they became known as attended (the later of closing and first join).
+#[derive(Default)]
+struct GroupTimes {
+    no_show: Vec<i64>,
+    cancel: Vec<i64>,
+    attended: Vec<i64>,
+    open: Vec<i64>,
+    open_joined: Vec<i64>,
+}
+
+impl PriorIndex {
+    fn build(facts: &Facts, grace_minutes: i64) -> PriorIndex {
+        let grace = grace_minutes * MICROS_PER_MINUTE;
+        let mut groups = HashMap::new();
+        for (c, members) in facts.candidate_groups() {
+            if members.len() <= LARGE_GROUP {
+                continue;
+            }
+            let mut g = GroupTimes::default();
+            for &j in members {
+                let j = j as usize;
+                let Some(slot) = facts.slot[j] else { continue };
+                let closed = slot + grace;
+                match facts.status[j] {
+                    Status::NoShow => g.no_show.push(closed),
+                    Status::CancelledByCandidate => g.cancel.push(closed),
+                    Status::Attended => g.attended.push(closed),
+                    Status::Scheduled => {
+                        g.open.push(closed);
+                        if let Some(join) = facts.first_join[j] {
+                            g.open_joined.push(closed.max(join));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            for v in [&mut g.no_show, &mut g.cancel, &mut g.attended, &mut g.open, &mut g.open_joined] {
+                v.sort_unstable();
+            }
+            groups.insert(c, g);
+        }
+        PriorIndex { groups }
+    }
+}
+
+impl GroupTimes {
+    /// The same counts as [`prior_counts_walk`].
+    fn counts(&self, facts: &Facts, i: usize, cutoff: i64, grace: i64) -> (u32, u32, u32) {
+        let upto = |v: &[i64]| v.partition_point(|&t| t <= cutoff) as u32;
+        let open_attended = upto(&self.open_joined);
+        let mut no_shows = upto(&self.no_show) + upto(&self.open) - open_attended;
+        let mut cancels = upto(&self.cancel);
+        let mut attended = upto(&self.attended) + open_attended;
+        // The interview itself is not its own history.
+        match outcome_at(facts, i, cutoff, grace) {
+            Some(Status::NoShow) => no_shows -= 1,
+            Some(Status::CancelledByCandidate) => cancels -= 1,
+            Some(Status::Attended) => attended -= 1,
+            _ => {}
+        }
+        (no_shows, cancels, attended)
+    }
+}
+
 /// One snapshot's numeric features: the non-log ones in [`NUMERIC_FEATURES`] order,
 /// and the three log-hours ones (null where a time is missing).
 struct SnapshotFeatures {
@@ -301,7 +421,7 @@ struct SnapshotFeatures {
     log_hours: [Option<f64>; 3],
 }
 
-fn snapshot_features(facts: &Facts, snap: Snap, grace_minutes: i64) -> SnapshotFeatures {
+fn snapshot_features(facts: &Facts, priors: &PriorIndex, snap: Snap, grace_minutes: i64) -> SnapshotFeatures {
     let i = snap.interview as usize;
     let cutoff = snap.cutoff;
     let day_before = cutoff - 24 * MICROS_PER_HOUR;
@@ -344,25 +464,10 @@ fn snapshot_features(facts: &Facts, snap: Snap, grace_minutes: i64) -> SnapshotF
     // The candidate's other interviews closed by the cutoff, with their outcome as
     // known at the cutoff (the derived-status rule applied at the cutoff).
     let grace = grace_minutes * MICROS_PER_MINUTE;
-    let (mut prior_no_shows, mut prior_cancels, mut prior_attended) = (0u32, 0u32, 0u32);
-    for &j in facts.same_candidate(i) {
-        let j = j as usize;
-        let Some(slot) = facts.slot[j] else { continue };
-        if j == i || slot + grace > cutoff {
-            continue;
-        }
-        let outcome = match facts.status[j] {
-            Status::Scheduled if facts.first_join[j].is_some_and(|t| t <= cutoff) => Status::Attended,
-            Status::Scheduled => Status::NoShow,
-            other => other,
-        };
-        match outcome {
-            Status::NoShow => prior_no_shows += 1,
-            Status::CancelledByCandidate => prior_cancels += 1,
-            Status::Attended => prior_attended += 1,
-            _ => {}
-        }
-    }
+    let (prior_no_shows, prior_cancels, prior_attended) = match priors.groups.get(&facts.candidate[i]) {
+        Some(group) => group.counts(facts, i, cutoff, grace),
+        None => prior_counts_walk(facts, i, cutoff, grace),
+    };
 
     let hours = |a: i64, b: i64| (a - b) as f64 / MICROS_PER_HOUR as f64;
     let log1p = |h: f64| h.max(0.0).ln_1p();
@@ -446,6 +551,40 @@ mod tests {
                 .unwrap();
             let changed = at(cutoff, &flipped, lake.events.clone().lazy());
             assert!(full.equals_missing(&changed), "outcomes of open interviews leaked at {days_back} days back");
+        }
+    }
+
+    #[test]
+    fn a_placeholder_candidate_id_gives_the_reference_history_counts() {
+        // 300 of 600 interviews share one candidate id (an export's `N/A`): that group
+        // goes through the sorted-times index, the others through the walk.
+        let mut lake = synth::synth_lake(600, 6, as_of(), 5).unwrap();
+        let cands: Vec<String> = lake
+            .interviews
+            .column("candidate_id")
+            .unwrap()
+            .str()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, c)| if i % 2 == 0 { "N/A".to_string() } else { c.unwrap_or("").to_string() })
+            .collect();
+        lake.interviews.replace("candidate_id", Column::new("candidate_id".into(), cands)).unwrap();
+        let ids = lake.interviews.column("interview_id").unwrap().clone();
+        let mut parts = Vec::new();
+        for days_back in [20i64, 6, 1, 0] {
+            let cutoff = as_of() - days_back * 24 * MICROS_PER_HOUR + 3 * MICROS_PER_MINUTE;
+            parts.push(DataFrame::new_infer_height(vec![ids.clone()]).unwrap().lazy().with_columns([lit(cutoff).alias("cutoff")]));
+        }
+        let snapshots = concat(parts, UnionArgs::default()).unwrap();
+        let fast = build(lake.interviews.clone().lazy(), lake.events.clone().lazy(), snapshots.clone(), SETTINGS).unwrap();
+        let slow = reference::build(lake.interviews.clone().lazy(), lake.events.clone().lazy(), snapshots, SETTINGS).unwrap();
+        assert_eq!(fast.height(), 4 * 600);
+        for name in ["prior_no_shows", "prior_candidate_cancels", "prior_attended"] {
+            let (a, b) = (fast.column(name).unwrap(), slow.column(name).unwrap());
+            assert!(a.as_materialized_series().equals_missing(b.as_materialized_series()), "{name} differs");
+            let big = a.f64().unwrap().iter().filter(|v| v.unwrap_or(0.0) >= 3.0).count();
+            assert!(big > 100, "{name}: the shared id should give long histories ({big})");
         }
     }
 

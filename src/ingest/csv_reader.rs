@@ -376,6 +376,7 @@ pub(crate) fn read_interviews_with(
         ticker.tick(&lines);
     }
     ticker.finish(&lines);
+    stats.content = lines.content();
     Ok(stats)
 }
 
@@ -634,7 +635,7 @@ pub(crate) mod tests {
             "{HEADER}\n i1 ,c1,销售,华东,Master,YES,campus,WeChat,2026-03-01 09:00:00,2026-03-02T14:00:00+08:00,No_Show,忘记了,no_reason,12.50,2026-03-03 10:00:00Z\n"
         );
         let (stats, sink) = read(&text);
-        assert_eq!(stats, FileStats { rows_read: 1, ..FileStats::default() });
+        assert_eq!(FileStats { content: Default::default(), ..stats }, FileStats { rows_read: 1, ..FileStats::default() });
         let row = &sink.interviews[0];
         assert_eq!(row.interview_id, "i1");
         assert_eq!((row.role.as_str(), row.region.as_str()), ("销售", "华东"));

@@ -2,13 +2,15 @@
 //! (gzip, byte-order mark, LF/CRLF). Knows nothing of CSV or JSON: the readers in
 //! `csv_reader` and `jsonl_reader` build rows from the lines this module hands out.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 pub use super::record::InputKind;
 
@@ -105,6 +107,16 @@ pub struct FileStats {
     /// Header names that are not columns of the format, as written (trimmed). Not sent
     /// to the sink: the caller warns about them once per file.
     pub unknown_columns: Vec<String>,
+    /// What was actually read from disk: bytes and their SHA-256 (see [`LineReader::content`]).
+    pub content: Content,
+}
+
+/// The bytes a reader took from disk, so the lake records exactly what it ingested
+/// even when the file changed between its hashing and its reading.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Content {
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// What kind of input a file name is, if any: `interviews*.csv` / `events*.jsonl`,
@@ -177,16 +189,19 @@ fn io_error(path: &Path, source: io::Error) -> FileError {
 }
 
 /// Counts bytes read from disk, so progress is in the same unit as [`InputFile::size`]
-/// even through gzip.
+/// even through gzip,
+/// and hashes them.
 struct Counting<R> {
     inner: R,
     count: Rc<Cell<u64>>,
+    hash: Rc<RefCell<Sha256>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
+        self.hash.borrow_mut().update(&buf[..n]);
         Ok(n)
     }
 }
@@ -266,6 +281,7 @@ pub struct LineReader {
     line: u64,
     utf8: Utf8Check,
     disk_bytes: Rc<Cell<u64>>,
+    disk_hash: Rc<RefCell<Sha256>>,
     rest_pending: bool,
     /// The byte read past the cap of an incomplete line, handed to `skip_rest`.
     overflow: Option<u8>,
@@ -279,7 +295,8 @@ impl LineReader {
         let display = file.path.display().to_string();
         let raw = File::open(&file.path).map_err(|e| FileError::Io { file: display.clone(), source: e })?;
         let disk_bytes = Rc::new(Cell::new(0));
-        let counted = Counting { inner: raw, count: disk_bytes.clone() };
+        let disk_hash = Rc::new(RefCell::new(Sha256::new()));
+        let counted = Counting { inner: raw, count: disk_bytes.clone(), hash: disk_hash.clone() };
         let mut decoded: Box<dyn Read> = if file.gzip {
             Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, counted)))
         } else {
@@ -305,6 +322,7 @@ impl LineReader {
             line: 0,
             utf8: Utf8Check::default(),
             disk_bytes,
+            disk_hash,
             rest_pending: false,
             overflow: None,
         })
@@ -313,6 +331,13 @@ impl LineReader {
     /// Bytes read from disk so far (compressed bytes for gzip).
     pub fn disk_bytes(&self) -> u64 {
         self.disk_bytes.get()
+    }
+
+    /// The bytes read from disk so far and their SHA-256: after the last line, the
+    /// whole file as it was read.
+    pub fn content(&self) -> Content {
+        let hash = self.disk_hash.borrow().clone().finalize();
+        Content { bytes: self.disk_bytes.get(), sha256: hex::encode(hash) }
     }
 
     /// The number of the last line returned (0 before the first).

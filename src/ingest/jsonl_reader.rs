@@ -375,6 +375,7 @@ pub(crate) fn read_events_with(
         ticker.tick(&lines);
     }
     ticker.finish(&lines);
+    stats.content = lines.content();
     Ok(stats)
 }
 
@@ -423,7 +424,7 @@ mod tests {
                     \r\n   \t\n\
                     {\"event_id\":7,\"interview_id\":-3,\"ts\":\"2026-03-02T06:00:00.25Z\",\"type\":\"joined\",\"detail\":\"请假\"}";
         let (stats, sink) = read(text);
-        assert_eq!(stats, FileStats { rows_read: 2, ..FileStats::default() });
+        assert_eq!(FileStats { content: Default::default(), ..stats }, FileStats { rows_read: 2, ..FileStats::default() });
         let e = &sink.events[0];
         assert_eq!((e.event_id.as_str(), e.interview_id.as_str()), ("e1", "i1"));
         assert_eq!(e.ts, utc("2026-03-02T06:00:00Z"));

@@ -18,11 +18,11 @@ pub mod writer;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 use anyhow::{bail, Context};
@@ -44,6 +44,8 @@ pub struct IngestOptions {
     pub raw: PathBuf,
     pub lake: PathBuf,
     pub tz: Tz,
+    /// Whether `tz` was given (flag or config): a lake's recorded zone then must match.
+    pub tz_given: bool,
     /// Earlier lake versions kept besides the new one.
     pub keep_versions: usize,
 }
@@ -80,10 +82,7 @@ fn read_manifest(dir: &Path) -> anyhow::Result<Manifest> {
 
 /// Writes a file so that it appears whole or not at all.
 fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let tmp = path.with_extension("json.tmp");
-    let mut f = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
-    f.write_all(bytes).and_then(|()| f.sync_all()).with_context(|| format!("writing {}", tmp.display()))?;
-    fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
+    crate::store::write_file_atomically(path, bytes)
 }
 
 /// Rows travel from a parsing thread to the merging one in chunks of this many.
@@ -184,23 +183,19 @@ fn read_new_files(
 ) -> anyhow::Result<Vec<FileStats>> {
     let total_bytes: u64 = files.iter().map(|(f, _)| f.size).sum();
     let bar = crate::logging::progress(total_bytes, "reading");
-    let mut senders = Vec::with_capacity(files.len());
-    let mut receivers = Vec::with_capacity(files.len());
-    for _ in files {
-        let (tx, rx) = sync_channel::<Message>(CHUNKS_AHEAD);
-        senders.push(Mutex::new(Some(tx)));
-        receivers.push(rx);
-    }
+    let threads = parser_threads(files.len());
+    let handoff = Handoff { state: Mutex::new(HandoffState::default()), changed: Condvar::new(), ahead: 2 * threads };
     let next = AtomicUsize::new(0);
-    let stop = AtomicBool::new(false);
     let result = std::thread::scope(|scope| {
-        for _ in 0..parser_threads(files.len()) {
+        for _ in 0..threads {
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                if i >= files.len() || stop.load(Ordering::SeqCst) {
+                if i >= files.len() {
                     return;
                 }
-                let Some(tx) = senders[i].lock().ok().and_then(|mut s| s.take()) else { return };
+                // A file's channel is made only when its parsing starts, a few files
+                // ahead of the merge at most: memory stays flat however many files.
+                let Some(tx) = handoff.open(i) else { return };
                 let file = &files[i].0;
                 let mut sink = ChunkSink { tx: &tx, file: file_ids[i], chunk: Chunk::default(), closed: false };
                 let done = AtomicU64::new(0);
@@ -217,29 +212,94 @@ fn read_new_files(
                 let _ = tx.send(Message::Done(read));
             });
         }
-        let merged = merge_in_order(files, file_ids, receivers, merger, spill, &bar);
-        if merged.is_err() {
-            stop.store(true, Ordering::SeqCst);
-        }
+        let merged = merge_in_order(files, file_ids, &handoff, merger, spill, &bar);
+        // Whatever happened, no parser may wait for the merge any more.
+        handoff.close();
         merged
     });
     bar.finish_and_clear();
     result
 }
 
-/// The merging side of [`read_new_files`]. Takes the receivers by value: returning
-/// drops them, which unblocks any parser waiting on a full channel.
+/// Hands each file's channel from its parser to the merging thread, in file order.
+struct Handoff {
+    state: Mutex<HandoffState>,
+    changed: Condvar,
+    /// Files a parser may start ahead of the one being merged.
+    ahead: usize,
+}
+
+#[derive(Default)]
+struct HandoffState {
+    receivers: HashMap<usize, Receiver<Message>>,
+    /// Files fully merged (the merge works on file `merged`).
+    merged: usize,
+    closed: bool,
+}
+
+impl Handoff {
+    /// For the parser of file `i`: waits until it is near the merge, then makes the
+    /// file's channel. `None` once the merge has stopped.
+    fn open(&self, i: usize) -> Option<SyncSender<Message>> {
+        let mut state = self.state.lock().ok()?;
+        while !state.closed && i >= state.merged + self.ahead {
+            state = self.changed.wait(state).ok()?;
+        }
+        if state.closed {
+            return None;
+        }
+        let (tx, rx) = sync_channel::<Message>(CHUNKS_AHEAD);
+        state.receivers.insert(i, rx);
+        self.changed.notify_all();
+        Some(tx)
+    }
+
+    /// For the merge: file `i`'s channel, once its parser has made it.
+    fn take(&self, i: usize) -> Option<Receiver<Message>> {
+        let mut state = self.state.lock().ok()?;
+        loop {
+            if let Some(rx) = state.receivers.remove(&i) {
+                return Some(rx);
+            }
+            if state.closed {
+                return None;
+            }
+            state = self.changed.wait(state).ok()?;
+        }
+    }
+
+    fn merged(&self, count: usize) {
+        if let Ok(mut state) = self.state.lock() {
+            state.merged = count;
+            self.changed.notify_all();
+        }
+    }
+
+    /// Drops every waiting channel (unblocking parsers on a full one) and stops the rest.
+    fn close(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.closed = true;
+            state.receivers.clear();
+            self.changed.notify_all();
+        }
+    }
+}
+
+/// The merging side of [`read_new_files`]: takes each file's channel in file order.
 fn merge_in_order(
     files: &[(InputFile, String)],
     file_ids: &[u32],
-    receivers: Vec<Receiver<Message>>,
+    handoff: &Handoff,
     merger: &mut Merger,
     spill: &mut Spill,
     bar: &indicatif::ProgressBar,
 ) -> anyhow::Result<Vec<FileStats>> {
     let mut stats: Vec<FileStats> = Vec::with_capacity(files.len());
-    for (i, rx) in receivers.into_iter().enumerate() {
+    for i in 0..files.len() {
         let file = &files[i].0;
+        let rx = handoff
+            .take(i)
+            .ok_or_else(|| FileError::Io { file: file.rel.to_string(), source: std::io::Error::other("the parsing threads stopped early") })?;
         let mut finished = None;
         for message in rx.iter() {
             match message {
@@ -276,6 +336,8 @@ fn merge_in_order(
             warn!("{}: unknown column(s) ignored: {}", file.rel, file_stats.unknown_columns.join(", "));
         }
         stats.push(file_stats);
+        drop(rx);
+        handoff.merged(i + 1);
     }
     Ok(stats)
 }
@@ -316,6 +378,26 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
         Some(snap) => Some(read_manifest(&snap.dir)?),
         None => None,
     };
+    // Every run into one lake reads naive timestamps in the same zone.
+    let mut opts_in_zone;
+    let opts = match previous.as_ref().and_then(|s| s.zone()) {
+        Some(zone) if zone != opts.tz.name() => {
+            if opts.tz_given {
+                return Err(crate::usage_error(format!(
+                    "time zone {} was given, but the lake {} was ingested with {zone}: new naive timestamps would be \
+                     shifted against the ones already in it. Run with --tz {zone} (or leave --tz out to use it)",
+                    opts.tz.name(),
+                    opts.lake.display()
+                )));
+            }
+            let tz = crate::time::parse_tz(&zone).map_err(|e| anyhow::anyhow!("the lake records the zone {zone:?}: {e}"))?;
+            info!("reading naive timestamps in {zone}, the lake's recorded zone (no --tz given)");
+            opts_in_zone = opts.clone();
+            opts_in_zone.tz = tz;
+            &opts_in_zone
+        }
+        _ => opts,
+    };
     let known: HashMap<&str, &SourceFile> =
         manifest.iter().flat_map(|m| m.source_files.iter()).map(|f| (f.sha256.as_str(), f)).collect();
 
@@ -330,7 +412,7 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
             skipped.push(SkippedFile { path: file.rel.to_string(), sha256: sha, ingested_in: done.run, as_path: done.path.clone() });
         } else if let Some(first) = hashes_this_run.get(&sha) {
             warn!("{} has the same content as {first}: read once", file.rel);
-            let next = previous.as_ref().map_or(1, |s| s.version + 1);
+            let next = lake.next_version(&lock)?;
             skipped.push(SkippedFile { path: file.rel.to_string(), sha256: sha, ingested_in: next, as_path: first.clone() });
         } else {
             hashes_this_run.insert(sha.clone(), file.rel.to_string());
@@ -343,25 +425,24 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
 
     // The new version's folder exists from here on: kept events are spilled into it
     // while reading. Any error removes it, and the previous version stays current.
-    let expected = lake_version_number(&lake, previous.as_ref().map(|s| s.version))?;
     let vw = lake.begin_version(&lock)?;
-    if vw.number != expected {
-        bail!("lake {} changed while this run held its lock (version {} expected, {} found)", opts.lake.display(), expected, vw.number);
-    }
     let run = Run { opts, started, started_at, previous: previous.as_ref(), manifest: manifest.as_ref(), new_files, skipped };
     let summary = match write_version(&run, vw.dir(), vw.number) {
         Ok(summary) => summary,
-        Err(e) => {
-            // Best effort: the next run removes what is left anyway.
-            let _ = fs::remove_dir_all(vw.dir());
-            return Err(e);
-        }
+        // Dropping the unfinished version removes its folder.
+        Err(e) => return Err(e),
     };
     let snapshot = vw.commit(opts.keep_versions)?;
     let runs = lake.runs_dir();
-    fs::create_dir_all(&runs).with_context(|| format!("creating {}", runs.display()))?;
+    if let Err(e) = fs::create_dir_all(&runs) {
+        warn!("creating {}: {e}", runs.display());
+    }
     let copy = runs.join(format!("ingest-{:06}.json", snapshot.version));
-    write_atomically(&copy, &serde_json::to_vec_pretty(&summary)?)?;
+    // The version is committed: a copy that cannot be written is a warning, not a
+    // failed run (the summary is also inside the version).
+    if let Err(e) = write_atomically(&copy, &serde_json::to_vec_pretty(&summary)?) {
+        warn!("lake version {} is committed, but its summary copy could not be written: {e:#}", snapshot.version);
+    }
     drop(lock);
     Ok(IngestOutcome::Committed(Box::new(summary)))
 }
@@ -401,6 +482,20 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     let file_ids: Vec<u32> = run.new_files.iter().map(|(f, _)| merger.register_file(&f.rel, f.kind)).collect();
 
     let stats = read_new_files(&run.new_files, &file_ids, run.opts.tz, &mut merger, &mut spill)?;
+    // The manifest records what was read: a file rewritten between its hashing and its
+    // reading (an exporter still at work) fails the run instead of being remembered
+    // whole while only part of it was ingested.
+    for ((file, sha), st) in run.new_files.iter().zip(&stats) {
+        if st.content.sha256 != *sha || st.content.bytes != file.size {
+            bail!(
+                "{} changed while it was being read ({} bytes when listed, {} bytes read, content differs): is an \
+                 export still being written? Nothing was committed; run again once the file is complete",
+                file.rel,
+                file.size,
+                st.content.bytes
+            );
+        }
+    }
     merger.forget_event_ids();
     let spilled = spill.bytes();
     let months = spill.finish().with_context(|| format!("writing temporary event files in {}", spill_dir.display()))?;
@@ -494,24 +589,16 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     let mut source_files = run.manifest.map(|m| m.source_files.clone()).unwrap_or_default();
     source_files.extend(summary.files.iter().cloned());
     let new_manifest =
-        Manifest { format: MANIFEST_FORMAT, noshow_version: crate::VERSION.to_string(), lake_version: version, tables, source_files };
+        Manifest {
+            format: MANIFEST_FORMAT,
+            noshow_version: crate::VERSION.to_string(),
+            lake_version: version,
+            tables,
+            tz: Some(run.opts.tz.name().to_string()),
+            source_files,
+        };
     write_atomically(&dir.join("manifest.json"), &serde_json::to_vec_pretty(&new_manifest)?)?;
     summary.elapsed_seconds = (run.started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0;
     write_atomically(&dir.join("summary.json"), &serde_json::to_vec_pretty(&summary)?)?;
     Ok(summary)
-}
-
-/// The number the next version will get: one past the highest under `versions/`.
-fn lake_version_number(lake: &Lake, current: Option<u64>) -> anyhow::Result<u64> {
-    let dir = lake.root().join("versions");
-    let mut highest = current.unwrap_or(0);
-    if let Ok(entries) = fs::read_dir(&dir) {
-        for entry in entries {
-            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
-            if let Some(n) = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) {
-                highest = highest.max(n);
-            }
-        }
-    }
-    Ok(highest + 1)
 }

@@ -54,6 +54,9 @@ pub struct Manifest {
     pub noshow_version: String,
     pub lake_version: u64,
     pub tables: BTreeMap<String, TableEntry>,
+    /// The IANA zone naive timestamps were read in (every run into this lake uses it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tz: Option<String>,
     /// Every file ever ingested into this lake, in the order they were read (run by run).
     pub source_files: Vec<SourceFile>,
 }

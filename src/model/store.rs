@@ -13,26 +13,36 @@
 //! MODEL/.lock
 //! ```
 
-use std::fs::{self, File};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::fs;
+use std::path::Path;
 
 use anyhow::Context;
 use polars::prelude::DataFrame;
 
 use super::file::ModelFile;
-use crate::export::{self, OutputDir};
+use crate::export;
+use crate::store::{self, Kind, Store};
 
 /// Evaluation tables written beside each model: (name, table).
 pub type Tables = Vec<(&'static str, DataFrame)>;
 
-fn versions_dir(dir: &Path) -> PathBuf {
-    dir.join("versions")
+/// The folder holding the current model's `model.json` and `evaluation/`: its version
+/// folder, or the folder itself in the layout before versions.
+pub fn current_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    Ok(match Store::new(dir, Kind::Model).current()? {
+        Some(v) => v.dir,
+        None => dir.to_path_buf(),
+    })
 }
 
-/// Reads and validates `MODEL/model.json` for scoring.
+/// Reads and validates the current model for scoring.
 pub fn load_current(dir: &Path) -> anyhow::Result<ModelFile> {
-    let path = dir.join("model.json");
+    let store = Store::new(dir, Kind::Model);
+    let path = match store.current()? {
+        Some(v) => v.dir.join("model.json"),
+        // A folder written before versions existed: a plain model.json.
+        None => dir.join("model.json"),
+    };
     let text = fs::read_to_string(&path)
         .with_context(|| format!("reading {} (train a model first with `noshow train`)", path.display()))?;
     ModelFile::from_json(&text).with_context(|| format!("refusing model {}", path.display()))
@@ -41,30 +51,12 @@ pub fn load_current(dir: &Path) -> anyhow::Result<ModelFile> {
 /// The current model if there is a valid one (for comparisons); problems are reported
 /// as `Err` text so the caller can warn and go on.
 pub fn previous(dir: &Path) -> Option<Result<ModelFile, String>> {
-    let path = dir.join("model.json");
-    if !path.exists() {
+    let store = Store::new(dir, Kind::Model);
+    let has_one = matches!(store.current(), Ok(Some(_))) || dir.join("model.json").exists();
+    if !has_one {
         return None;
     }
     Some(load_current(dir).map_err(|e| format!("{e:#}")))
-}
-
-fn next_version(dir: &Path) -> anyhow::Result<u32> {
-    let versions = versions_dir(dir);
-    let mut highest = 0;
-    if let Ok(entries) = fs::read_dir(&versions) {
-        for entry in entries.flatten() {
-            if let Ok(n) = entry.file_name().to_string_lossy().parse::<u32>() {
-                highest = highest.max(n);
-            }
-        }
-    }
-    Ok(highest + 1)
-}
-
-fn lock(dir: &Path) -> anyhow::Result<File> {
-    crate::lake::try_lock_exclusive(dir, ".lock", |lock| {
-        format!("another `noshow train` is writing the model folder {} (lock {} is held)", dir.display(), lock.display())
-    })
 }
 
 /// Whether two models are the same fit (ignoring their version and creation time).
@@ -79,134 +71,33 @@ pub fn same_fit(a: &ModelFile, b: &ModelFile) -> bool {
     strip(a) == strip(b)
 }
 
+/// The links at the top of the folder, through `current`.
+const LINKS: &[&str] = &["model.json", "evaluation"];
+
 /// Saves `model` as the next version and makes it current; returns its version. When
 /// the current model is the same fit (a re-run on the same lake), nothing is written
 /// and the current version is returned, so re-runs are idempotent.
 pub fn save(dir: &Path, mut model: ModelFile, tables: &mut Tables, keep_versions: usize) -> anyhow::Result<(String, bool)> {
-    let _lock = lock(dir)?;
-    clear_uncommitted(dir)?;
+    let store = Store::new(dir, Kind::Model);
+    let lock = store.lock(|lock| {
+        format!("another `noshow train` is writing the model folder {} (lock {} is held)", dir.display(), lock.display())
+    })?;
     if let Some(Ok(current)) = previous(dir) {
         if same_fit(&current, &model) {
-            link_current(dir)?;
             return Ok((current.version, false));
         }
     }
-    let number = next_version(dir)?;
-    model.version = format!("{number:04}");
+    let staged = store.begin(&lock)?;
+    model.version = Kind::Model.version_name(staged.number);
     model.created_at = crate::time::format_utc(crate::time::now());
     let json = model.to_json()?;
-
-    let versions = versions_dir(dir);
-    export::create_private_dir_all(&versions).with_context(|| format!("creating {}", versions.display()))?;
-    let staged = OutputDir::begin(&versions.join(&model.version))?;
-    write_file(&staged.path().join("model.json"), json.as_bytes())?;
-    let eval_dir = staged.path().join("evaluation");
-    export::create_private_dir_all(&eval_dir)?;
+    store::write_file(&staged.dir().join("model.json"), json.as_bytes())?;
+    let eval_dir = staged.dir().join("evaluation");
+    store::create_private_dir_all(&eval_dir).with_context(|| format!("creating {}", eval_dir.display()))?;
     for (name, df) in tables.iter_mut() {
         export::write_table(&eval_dir, name, df)?;
     }
-    staged.publish()?;
-
-    // The one switch readers see.
-    let tmp = dir.join(".current.tmp");
-    let _ = fs::remove_file(&tmp);
-    symlink(&Path::new("versions").join(&model.version), &tmp)?;
-    fs::rename(&tmp, dir.join("current")).with_context(|| format!("switching {} to model {}", dir.display(), model.version))?;
-    link_current(dir)?;
-    crate::lake::sync_dir(dir)?;
-    prune(&versions, number, keep_versions);
+    // `keep_versions` counts the current one.
+    staged.commit(keep_versions.saturating_sub(1), LINKS)?;
     Ok((model.version, true))
-}
-
-/// The version `current` points to: the `current` link, or (in a folder written before
-/// it existed) the version named in a plain model.json.
-fn current_number(dir: &Path) -> Option<u32> {
-    if let Ok(target) = fs::read_link(dir.join("current")) {
-        return target.file_name()?.to_str()?.parse().ok();
-    }
-    let text = fs::read_to_string(dir.join("model.json")).ok()?;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
-    value.get("version")?.as_str()?.parse().ok()
-}
-
-/// Removes what a train killed before its switch left: versions above the current one
-/// (never made current) and temp links, so the next version gets the number the killed
-/// run would have used.
-fn clear_uncommitted(dir: &Path) -> anyhow::Result<()> {
-    let current = current_number(dir).unwrap_or(0);
-    if let Ok(entries) = fs::read_dir(versions_dir(dir)) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            // Numbered above current, or a staging folder (`.NNNN.tmp-PID`).
-            if name.starts_with('.') || name.parse::<u32>().is_ok_and(|n| n > current) {
-                fs::remove_dir_all(entry.path())
-                    .with_context(|| format!("removing {}, left by a train killed before its switch", entry.path().display()))?;
-            }
-        }
-    }
-    if let Ok(entries) = fs::read_dir(dir) {
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(".model.json.tmp") || name.starts_with(".current.tmp") || name.starts_with(".link.tmp") {
-                let _ = fs::remove_file(entry.path());
-            } else if name.starts_with(".evaluation.") {
-                let _ = fs::remove_dir_all(entry.path());
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Makes `model.json` and `evaluation` the fixed links through `current` (once per
-/// folder; also turns the plain file and folder of the earlier layout into links).
-fn link_current(dir: &Path) -> anyhow::Result<()> {
-    if fs::symlink_metadata(dir.join("current")).is_err() {
-        return Ok(());
-    }
-    for name in ["model.json", "evaluation"] {
-        let path = dir.join(name);
-        let target = Path::new("current").join(name);
-        if fs::read_link(&path).is_ok_and(|t| t == target) {
-            continue;
-        }
-        let tmp = dir.join(".link.tmp");
-        let _ = fs::remove_file(&tmp);
-        symlink(&target, &tmp)?;
-        if path.is_dir() && !path.is_symlink() {
-            // A folder cannot be replaced by a rename: move it aside first.
-            let aside = dir.join(format!(".{name}.old-{}", std::process::id()));
-            fs::rename(&path, &aside).with_context(|| format!("moving aside {}", path.display()))?;
-            fs::rename(&tmp, &path).with_context(|| format!("linking {}", path.display()))?;
-            let _ = fs::remove_dir_all(&aside);
-        } else {
-            fs::rename(&tmp, &path).with_context(|| format!("linking {}", path.display()))?;
-        }
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn symlink(target: &Path, link: &Path) -> anyhow::Result<()> {
-    std::os::unix::fs::symlink(target, link)
-        .with_context(|| format!("creating symlink {} -> {}", link.display(), target.display()))
-}
-
-#[cfg(not(unix))]
-fn symlink(_target: &Path, _link: &Path) -> anyhow::Result<()> {
-    anyhow::bail!("the model folder's atomic switch needs symbolic links (Unix)")
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let mut f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(bytes).and_then(|_| f.sync_all()).with_context(|| format!("writing {}", path.display()))
-}
-
-fn prune(versions: &Path, current: u32, keep: usize) {
-    let Ok(entries) = fs::read_dir(versions) else { return };
-    let mut all: Vec<u32> = entries.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok()).collect();
-    all.sort_unstable_by(|a, b| b.cmp(a));
-    for n in all.into_iter().filter(|&n| n != current).skip(keep.saturating_sub(1)) {
-        // Best effort: a version that cannot be removed now goes on a later run.
-        let _ = fs::remove_dir_all(versions.join(format!("{n:04}")));
-    }
 }

@@ -58,6 +58,8 @@ fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
 
 /// The section for the model in `model_dir`, or `None` when no model was trained yet.
 pub fn render(model_dir: &Path, lang: Lang) -> anyhow::Result<Option<String>> {
+    let model_dir = crate::model::store::current_dir(model_dir)?;
+    let model_dir = model_dir.as_path();
     let path = model_dir.join("model.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,

@@ -135,7 +135,16 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
     for (r, &i) in order.iter().enumerate() {
         rank[i] = r + 1;
     }
-    let bands: Vec<&str> = rank.iter().map(|&r| risk_band(r, n)).collect();
+    // Interviews with the same probability get the same band (the band of the
+    // best-ranked of them): a tie broken by id must not decide who gets a call.
+    let mut bands: Vec<&str> = vec!["low"; n];
+    let mut group_band = "low";
+    for (r, &i) in order.iter().enumerate() {
+        if r == 0 || probs[i] != probs[order[r - 1]] {
+            group_band = risk_band(r + 1, n);
+        }
+        bands[i] = group_band;
+    }
 
     let raw_numeric: HashMap<&str, Vec<f64>> = encoding
         .numeric
@@ -186,11 +195,14 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
 
     let holdout = holdout_flags(&ids, &bands, s.holdout_share, s.holdout_seed);
     let slots = df.column("scheduled_at_us")?.i64()?.clone();
+    // The slot as the recruiter's calendar shows it, for spreadsheets and CSV readers.
+    let local: Vec<Option<String>> = slots.iter().map(|v| v.map(|us| crate::time::format_local(us, s.tz))).collect();
     let mut feed = DataFrame::new_infer_height(vec![
         Column::new("interview_id".into(), ids),
         df.column("candidate_id")?.clone(),
         Column::new("scheduled_at".into(), slots.into_series())
             .cast(&DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC)))?,
+        Column::new("scheduled_at_local".into(), local),
         Column::new("p_not_attend".into(), probs),
         Column::new("risk_rank".into(), rank.iter().map(|&r| r as u32).collect::<Vec<u32>>()),
         Column::new("risk_band".into(), bands),
