@@ -497,7 +497,15 @@ impl OutputDir {
             .into_owned();
         check_apart(dest, protected)?;
         check_replaceable(dest, kind)?;
+        let parent_existed = parent.exists();
         create_private_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+        #[cfg(unix)]
+        if sharing == Sharing::Group && !parent_existed {
+            // A folder made here for a shared output must let the group reach it.
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&parent, fs::Permissions::from_mode(0o750))
+                .with_context(|| format!("setting the mode of {}", parent.display()))?;
+        }
         let lock = try_lock_exclusive(&parent, &format!(".{name}.lock"), |lock| {
             format!(
                 "another noshow run is writing {} (lock {} is held); try again when it has finished",

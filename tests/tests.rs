@@ -13,3 +13,4 @@ mod fuzz_replay;
 mod score;
 mod train;
 mod notebook;
+mod safety;

@@ -445,6 +445,14 @@ fn enumerated<T: Copy>(
     }))
 }
 
+/// Values HR exports put where an id is unknown.
+fn is_placeholder_id(id: &str) -> bool {
+    const PLACEHOLDERS: &[&str] =
+        &["n/a", "na", "n.a.", "null", "none", "nil", "unknown", "-", "--", "0", "?", "tbd", "无", "未知", "空", "暂无"];
+    let lower = id.trim().to_lowercase();
+    PLACEHOLDERS.contains(&lower.as_str())
+}
+
 /// An optional field: a bad value becomes null plus a warning.
 fn optional<T>(value: Option<Result<T, Bad>>, warnings: &mut Vec<Bad>) -> Option<T> {
     match value? {
@@ -459,6 +467,19 @@ fn optional<T>(value: Option<Result<T, Bad>>, warnings: &mut Vec<Bad>) -> Option
 fn build_row(f: &Fields, tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) -> Result<InterviewRow, Bad> {
     let interview_id = required_str(f, INTERVIEW_ID)?;
     let candidate_id = required_str(f, CANDIDATE_ID)?;
+    if is_placeholder_id(&candidate_id) {
+        // Kept (the interview is real), but every interview with this id would look
+        // like one candidate's history: said once per row, as a data-quality warning.
+        warnings.push(Bad {
+            reason: reasons::PLACEHOLDER_ID,
+            field: Some(name(CANDIDATE_ID)),
+            detail: format!(
+                "candidate_id {} looks like a placeholder, not an id: interviews sharing it are treated as one \
+                 candidate's history",
+                quote_value(&candidate_id)
+            ),
+        });
+    }
     let role = required_str(f, ROLE)?;
     let region = required_str(f, REGION)?;
     let invited_at = timestamp(f, INVITED_AT, tz).ok_or_else(|| missing(INVITED_AT))??;

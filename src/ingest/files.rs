@@ -50,6 +50,8 @@ pub mod reasons {
     pub const INVALID_JSON: &str = "invalid_json";
     pub const NOT_AN_OBJECT: &str = "not_an_object";
     pub const DUPLICATE_KEY: &str = "duplicate_key";
+    /// A warning: an id field holds a placeholder such as `N/A` (the row is kept).
+    pub const PLACEHOLDER_ID: &str = "placeholder_id";
 }
 
 /// Why a whole file (or the raw folder) cannot be read. Each message names the file.
@@ -139,8 +141,52 @@ pub fn classify(name: &str) -> Option<(InputKind, bool)> {
 }
 
 /// Every input file under `raw`, recursively, sorted by relative path (the reading
-/// order). Symbolic links are followed; a folder reached twice is read once.
+/// order); see [`discover_with_skips`].
 pub fn discover(raw: &Path) -> Result<Vec<InputFile>, FileError> {
+    discover_with_skips(raw).map(|(found, _)| found)
+}
+
+/// An entry of the raw folder that was not read, and why (the caller warns).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub rel: String,
+    pub why: String,
+}
+
+/// A file or folder name as text: invalid UTF-8 bytes are written `\xNN`, so two
+/// different names never become the same text.
+fn name_text(name: &std::ffi::OsStr) -> String {
+    match name.to_str() {
+        Some(s) => s.to_string(),
+        None => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::ffi::OsStrExt;
+                let mut out = String::new();
+                for chunk in name.as_bytes().utf8_chunks() {
+                    out.push_str(chunk.valid());
+                    for b in chunk.invalid() {
+                        out.push_str(&format!("\\x{b:02X}"));
+                    }
+                }
+                out
+            }
+            #[cfg(not(unix))]
+            {
+                name.to_string_lossy().into_owned()
+            }
+        }
+    }
+}
+
+/// Every input file under `raw`, recursively, sorted by relative path, and what was
+/// passed over. Only regular files are read. A symbolic link is followed when it
+/// points to a file or folder inside the raw folder; one pointing outside it (to
+/// `/proc/self/environ`, a device, another tree), a dangling one, a loop, a FIFO or a
+/// socket is skipped and listed. A folder reached twice is read once. Files whose
+/// names are not input names but look like exports (`.csv`, `.jsonl`, `.xlsx`, …) are
+/// listed too, so a misnamed export is never passed over in silence.
+pub fn discover_with_skips(raw: &Path) -> Result<(Vec<InputFile>, Vec<Skipped>), FileError> {
     let meta = match std::fs::metadata(raw) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(FileError::RawMissing(raw.to_path_buf())),
@@ -149,7 +195,9 @@ pub fn discover(raw: &Path) -> Result<Vec<InputFile>, FileError> {
     if !meta.is_dir() {
         return Err(FileError::RawNotFolder(raw.to_path_buf()));
     }
+    let root = std::fs::canonicalize(raw).map_err(|e| io_error(raw, e))?;
     let mut found = Vec::new();
+    let mut skipped = Vec::new();
     let mut seen_dirs = HashSet::new();
     let mut stack = vec![(raw.to_path_buf(), String::new())];
     while let Some((dir, rel_dir)) = stack.pop() {
@@ -163,25 +211,54 @@ pub fn discover(raw: &Path) -> Result<Vec<InputFile>, FileError> {
         for entry in entries {
             let entry = entry.map_err(|e| io_error(&dir, e))?;
             let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let name = name_text(&entry.file_name());
             let rel = if rel_dir.is_empty() { name.clone() } else { format!("{rel_dir}/{name}") };
+            let mut skip = |why: &str| skipped.push(Skipped { rel: rel.clone(), why: why.to_string() });
+            let link = std::fs::symlink_metadata(&path).map_err(|e| io_error(&path, e))?;
+            if link.file_type().is_symlink() {
+                match std::fs::canonicalize(&path) {
+                    Ok(target) if target.starts_with(&root) => {}
+                    Ok(_) => {
+                        skip("a symbolic link to outside the raw folder");
+                        continue;
+                    }
+                    Err(_) => {
+                        skip("a dangling or looping symbolic link");
+                        continue;
+                    }
+                }
+            }
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
-                // A dangling symlink is not an input file.
-                Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-                Err(e) => return Err(io_error(&path, e)),
+                Err(_) => {
+                    skip("cannot be examined");
+                    continue;
+                }
             };
             if meta.is_dir() {
                 stack.push((path, rel));
             } else if meta.is_file() {
-                if let Some((kind, gzip)) = classify(&name) {
-                    found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len() });
+                match classify(&name) {
+                    Some((kind, gzip)) => found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len() }),
+                    None if looks_like_an_export(&name) => {
+                        skip("not named interviews*.csv or events*.jsonl (optionally .gz): rename it to be read")
+                    }
+                    None => {}
                 }
+            } else {
+                skip("not a regular file (a FIFO, socket or device)");
             }
         }
     }
     found.sort_by(|a, b| a.rel.cmp(&b.rel));
-    Ok(found)
+    skipped.sort_by(|a, b| a.rel.cmp(&b.rel));
+    Ok((found, skipped))
+}
+
+fn looks_like_an_export(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let lower = lower.strip_suffix(".gz").unwrap_or(&lower);
+    [".csv", ".jsonl", ".json", ".tsv", ".xlsx", ".xls", ".ndjson"].iter().any(|ext| lower.ends_with(ext))
 }
 
 fn io_error(path: &Path, source: io::Error) -> FileError {

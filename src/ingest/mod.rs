@@ -362,13 +362,32 @@ fn hash_files(found: &[InputFile]) -> Result<Vec<String>, FileError> {
     Ok(out)
 }
 
+/// A fault-injection point for the test suite: with `NOSHOW_TEST_PAUSE_AFTER_HASH`
+/// set to a path, ingest creates that file after hashing the raw files and waits (at
+/// most a minute) until it is removed, so a test can rewrite a file between the hash
+/// and the read. Unset in normal use.
+fn pause_for_tests() {
+    let Some(flag) = std::env::var_os("NOSHOW_TEST_PAUSE_AFTER_HASH") else { return };
+    let flag = PathBuf::from(flag);
+    if fs::write(&flag, b"hashed\n").is_err() {
+        return;
+    }
+    let deadline = Instant::now() + std::time::Duration::from_secs(60);
+    while flag.exists() && Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
 /// Runs one ingest: see the module documentation.
 pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     let started = Instant::now();
     let started_at = crate::time::format_utc(crate::time::now());
     let lake = Lake::new(&opts.lake);
     let lock = lake.lock()?;
-    let found = files::discover(&opts.raw)?;
+    let (found, passed_over) = files::discover_with_skips(&opts.raw)?;
+    for skip in &passed_over {
+        warn!("{}: skipped, {}", skip.rel, skip.why);
+    }
     if found.is_empty() {
         warn!("no interviews*.csv or events*.jsonl (or .gz) files under {}", opts.raw.display());
     }
@@ -404,6 +423,7 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     // Content, not names, decides what is new: a renamed copy of an ingested export is
     // skipped, an export rewritten in place is read again.
     let shas = hash_files(&found)?;
+    pause_for_tests();
     let mut new_files: Vec<(InputFile, String)> = Vec::new();
     let mut skipped = Vec::new();
     let mut hashes_this_run: HashMap<String, String> = HashMap::new();

@@ -127,8 +127,9 @@ impl Encoding {
                 .map(|(level, _)| level.clone())
                 .collect();
             let folded_rows: usize = folded.iter().map(|l| counts[l]).sum();
+            let folded_set: std::collections::HashSet<String> = folded.iter().cloned().collect();
             let mut kept: Vec<(String, usize)> =
-                counts.into_iter().filter(|(l, _)| !folded.contains(l)).collect();
+                counts.into_iter().filter(|(l, _)| !folded_set.contains(l)).collect();
             if folded_rows > 0 {
                 match kept.iter_mut().find(|(l, _)| l == OTHER_LEVEL) {
                     Some((_, c)) => *c += folded_rows,
@@ -170,13 +171,21 @@ impl Encoding {
         let mut offset = self.numeric.len();
         for c in &self.categorical {
             let raw = string_column(df, &c.name)?;
-            // Few distinct levels, many rows: look each text up once.
-            let mut index: std::collections::HashMap<&str, u32> = Default::default();
+            // Each text is looked up in hash maps of the levels and the folded levels
+            // (built once), so 200 k distinct role values cost 200 k lookups, not 200 k².
+            let levels: std::collections::HashMap<&str, u32> =
+                c.levels.iter().enumerate().map(|(k, l)| (l.as_str(), (offset + k) as u32)).collect();
+            let folded: std::collections::HashSet<&str> = c.folded.iter().map(String::as_str).collect();
+            let other = levels.get(OTHER_LEVEL).copied().unwrap_or(u32::MAX);
             hot.push(
                 raw.iter()
                     .map(|v| {
                         let v = v.unwrap_or("unknown");
-                        *index.entry(v).or_insert_with(|| c.level_index(v).map_or(u32::MAX, |k| (offset + k) as u32))
+                        if folded.contains(v) {
+                            other
+                        } else {
+                            levels.get(v).copied().unwrap_or(u32::MAX)
+                        }
                     })
                     .collect(),
             );

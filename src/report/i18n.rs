@@ -68,6 +68,8 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("reinvites", "Re-invitations after a miss", "爽约后的再次邀约"),
     ("model", "Risk model", "风险模型"),
     ("suppressed", "suppressed", "已隐藏"),
+    ("more_findings", "… and {count} more findings in summary.json", "……另有 {count} 条发现，见 summary.json"),
+    ("more_segments", "{count} more segments ({interviews} interviews): see the CSV table", "另有 {count} 个分组（{interviews} 场面试），见 CSV 表"),
     ("unknown", "unknown", "未知"),
     ("interviews", "interviews", "场面试"),
     ("segment", "Segment", "细分"),

@@ -56,10 +56,16 @@ fn label(lang: Lang, dim: &str, value: &Option<String>) -> String {
     }
 }
 
+/// Segments a chart draws at most; the rest are one line pointing to the table (an
+/// export with 200 k distinct role values must still give a readable page).
+pub const MAX_CHART_ROWS: usize = 30;
+
 fn dot_rows(df: &DataFrame, dim: &str, lang: Lang) -> PolarsResult<Vec<DotRow>> {
     let (seg, rate, low, high, n) =
         (strings(df, dim)?, f64s(df, "no_show_rate")?, f64s(df, "no_show_rate_low")?, f64s(df, "no_show_rate_high")?, i64s(df, "interviews")?);
-    Ok((0..df.height())
+    let shown = largest(&n, MAX_CHART_ROWS);
+    let mut rows: Vec<DotRow> = (0..df.height())
+        .filter(|&i| shown[i])
         .map(|i| DotRow {
             label: label(lang, dim, &seg[i]),
             rate: rate[i],
@@ -67,7 +73,31 @@ fn dot_rows(df: &DataFrame, dim: &str, lang: Lang) -> PolarsResult<Vec<DotRow>> 
             high: high[i],
             note: n[i].map(|n| format!("n={n}")).unwrap_or_default(),
         })
-        .collect())
+        .collect();
+    let hidden = shown.iter().filter(|s| !**s).count();
+    if hidden > 0 {
+        let interviews: i64 = (0..df.height()).filter(|&i| !shown[i]).filter_map(|i| n[i]).sum();
+        rows.push(DotRow {
+            label: fill(&t(lang, "more_segments"), &[("count", hidden.to_string()), ("interviews", interviews.to_string())]),
+            rate: None,
+            low: None,
+            high: None,
+            note: String::new(),
+        });
+    }
+    Ok(rows)
+}
+
+/// Which rows are among the `k` largest by `n` (suppressed rows, with no count, last;
+/// ties by position), as a mask in row order.
+fn largest(n: &[Option<i64>], k: usize) -> Vec<bool> {
+    let mut order: Vec<usize> = (0..n.len()).collect();
+    order.sort_by(|&a, &b| n[b].unwrap_or(-1).cmp(&n[a].unwrap_or(-1)).then(a.cmp(&b)));
+    let mut mask = vec![false; n.len()];
+    for &i in order.iter().take(k) {
+        mask[i] = true;
+    }
+    mask
 }
 
 fn html_table(head: &[String], rows: &[Vec<(String, bool)>]) -> String {
@@ -141,7 +171,8 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     if input.findings.iter().all(|f| !matches!(f, Finding::SegmentAbove { .. })) {
         let _ = write!(h, "<li>{}</li>", esc(&tr("no_findings")));
     }
-    for f in input.findings {
+    let max_findings = 2 * MAX_CHART_ROWS;
+    for f in input.findings.iter().take(max_findings) {
         let text = match f {
             Finding::SegmentAbove { dimension, segment, rate, low, high, overall } => fill(
                 &tr("finding_segment"),
@@ -165,6 +196,10 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             ),
         };
         let _ = write!(h, "<li>{}</li>", esc(&text));
+    }
+    if input.findings.len() > max_findings {
+        let more = input.findings.len() - max_findings;
+        let _ = write!(h, "<li>{}</li>", esc(&fill(&tr("more_findings"), &[("count", more.to_string())])));
     }
     h.push_str("</ul>");
 
@@ -254,7 +289,7 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     if let Some(df) = a.get("best_slots_by_role") {
         let _ = write!(h, "<h3>{}</h3>", esc(&tr("best_slots")));
         let (role, rank, wd, hour, rate, n) = (strings(df, "role")?, i64s(df, "rank")?, i64s(df, "weekday")?, i64s(df, "hour")?, f64s(df, "no_show_rate")?, i64s(df, "interviews")?);
-        let rows: Vec<Vec<(String, bool)>> = (0..df.height())
+        let rows: Vec<Vec<(String, bool)>> = (0..df.height().min(3 * MAX_CHART_ROWS))
             .map(|i| {
                 let slot = format!("{} {:02}:00", tr(&format!("weekday_{}", wd[i].unwrap_or(0))), hour[i].unwrap_or(0));
                 vec![
@@ -275,7 +310,10 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         if let Some(df) = a.get(name) {
             let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
             let (seg, cost, ns) = (strings(df, dim)?, f64s(df, "no_show_cost")?, i64s(df, "no_shows")?);
+            // Months stay a whole series; roles are capped to the largest.
+            let shown = if dim == "role" { largest(&ns, MAX_CHART_ROWS) } else { vec![true; df.height()] };
             let rows: Vec<(String, f64, String)> = (0..df.height())
+                .filter(|&i| shown[i])
                 .map(|i| {
                     let note = match (cost[i], ns[i]) {
                         (Some(c), Some(n)) => format!("{} · {n}", svg::short_number(c)),
@@ -362,9 +400,20 @@ fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsRe
     if ranked.len() > 7 {
         cats.push(other.to_string());
     }
+    // At most MAX_CHART_ROWS groups: the largest by their counts.
+    let mut group_totals: std::collections::HashMap<Option<&str>, i64> = std::collections::HashMap::new();
+    for i in 0..df.height() {
+        *group_totals.entry(g[i].as_deref()).or_default() += count[i].unwrap_or(0);
+    }
+    let mut groups: Vec<(Option<&str>, i64)> = group_totals.into_iter().collect();
+    groups.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    let kept_groups: std::collections::HashSet<Option<&str>> = groups.iter().take(MAX_CHART_ROWS).map(|x| x.0).collect();
     let mut rows: Vec<(String, Vec<(String, f64)>)> = Vec::new();
     for i in 0..df.height() {
         let Some(s) = share[i] else { continue };
+        if !kept_groups.contains(&g[i].as_deref()) {
+            continue;
+        }
         let gl = t_or(lang, if group == "initiated_by" { "initiated_" } else { "outcome_" }, g[i].as_deref().unwrap_or(""));
         let gl = if g[i].is_none() { t(lang, "unknown") } else { gl };
         if rows.last().map(|r| &r.0) != Some(&gl) {

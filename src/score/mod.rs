@@ -42,6 +42,22 @@ pub fn risk_band(rank: usize, n: usize) -> &'static str {
     }
 }
 
+/// Each row's band, given the rows in rank order. Rows with the same probability get
+/// the same band (the band of the best-ranked of them): a tie broken by id must not
+/// decide who gets a call.
+pub fn bands_with_ties(probs: &[f64], order: &[usize]) -> Vec<&'static str> {
+    let n = probs.len();
+    let mut bands: Vec<&'static str> = vec!["low"; n];
+    let mut group_band = "low";
+    for (r, &i) in order.iter().enumerate() {
+        if r == 0 || probs[i] != probs[order[r - 1]] {
+            group_band = risk_band(r + 1, n);
+        }
+        bands[i] = group_band;
+    }
+    bands
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct ScoreSettings {
     pub as_of: Micros,
@@ -135,16 +151,7 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
     for (r, &i) in order.iter().enumerate() {
         rank[i] = r + 1;
     }
-    // Interviews with the same probability get the same band (the band of the
-    // best-ranked of them): a tie broken by id must not decide who gets a call.
-    let mut bands: Vec<&str> = vec!["low"; n];
-    let mut group_band = "low";
-    for (r, &i) in order.iter().enumerate() {
-        if r == 0 || probs[i] != probs[order[r - 1]] {
-            group_band = risk_band(r + 1, n);
-        }
-        bands[i] = group_band;
-    }
+    let bands = bands_with_ties(&probs, &order);
 
     let raw_numeric: HashMap<&str, Vec<f64>> = encoding
         .numeric
@@ -258,6 +265,21 @@ pub fn holdout_flags(ids: &[String], bands: &[&str], share: f64, seed: u64) -> V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tied_probabilities_share_a_band() {
+        // A model fitted on a handful of rows gives everyone the same probability.
+        let probs = vec![0.2; 8];
+        let order: Vec<usize> = (0..8).collect();
+        assert!(bands_with_ties(&probs, &order).iter().all(|&b| b == "high"));
+        // Ties inside the medium band stay medium; distinct values keep rank bands.
+        let probs = [0.9, 0.5, 0.5, 0.5, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1];
+        let order: Vec<usize> = (0..10).collect();
+        assert_eq!(
+            bands_with_ties(&probs, &order),
+            ["high", "medium", "medium", "medium", "low", "low", "low", "low", "low", "low"]
+        );
+    }
 
     #[test]
     fn bands_by_rank_share() {
