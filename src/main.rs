@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     };
     noshow::logging::init(cli.global.quiet);
     restrict_new_files();
+    keep_standard_streams_open();
     match noshow::cli::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -25,6 +26,21 @@ fn main() -> ExitCode {
                 None => 1,
             };
             ExitCode::from(code)
+        }
+    }
+}
+
+/// A standard stream closed by the caller (`2>&-`) would be reused by the next file
+/// noshow opens, and log lines would land in it: point closed ones at /dev/null.
+fn keep_standard_streams_open() {
+    #[cfg(unix)]
+    for fd in 0..=2 {
+        // SAFETY: fcntl(F_GETFD) only asks whether the descriptor is open; open() on a
+        // NUL-terminated literal returns the lowest free descriptor, which is `fd`.
+        unsafe {
+            if libc::fcntl(fd, libc::F_GETFD) == -1 {
+                libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+            }
         }
     }
 }

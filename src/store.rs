@@ -5,10 +5,10 @@
 //! # Versioned store
 //!
 //! ```text
-//! ROOT/.noshow                  marker: which kind of store this is, next version number
+//! ROOT/.noshow                  marker: the kind of store, and the next version number
 //! ROOT/.lock                    held by the one process writing the store
 //! ROOT/current -> versions/000007
-//! ROOT/versions/000007/         a committed version (holds `.committed`)
+//! ROOT/versions/000007/         a committed version
 //! ROOT/versions/.tmp-000008-PID/  a version being written
 //! ```
 //!
@@ -24,17 +24,20 @@
 //!   reader that resolves `current` once ([`Store::current`]) sees the old version or
 //!   the new one, never a mix; readers take no lock.
 //! - **What a kill leaves.** At most a staging folder or a version renamed into place
-//!   but never made current. Neither is visible; the next writer removes both. A
-//!   version is *committed* once `current` has named it; it then gets a `.committed`
-//!   file, and no recovery step ever removes a committed version.
+//!   but never made current. Neither is visible; the next writer removes both, so a
+//!   recovered store is byte for byte the one an uninterrupted run leaves. A version is
+//!   *committed* once `current` has named it; the marker's `next_version` is then moved
+//!   past it, so every version folder numbered below `next_version` is a committed one,
+//!   and no recovery step ever removes a committed version.
 //! - **Recovery.** When `current` is missing or names nothing (a copy made by a tool
 //!   that skips symlinks, a hand edit), the newest committed version is current. Readers
-//!   use it and say so; the next writer restores the link and says so. A store whose
-//!   versions carry no `.committed` (written before this rule) falls back to its newest
-//!   complete version (one holding the kind's main file).
-//! - **Numbers are never reused.** The next version is one past every version folder
-//!   and past the number the marker recorded at the last commit, so a version number
-//!   (a feed's `model_version`, a report's `lake_version`) always means one thing.
+//!   use it and say so; the next writer restores the link and says so. A store without
+//!   a marker (written before it existed) takes its newest complete version (one
+//!   holding the kind's main file).
+//! - **Numbers are never reused** once committed: the next version is one past every
+//!   version folder and at least the marker's `next_version`, so a version number (a
+//!   feed's `model_version`, a report's `lake_version`) always means one thing, even
+//!   after versions were deleted by hand.
 //! - **Pruning.** After a commit the newest `keep_old` versions below the new one are
 //!   kept and older ones removed; versions above it (left there by a rollback by hand)
 //!   are kept.
@@ -59,8 +62,6 @@ use crate::warn;
 
 /// The marker file at the root of every store and in every published folder.
 pub const MARKER: &str = ".noshow";
-/// Written into a version once `current` has named it.
-const COMMITTED: &str = ".committed";
 
 /// What a store holds; decides its version names and its main file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,8 +178,8 @@ impl Store {
         Ok(Some(Version { dir, number }))
     }
 
-    /// Every numbered version folder, ascending: (number, committed?, complete?).
-    fn versions(&self) -> anyhow::Result<Vec<(u64, bool, bool)>> {
+    /// Every numbered version folder, ascending: (number, complete?).
+    fn versions(&self) -> anyhow::Result<Vec<(u64, bool)>> {
         let dir = self.versions_dir();
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
@@ -189,22 +190,18 @@ impl Store {
         for entry in entries {
             let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
             let Some(n) = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else { continue };
-            let path = entry.path();
-            out.push((n, path.join(COMMITTED).is_file(), path.join(self.kind.main_file()).is_file()));
+            out.push((n, entry.path().join(self.kind.main_file()).is_file()));
         }
         out.sort_unstable();
         Ok(out)
     }
 
-    /// The version `current` should name when the link is missing: the newest committed
-    /// one, or (in a store older than `.committed`) the newest complete one.
+    /// The version `current` should name when the link is missing: the newest complete
+    /// committed one (numbered below the marker's `next_version`; without a marker, the
+    /// newest complete one).
     fn newest_committed(&self) -> anyhow::Result<Option<Version>> {
-        let all = self.versions()?;
-        let pick = match all.iter().rev().find(|v| v.1 && v.2) {
-            Some(v) => Some(v.0),
-            None if all.iter().all(|v| !v.1) => all.iter().rev().find(|v| v.2).map(|v| v.0),
-            None => None,
-        };
+        let limit = self.read_marker().map_or(u64::MAX, |m| m.next_version);
+        let pick = self.versions()?.into_iter().rev().find(|&(n, complete)| complete && n < limit).map(|v| v.0);
         Ok(pick.map(|n| Version { dir: self.versions_dir().join(self.kind.version_name(n)), number: n }))
     }
 
@@ -290,14 +287,26 @@ impl Store {
         self.check_owner()?;
         create_private_dir_all(&self.root).with_context(|| format!("creating folder {}", self.root.display()))?;
         if self.read_marker().is_none() {
-            let next = self.versions()?.last().map_or(1, |v| v.0 + 1);
+            // A store from before the marker: what `current` names is committed (and
+            // versions above it are a killed run's); with no link, every complete one.
+            let next = match self.linked()? {
+                Some(v) => v.number + 1,
+                None => self.versions()?.iter().rev().find(|v| v.1).map_or(1, |v| v.0 + 1),
+            };
             self.write_marker(next)?;
         }
         Ok(())
     }
 
-    /// Under the lock: restore `current`, mark it committed, clear leftovers.
+    /// Under the lock: restore `current`, record it as committed, clear leftovers.
     fn recover(&self) -> anyhow::Result<()> {
+        if fs::symlink_metadata(self.root.join("current")).is_ok_and(|m| !m.file_type().is_symlink()) {
+            bail!(
+                "{}: `current` is a plain file or folder, not noshow's link (a copy that followed links?). Move it \
+                 away; every version is kept under versions/, and the next run links the newest one",
+                self.root.display()
+            );
+        }
         let current = match self.linked()? {
             Some(v) => Some(v),
             None => {
@@ -315,10 +324,12 @@ impl Store {
                 found
             }
         };
+        // A writer killed between its switch and its marker update.
+        let mut next = self.read_marker().map_or(1, |m| m.next_version);
         if let Some(v) = &current {
-            let mark = v.dir.join(COMMITTED);
-            if !mark.exists() {
-                write_file_atomically(&mark, b"")?;
+            if v.number >= next {
+                next = v.number + 1;
+                self.write_marker(next)?;
             }
         }
         let current_n = current.as_ref().map_or(0, |v| v.number);
@@ -331,7 +342,7 @@ impl Store {
                     true
                 } else if let Ok(n) = name.parse::<u64>() {
                     // Renamed into place, never made current: a killed writer's.
-                    n > current_n && !path.join(COMMITTED).exists()
+                    n >= next && n != current_n
                 } else {
                     false
                 };
@@ -394,10 +405,10 @@ impl Staged {
             .with_context(|| format!("renaming {} to {}", self.tmp.display(), final_dir.display()))?;
         self.done = true;
         sync_dir(&versions)?;
-        // The marker first: even a kill right after the switch cannot reuse this number.
-        store.write_marker(self.number + 1)?;
         store.switch_to(&name)?;
-        write_file_atomically(&final_dir.join(COMMITTED), b"")?;
+        // Committed: the number is used for good (a kill before this line is repaired
+        // by the next writer, which finds `current` naming the version).
+        store.write_marker(self.number + 1)?;
         for table in links {
             link_through_current(&store.root, table)?;
         }

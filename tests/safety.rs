@@ -118,7 +118,7 @@ fn a_file_rewritten_while_ingest_reads_it_is_not_remembered_whole() {
     let target = wd.path("raw/events-002.jsonl");
     let whole = fs::read_to_string(&target).unwrap();
     let flag = wd.path("hashed.flag");
-    let mut child = wd
+    let child = wd
         .command(&["ingest", "--raw", "raw", "--lake", "lake"])
         .env("NOSHOW_TEST_PAUSE_AFTER_HASH", &flag)
         .stdout(Stdio::piped())
@@ -368,10 +368,24 @@ fn odd_entries_of_the_raw_folder_are_skipped_and_said() {
 
 #[test]
 fn a_closed_stderr_is_not_a_crash() {
-    use std::os::unix::process::CommandExt;
     let wd = Workdir::new();
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
-    let mut cmd = wd.command(&["--as-of", AS_OF, "run", "--raw", "raw", "--lake", "lake", "--out", "out", "--model", "model"]);
+    // The reader of stderr went away (`noshow run 2>&1 | head -1` in a cron job):
+    // every log line now fails with EPIPE.
+    let mut child = wd
+        .command(&["--as-of", AS_OF, "run", "--raw", "raw", "--lake", "lake", "--out", "out", "--model", "model"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert!(wd.path("out/scores/scores.parquet").is_file());
+    assert!(fs::read_dir(wd.path("lake/runs")).unwrap().any(|e| e.unwrap().file_name().to_string_lossy().starts_with("run-")));
+    // And with fd 2 closed outright, nothing noshow writes lands in a file it opens.
+    use std::os::unix::process::CommandExt;
+    let mut cmd = wd.command(&["--as-of", AS_OF, "report", "--lake", "lake", "--out", "rep"]);
     // SAFETY: close(2) is async-signal-safe; nothing else runs between fork and exec.
     unsafe {
         cmd.pre_exec(|| {
@@ -379,9 +393,10 @@ fn a_closed_stderr_is_not_a_crash() {
             Ok(())
         });
     }
-    let status = cmd.stdout(Stdio::null()).status().unwrap();
-    assert_eq!(status.code(), Some(0));
-    assert!(wd.path("out/scores/scores.parquet").is_file());
+    assert_eq!(cmd.stdout(Stdio::null()).status().unwrap().code(), Some(0));
+    for (rel, bytes) in tree(&wd.path("rep")) {
+        assert!(!String::from_utf8_lossy(&bytes).contains("noshow: report:"), "a log line landed in {}", rel.display());
+    }
 }
 
 #[test]
