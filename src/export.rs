@@ -71,23 +71,26 @@ fn format_float(v: f64) -> String {
     }
 }
 
-/// Writes `df` as CSV for pandas, DuckDB and Excel (see the module doc).
+/// Writes `df` as CSV for pandas, DuckDB and Excel (see the module doc). Every
+/// error (a full disk, say) names the file.
 pub fn write_csv(path: &Path, df: &DataFrame) -> anyhow::Result<()> {
+    let writing = || format!("writing {}", path.display());
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut out = BufWriter::new(file);
-    out.write_all("\u{feff}".as_bytes())?;
+    out.write_all("\u{feff}".as_bytes()).with_context(writing)?;
     let mut writer = csv::WriterBuilder::new().from_writer(out);
     let columns = df.columns();
-    writer.write_record(columns.iter().map(|c| c.name().as_str()))?;
+    writer.write_record(columns.iter().map(|c| c.name().as_str())).with_context(writing)?;
     let mut record: Vec<String> = Vec::with_capacity(columns.len());
     for row in 0..df.height() {
         record.clear();
         for column in columns {
             record.push(cell(column.get(row)?));
         }
-        writer.write_record(&record)?;
+        writer.write_record(&record).with_context(writing)?;
     }
-    writer.flush().with_context(|| format!("writing {}", path.display()))?;
+    let out = writer.into_inner().map_err(|e| anyhow::anyhow!("{}: {}", writing(), e.error()))?;
+    out.into_inner().map_err(|e| anyhow::anyhow!("{}: {}", writing(), e.error()))?.sync_all().with_context(writing)?;
     Ok(())
 }
 

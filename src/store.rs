@@ -352,8 +352,19 @@ impl Store {
                 }
             }
         }
-        for tmp in [".current.tmp", ".link.tmp"] {
-            let _ = fs::remove_file(self.root.join(tmp));
+        // Temp files and moved-aside folders of a killed writer at the root.
+        if let Ok(entries) = fs::read_dir(&self.root) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let ours = name == ".current.tmp"
+                    || name == ".link.tmp"
+                    || name.starts_with(&format!("{MARKER}.tmp-"))
+                    || (name.starts_with('.') && name.contains(".old-"));
+                if ours {
+                    let path = entry.path();
+                    let _ = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+                }
+            }
         }
         Ok(())
     }
