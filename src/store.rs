@@ -481,6 +481,115 @@ fn is_empty_or_missing(dir: &Path) -> anyhow::Result<bool> {
     }
 }
 
+// ---------------------------------------------------------------- archive
+
+/// An append-only archive of keyed entries (the feed archive, `LAKE/feeds/`):
+///
+/// ```text
+/// ROOT/.noshow                      marker (kind)
+/// ROOT/.lock                        held by the one process writing
+/// ROOT/2026-11-16/feed.parquet      one entry per key
+/// ROOT/.tmp-2026-11-16-PID          an entry being written
+/// ```
+///
+/// An entry is written whole beside its place, synced, and renamed into it: a reader
+/// (`ROOT/**/*.parquet`) sees the entry before or after, never part of one, and a kill
+/// leaves only the temp file, which the next writer removes. Entries are never
+/// rewritten, except by a put of the same key, which replaces it in that one rename
+/// (a re-run of the same day). The archive lives apart from any store's versions, so
+/// re-ingests and pruning never touch it.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    root: PathBuf,
+    kind: &'static str,
+    file_name: &'static str,
+}
+
+impl Archive {
+    pub fn new(root: impl Into<PathBuf>, kind: &'static str, file_name: &'static str) -> Archive {
+        Archive { root: root.into(), kind, file_name }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every entry's file, by key (sorted).
+    pub fn entries(&self) -> anyhow::Result<Vec<(String, PathBuf)>> {
+        let entries = match fs::read_dir(&self.root) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("listing {}", self.root.display())),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", self.root.display()))?;
+            let key = entry.file_name().to_string_lossy().into_owned();
+            let file = entry.path().join(self.file_name);
+            if !key.starts_with('.') && file.is_file() {
+                out.push((key, file));
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// Takes the archive's lock (claiming the folder) and removes killed writers' temps.
+    pub fn lock(&self) -> anyhow::Result<StoreLock> {
+        match fs::read_to_string(self.root.join(MARKER)) {
+            Ok(text) => {
+                let marker: Marker = serde_json::from_str(&text).with_context(|| format!("reading {}", self.root.join(MARKER).display()))?;
+                if marker.kind != self.kind {
+                    bail!("{} is a noshow {} folder, not a {}: refusing to write into it", self.root.display(), marker.kind, self.kind);
+                }
+            }
+            Err(_) if is_empty_or_missing(&self.root)? => {}
+            Err(_) => bail!(
+                "{} exists and was not made by noshow (no {MARKER} marker): refusing to write a {} into it",
+                self.root.display(),
+                self.kind
+            ),
+        }
+        let file = try_lock_exclusive(&self.root, ".lock", |lock| {
+            format!("another noshow run is writing {} (lock {} is held); try again when it has finished", self.root.display(), lock.display())
+        })?;
+        if !self.root.join(MARKER).exists() {
+            let marker = Marker { kind: self.kind.to_string(), next_version: 0 };
+            write_file_atomically(&self.root.join(MARKER), &serde_json::to_vec_pretty(&marker)?)?;
+        }
+        for entry in fs::read_dir(&self.root).with_context(|| format!("listing {}", self.root.display()))?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".tmp-") || name.starts_with(&format!("{MARKER}.tmp-")) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(StoreLock { _file: file })
+    }
+
+    /// Writes the entry `key` with `write` (given the temp path to write) and puts it in
+    /// place in one rename, under the lock.
+    pub fn put(&self, _lock: &StoreLock, key: &str, write: impl FnOnce(&Path) -> anyhow::Result<()>) -> anyhow::Result<PathBuf> {
+        if key.is_empty() || key.starts_with('.') || key.contains(['/', '\\']) {
+            bail!("archive key {key:?} is not a plain name");
+        }
+        let tmp = self.root.join(format!(".tmp-{key}-{}", std::process::id()));
+        let written = write(&tmp).and_then(|()| {
+            File::open(&tmp).and_then(|f| f.sync_all()).with_context(|| format!("syncing {}", tmp.display()))
+        });
+        if let Err(e) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        let dir = self.root.join(key);
+        create_private_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let dest = dir.join(self.file_name);
+        fs::rename(&tmp, &dest).with_context(|| format!("moving {} to {}", tmp.display(), dest.display()))?;
+        sync_dir(&dir)?;
+        sync_dir(&self.root)?;
+        Ok(dest)
+    }
+}
+
 /// Who may read a published folder besides its owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sharing {

@@ -252,6 +252,8 @@ struct Outputs {
     report: BTreeMap<String, String>,
     model: (Option<PathBuf>, BTreeMap<String, String>),
     scores: BTreeMap<String, String>,
+    /// The feed archive in the lake (`LAKE/feeds/`), entries only.
+    feeds: BTreeMap<String, String>,
 }
 
 fn outputs(wd: &Workdir) -> Outputs {
@@ -276,6 +278,11 @@ fn outputs(wd: &Workdir) -> Outputs {
         report: tree_hashes(&wd.path("out/report")),
         model: (std::fs::read_link(wd.path("model/current")).ok(), model_files),
         scores: tree_hashes(&wd.path("out/scores")),
+        feeds: {
+            let mut f = tree_hashes(&wd.path("lake/feeds"));
+            f.retain(|k, _| k.ends_with(".parquet"));
+            f
+        },
     }
 }
 
@@ -292,7 +299,7 @@ fn assert_same(got: &Outputs, want: &Outputs, what: &str) {
     if got.model.0 != want.model.0 {
         problems.push(format!("model/current -> {:?}, expected {:?}", got.model.0, want.model.0));
     }
-    for (name, a, b) in [("lake", &got.lake.1, &want.lake.1), ("report", &got.report, &want.report), ("model", &got.model.1, &want.model.1), ("scores", &got.scores, &want.scores)] {
+    for (name, a, b) in [("lake", &got.lake.1, &want.lake.1), ("report", &got.report, &want.report), ("model", &got.model.1, &want.model.1), ("scores", &got.scores, &want.scores), ("feeds", &got.feeds, &want.feeds)] {
         let d = diff(a, b);
         if !d.is_empty() {
             problems.push(format!("{name}: {d:?}"));
@@ -382,6 +389,7 @@ fn killed_runs_leave_old_or_new_outputs_and_the_next_run_recovers() {
     assert_ne!(a.report, b.report);
     assert_ne!(a.model, b.model);
     assert_ne!(a.scores, b.scores);
+    assert_ne!(a.feeds, b.feeds, "the feed archive is among the outputs the kills check");
     // How long each stage takes, from the run log.
     let mut logs: Vec<PathBuf> = std::fs::read_dir(wd.path("lake/runs")).unwrap().map(|e| e.unwrap().path())
         .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("run-")).collect();
@@ -424,6 +432,7 @@ fn killed_runs_leave_old_or_new_outputs_and_the_next_run_recovers() {
                 ("report", format!("{:?}", now.report), format!("{:?}", a.report), format!("{:?}", b.report)),
                 ("model", format!("{:?}", now.model), format!("{:?}", a.model), format!("{:?}", b.model)),
                 ("scores", format!("{:?}", now.scores), format!("{:?}", a.scores), format!("{:?}", b.scores)),
+                ("feeds", format!("{:?}", now.feeds), format!("{:?}", a.feeds), format!("{:?}", b.feeds)),
             ] {
                 assert!(got == old || got == new, "kill in {stage} after {delay:.2} s: {name} is neither the old nor the new version:\n{got}");
                 newer += usize::from(got == new && old != new);
@@ -487,6 +496,8 @@ fn killed_single_commands_leave_old_or_new_outputs() {
                 report: pick(writes == "out/report" && now.report == a.report).report.clone(),
                 model: pick(writes == "model" && now.model == a.model).model.clone(),
                 scores: pick(writes == "out/scores" && now.scores == a.scores).scores.clone(),
+                // Written by score alone, before its feed folder.
+                feeds: pick(writes == "out/scores" && now.feeds == a.feeds).feeds.clone(),
             };
             assert_same(&now, &mixed, &what);
             wd.run(c);

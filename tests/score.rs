@@ -68,7 +68,7 @@ fn feed_has_one_row_per_upcoming_interview_with_ranks_bands_and_holdout() {
     assert!(factors.iter().flatten().filter(|f| !f.is_empty()).count() > n / 2);
     // Only the operational candidate id and the listed columns leave the building.
     let names: Vec<String> = feed.get_column_names().iter().map(|s| s.to_string()).collect();
-    assert_eq!(names, ["interview_id", "candidate_id", "scheduled_at", "scheduled_at_local", "p_not_attend", "risk_rank", "risk_band", "top_factors", "suggested_action", "holdout", "model_version"]);
+    assert_eq!(names, ["interview_id", "candidate_id", "scheduled_at", "scheduled_at_local", "p_not_attend", "risk_rank", "risk_band", "top_factors", "suggested_action", "arm", "holdout", "model_version"]);
     // CSV and JSON lines carry the same rows.
     assert_eq!(wd.read("feed/scores.csv").lines().count(), n + 1);
     assert_eq!(wd.read("feed/scores.jsonl").lines().count(), n);
@@ -77,6 +77,8 @@ fn feed_has_one_row_per_upcoming_interview_with_ranks_bands_and_holdout() {
     // Same seed, same flags; another seed, other flags.
     assert!(score(&wd, "feed2", &["--holdout-share", "0.2", "--holdout-seed", "42"]).status.success());
     assert_eq!(wd.read("feed/scores.csv"), wd.read("feed2/scores.csv"));
+    // (Arms are sticky through the lake's feed archive: without it, the draw is new.)
+    std::fs::remove_dir_all(wd.path("lake/feeds")).unwrap();
     assert!(score(&wd, "feed3", &["--holdout-share", "0.2", "--holdout-seed", "43"]).status.success());
     assert_ne!(wd.read("feed/scores.csv"), wd.read("feed3/scores.csv"));
 }

@@ -14,3 +14,4 @@ mod score;
 mod train;
 mod notebook;
 mod safety;
+mod feedback;

@@ -14,6 +14,7 @@ pub mod events;
 pub mod findings;
 pub mod frame;
 pub mod funnel;
+pub mod help;
 pub mod rates;
 pub mod stats;
 
@@ -440,6 +441,7 @@ pub(crate) mod tests {
             lake_version: 1,
             suppression_threshold: 10,
             model_section: Some("<p id=\"model-hook\">model</p>".into()),
+            loop_section: String::new(),
         })
         .unwrap();
         assert!(html.contains("爽约率") && html.contains("model-hook") && html.contains("<svg"));

@@ -20,6 +20,20 @@ pub fn wilson_interval(successes: u64, n: u64, z: f64) -> Option<(f64, f64)> {
     Some(((centre - half).max(0.0), (centre + half).min(1.0)))
 }
 
+/// The difference of two proportions `x1/n1 − x2/n2` with its 95 % interval by
+/// Newcombe's hybrid score method (his method 10: the two Wilson intervals combined,
+/// as statsmodels' `confint_proportions_2indep(method="newcomb")` computes it).
+/// `None` when either group is empty.
+pub fn newcombe_difference(x1: u64, n1: u64, x2: u64, n2: u64, z: f64) -> Option<(f64, f64, f64)> {
+    let (l1, u1) = wilson_interval(x1, n1, z)?;
+    let (l2, u2) = wilson_interval(x2, n2, z)?;
+    let (p1, p2) = (x1 as f64 / n1 as f64, x2 as f64 / n2 as f64);
+    let d = p1 - p2;
+    let low = d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt();
+    let high = d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt();
+    Some((d, low.max(-1.0), high.min(1.0)))
+}
+
 /// `k / n`, or `None` when `n` is zero.
 pub fn ratio(k: u64, n: u64) -> Option<f64> {
     (n > 0).then(|| k as f64 / n as f64)

@@ -186,6 +186,18 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
     let analysis = analytics::analyse(interviews, events, s)
         .map_err(|e| anyhow::anyhow!("computing the report from lake {}: {e}", snapshot.dir.display()))?;
     let found = findings::findings(&analysis).map_err(|e| anyhow::anyhow!("drawing findings: {e}"))?;
+    // The archived feeds joined to the outcomes that arrived since.
+    let archive = crate::score::archive::of_lake(&settings.lake);
+    let loop_tables = match crate::score::archive::scan(&archive)? {
+        Some(feeds) => Some(
+            analytics::help::loop_tables(feeds, &analysis.closed, s)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("joining the feed archive {} to the outcomes", archive.root().display()))?,
+        ),
+        None => None,
+    };
+    let loop_section = report::loop_section::render(loop_tables.as_ref(), settings.lang)
+        .map_err(|e| anyhow::anyhow!("rendering the closing-the-loop section: {e}"))?;
     let as_of_text = crate::time::format_local(s.as_of, s.tz);
     let html = report::render(&ReportInput {
         analysis: &analysis,
@@ -196,6 +208,7 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         lake_version: snapshot.version,
         suppression_threshold: s.suppression_threshold,
         model_section,
+        loop_section,
     })
     .map_err(|e| anyhow::anyhow!("rendering the report: {e}"))?;
     let lake_files: Vec<String> = ["interviews", "events"]
@@ -206,9 +219,20 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         .flatten()
         .map(|p| p.strip_prefix(&snapshot.dir).unwrap_or(&p).display().to_string())
         .collect();
-    let summary = summary_json(&analysis, &found, settings, &snapshot, &lake_files, &as_of_text)?;
+    let mut summary = summary_json(&analysis, &found, settings, &snapshot, &lake_files, &as_of_text)?;
 
     let mut tables = analysis.tables;
+    summary["help"] = match &loop_tables {
+        Some(lt) => serde_json::to_value(&lt.counts)?,
+        None => serde_json::json!({ "archived_interviews": 0, "note": "no archived feed in this lake" }),
+    };
+    if let Some(lt) = loop_tables {
+        tables.push(("help_effect".to_string(), lt.help_effect));
+        tables.push(("model_monitoring".to_string(), lt.model_monitoring));
+        if let Some(list) = summary["tables"].as_array_mut() {
+            list.extend([serde_json::json!("help_effect"), serde_json::json!("model_monitoring")]);
+        }
+    }
     if let Some(key) = &settings.interview_table {
         let rows = analytics::interview_rows(&analysis.closed, |id| key.pseudonym(id))
             .map_err(|e| anyhow::anyhow!("building the interview table: {e}"))?;

@@ -49,8 +49,9 @@ pub struct Args {
 const FEED_README: &str = "noshow scoring feed\n\nOne row per interview still scheduled after the as-of time within the \
 window. p_not_attend is the model's probability of a no-show or candidate cancellation; risk_rank 1 is the highest. \
 This feed exists to decide who gets more help (a phone call, an extra reminder, a channel switch, a link and device \
-check). It must never be used to reject, rank or blacklist candidates. Rows flagged holdout get the standard process \
-only, so a later run can measure what the extra help changed.\n";
+check). It must never be used to reject, rank or blacklist candidates. Rows in arm `holdout` (holdout = true) get \
+the standard process only, so a later report can measure what the extra help changed; an interview keeps its arm \
+in every later feed. Read ids as text: pandas.read_json(path, lines=True, dtype=False) or read_csv(path, dtype=str).\n";
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut common = Common::resolve(global)?;
@@ -101,7 +102,18 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let mut feed = score(snapshot.scan_interviews()?, snapshot.scan_events()?, &model, &settings)
         .with_context(|| format!("scoring with model {} on lake {}", model.version, lake.display()))?;
+    // Arms are sticky: an interview an earlier feed scored keeps the arm it got then.
+    let archive = crate::score::archive::of_lake(&lake);
+    let archive_lock = archive.lock()?;
+    let ids: Vec<String> = feed.column("interview_id")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+    let date = crate::time::format_local(common.as_of, common.tz)[..10].to_string();
+    let prior = crate::score::archive::prior_arms(&archive, &ids, &date)?;
+    crate::score::set_arms(&mut feed, holdout_share, holdout_seed, &prior)?;
     let seconds = started.elapsed().as_secs_f64();
+    // The archive entry first: a feed is published only once it is archived.
+    let mut entry = crate::score::archive::entry(&feed, common.as_of, &date)?;
+    let archived = archive.put(&archive_lock, &date, |tmp| crate::export::write_parquet(tmp, &mut entry))?;
+    drop(archive_lock);
 
     write_table(staged.path(), "scores", &mut feed)?;
     write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
@@ -131,6 +143,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
             "low": {"rows": count("low", None), "holdout": count("low", Some(true))},
         },
         "holdout_share": holdout_share,
+        "arms_kept_from_earlier_feeds": prior.len(),
+        "archived_as": archived.display().to_string(),
         "holdout_seed": holdout_seed,
         "seconds": seconds,
     });
@@ -159,6 +173,7 @@ fn write_jsonl(path: &std::path::Path, feed: &DataFrame) -> anyhow::Result<()> {
     let probs = feed.column("p_not_attend")?.f64()?.clone();
     let ranks = feed.column("risk_rank")?.u32()?.clone();
     let holdout = feed.column("holdout")?.bool()?.clone();
+    let arms = s("arm")?;
     for i in 0..feed.height() {
         let row = serde_json::json!({
             "interview_id": ids.get(i),
@@ -169,6 +184,7 @@ fn write_jsonl(path: &std::path::Path, feed: &DataFrame) -> anyhow::Result<()> {
             "risk_band": bands.get(i),
             "top_factors": factors.get(i),
             "suggested_action": actions.get(i),
+            "arm": arms.get(i),
             "holdout": holdout.get(i),
             "model_version": versions.get(i),
         });

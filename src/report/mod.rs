@@ -3,6 +3,7 @@
 //! writes it.
 
 pub mod i18n;
+pub mod loop_section;
 pub mod model_section;
 pub mod svg;
 
@@ -31,6 +32,8 @@ pub struct ReportInput<'a> {
     /// The model section: a trusted HTML fragment from the model's evaluation, placed
     /// after the analytics when a model exists (the hook `train`/`run` fill in).
     pub model_section: Option<String>,
+    /// The closing-the-loop section (always drawn: it says what is missing).
+    pub loop_section: String,
 }
 
 const CSS: &str = r#"
@@ -374,6 +377,7 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         h.push_str(&html_table(&[tr("outcome"), tr("cause"), tr("misses"), tr("reinvited"), tr("acceptance_rate")], &rows));
     }
 
+    h.push_str(&input.loop_section);
     if let Some(model) = &input.model_section {
         let _ = write!(h, "<h2>{}</h2><section id=\"model\">{model}</section>", esc(&tr("model")));
     }

@@ -6,12 +6,11 @@
 //! operational `candidate_id` the reminder system needs and nothing more personal.
 //! Pure: lazy frames and a model in, a DataFrame out; `cmd::score` writes it.
 
+pub mod archive;
+
 use std::collections::HashMap;
 
 use polars::prelude::*;
-use rand::seq::SliceRandom;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 
 use crate::derive::micros;
 use crate::features::facts::Status;
@@ -215,6 +214,7 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
         Column::new("risk_band".into(), bands),
         Column::new("top_factors".into(), factors),
         Column::new("suggested_action".into(), actions),
+        Column::new("arm".into(), holdout.iter().map(|&h| if h { "holdout" } else { "help" }).collect::<Vec<&str>>()),
         Column::new("holdout".into(), holdout),
         Column::new("model_version".into(), vec![model.version.clone(); n]),
     ])?;
@@ -242,24 +242,46 @@ fn factor_words(column: &str, z: f64, raw: Option<f64>) -> String {
 }
 
 /// A seeded random `share` of each band (rounded to the nearest row) flagged as the
-/// holdout. Rows are drawn in interview_id order so the draw does not depend on how
-/// the rows arrived; the same seed and rows give the same flags.
+/// holdout, with no earlier draw to keep; see [`assign_arms`].
 pub fn holdout_flags(ids: &[String], bands: &[&str], share: f64, seed: u64) -> Vec<bool> {
-    let mut flags = vec![false; ids.len()];
+    assign_arms(ids, bands, share, seed, &HashMap::new())
+}
+
+/// The arm of each row: `true` = holdout (standard process only), `false` = help.
+///
+/// The rule (sticky): an interview keeps the arm it was given the first time a feed
+/// scored it (`prior`, read from the feed archive), whatever its band or rank later.
+/// Interviews scored for the first time are drawn per band: ordered by a keyed hash of
+/// (seed, interview id), the first `round(share × n)` of the band's new interviews are
+/// the holdout. The draw depends on the ids and the seed only, never on row order.
+pub fn assign_arms(ids: &[String], bands: &[&str], share: f64, seed: u64, prior: &HashMap<String, bool>) -> Vec<bool> {
+    let mut flags: Vec<bool> = ids.iter().map(|id| prior.get(id).copied().unwrap_or(false)).collect();
     if share <= 0.0 {
         return flags;
     }
-    for (k, band) in ["high", "medium", "low"].iter().enumerate() {
-        let mut members: Vec<usize> = (0..ids.len()).filter(|&i| bands[i] == *band).collect();
-        members.sort_by(|&a, &b| ids[a].cmp(&ids[b]));
+    let key = |id: &str| xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), seed);
+    for band in ["high", "medium", "low"] {
+        let mut members: Vec<usize> = (0..ids.len()).filter(|&i| bands[i] == band && !prior.contains_key(&ids[i])).collect();
+        members.sort_by(|&a, &b| key(&ids[a]).cmp(&key(&ids[b])).then_with(|| ids[a].cmp(&ids[b])));
         let take = ((share.min(1.0) * members.len() as f64).round() as usize).min(members.len());
-        let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(31).wrapping_add(k as u64));
-        members.shuffle(&mut rng);
         for &i in &members[..take] {
             flags[i] = true;
         }
     }
     flags
+}
+
+/// Replaces the feed's `holdout` and `arm` columns with [`assign_arms`]' draw given
+/// `prior` (the arms earlier feeds gave).
+pub fn set_arms(feed: &mut DataFrame, share: f64, seed: u64, prior: &HashMap<String, bool>) -> PolarsResult<()> {
+    let ids: Vec<String> = feed.column("interview_id")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+    let bands: Vec<String> = feed.column("risk_band")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
+    let band_refs: Vec<&str> = bands.iter().map(String::as_str).collect();
+    let holdout = assign_arms(&ids, &band_refs, share, seed, prior);
+    let arm: Vec<&str> = holdout.iter().map(|&h| if h { "holdout" } else { "help" }).collect();
+    feed.replace("holdout", Column::new("holdout".into(), holdout))?;
+    feed.replace("arm", Column::new("arm".into(), arm))?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -302,6 +324,24 @@ mod tests {
             assert_eq!(flagged, size / 10, "{band}");
         }
         assert!(holdout_flags(&ids, &bands, 0.0, 7).iter().all(|f| !f));
+    }
+
+    #[test]
+    fn an_interview_keeps_its_first_arm() {
+        let ids: Vec<String> = (0..200).map(|i| format!("iv{i:04}")).collect();
+        let bands: Vec<&str> = (0..200).map(|i| risk_band(i + 1, 200)).collect();
+        let first = assign_arms(&ids, &bands, 0.3, 5, &HashMap::new());
+        let prior: HashMap<String, bool> = ids.iter().cloned().zip(first.iter().copied()).take(120).collect();
+        // The next day every band moved (reversed ranks) and new interviews arrived.
+        let mut ids2 = ids.clone();
+        ids2.extend((200..260).map(|i| format!("iv{i:04}")));
+        let bands2: Vec<&str> = (0..260).map(|i| risk_band(260 - i, 260)).collect();
+        let second = assign_arms(&ids2, &bands2, 0.3, 5, &prior);
+        for i in 0..120 {
+            assert_eq!(second[i], first[i], "{} changed arm", ids[i]);
+        }
+        let new_holdout = (120..260).filter(|&i| second[i]).count();
+        assert!((30..=55).contains(&new_holdout), "{new_holdout} of 140 new interviews held out");
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! The feed archive: every published feed is kept, one entry per as-of day, under
+//! `LAKE/feeds/<date>/feed.parquet` ([`crate::store::Archive`]: written whole and put
+//! in place in one rename, never rewritten but by a re-run of the same day, which
+//! replaces that day's entry). `read_parquet('LAKE/feeds/**/*.parquet')` reads it as
+//! one table. It holds no candidate id: the interview id joins it to the lake.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use polars::prelude::*;
+
+use crate::store::Archive;
+use crate::time::Micros;
+
+/// The archive's columns, in order.
+pub const COLUMNS: &[&str] = &[
+    "as_of", "as_of_date", "interview_id", "scheduled_at", "p_not_attend", "risk_rank", "risk_band",
+    "suggested_action", "arm", "holdout", "model_version", "top_factors",
+];
+
+/// The archive of a lake.
+pub fn of_lake(lake: &Path) -> Archive {
+    Archive::new(lake.join("feeds"), "feed archive", "feed.parquet")
+}
+
+/// Every archived feed's file (oldest day first).
+pub fn files(archive: &Archive) -> anyhow::Result<Vec<PathBuf>> {
+    Ok(archive.entries()?.into_iter().map(|(_, f)| f).collect())
+}
+
+/// All archived feeds as one frame, or `None` when nothing was archived yet.
+pub fn scan(archive: &Archive) -> anyhow::Result<Option<LazyFrame>> {
+    let files = files(archive)?;
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() };
+    let lf = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading the feed archive {}", archive.root().display()))?;
+    Ok(Some(lf))
+}
+
+/// The arm each of `ids` was given by the earliest archived feed that scored it,
+/// among the feeds of days before `today` (today's own entry is the one a re-run
+/// replaces, so it is not an earlier draw).
+pub fn prior_arms(archive: &Archive, ids: &[String], today: &str) -> anyhow::Result<HashMap<String, bool>> {
+    let files: Vec<PathBuf> = archive.entries()?.into_iter().filter(|(key, _)| key.as_str() < today).map(|(_, f)| f).collect();
+    if files.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() };
+    let lf = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading the feed archive {}", archive.root().display()))?;
+    let wanted = Series::new("wanted".into(), ids);
+    let df = lf
+        .filter(col("interview_id").is_in(lit(wanted).implode(false), false))
+        .select([col("interview_id"), col("as_of"), col("holdout")])
+        .sort(["as_of"], SortMultipleOptions::default())
+        .group_by([col("interview_id")])
+        .agg([col("holdout").first()])
+        .collect()
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading earlier arms from {}", archive.root().display()))?;
+    let id = df.column("interview_id")?.str()?.clone();
+    let holdout = df.column("holdout")?.bool()?.clone();
+    Ok(id.iter().zip(holdout.iter()).filter_map(|(i, h)| Some((i?.to_string(), h?))).collect())
+}
+
+/// The archive entry of a published feed.
+pub fn entry(feed: &DataFrame, as_of: Micros, date: &str) -> anyhow::Result<DataFrame> {
+    let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    let df = feed
+        .clone()
+        .lazy()
+        .with_columns([lit(as_of).cast(utc).alias("as_of"), lit(date.to_string()).alias("as_of_date")])
+        .select(COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .collect()
+        .map_err(anyhow::Error::from)
+        .context("building the feed's archive entry")?;
+    Ok(df)
+}

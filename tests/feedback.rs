@@ -1,0 +1,195 @@
+//! Closing the loop with the real binary: feeds are archived with sticky arms, a
+//! stand-in for the reminder system writes the outcomes of the scored interviews with
+//! a known effect of the help, and the report's `help_effect` and `model_monitoring`
+//! are checked against that effect and against an independent recount.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::fs;
+use std::path::PathBuf;
+
+use polars::prelude::*;
+use rand::{Rng, SeedableRng};
+
+use crate::workdir::{read_parquet, Workdir};
+
+const DAY1: &str = "2026-11-16T00:00:00Z";
+const DAY2: &str = "2026-11-17T00:00:00Z";
+const LATER: &str = "2026-12-20T00:00:00Z";
+/// The help cuts every helped interview's miss probability by this share.
+const EFFECT: f64 = 0.3;
+
+fn manifest_files(wd: &Workdir, table: &str) -> Vec<PathBuf> {
+    let manifest: serde_json::Value = serde_json::from_str(&wd.read("lake/current/manifest.json")).unwrap();
+    manifest["tables"][table]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| wd.path(&format!("lake/current/{}", f["path"].as_str().unwrap())))
+        .collect()
+}
+
+fn concat_files(files: &[PathBuf]) -> DataFrame {
+    let frames: Vec<LazyFrame> = files.iter().map(|p| read_parquet(p).lazy()).collect();
+    concat(frames, UnionArgs::default()).unwrap().collect().unwrap()
+}
+
+fn strs(df: &DataFrame, name: &str) -> Vec<String> {
+    df.column(name).unwrap().str().unwrap().iter().map(|v| v.unwrap_or("").to_string()).collect()
+}
+
+fn micros(df: &DataFrame, name: &str) -> Vec<i64> {
+    df.column(name).unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().iter().map(|v| v.unwrap()).collect()
+}
+
+fn archive_files(wd: &Workdir) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = fs::read_dir(wd.path("lake/feeds"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .map(|p| p.join("feed.parquet"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Pairwise AUC, ties counted half: the definition, not noshow's sort-based code.
+fn naive_auc(p: &[f64], y: &[bool]) -> f64 {
+    let (mut wins, mut pairs) = (0.0, 0.0);
+    for i in (0..p.len()).filter(|&i| y[i]) {
+        for j in (0..p.len()).filter(|&j| !y[j]) {
+            pairs += 1.0;
+            wins += if p[i] > p[j] { 1.0 } else if p[i] == p[j] { 0.5 } else { 0.0 };
+        }
+    }
+    wins / pairs
+}
+
+fn csv_time(us: i64) -> String {
+    noshow::time::format_utc(us)
+}
+
+#[test]
+fn help_effect_and_monitoring_follow_the_archived_feeds() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "6000", "--seed", "21", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", DAY1, "train", "--lake", "lake", "--model", "model", "-q"]);
+    let score = |as_of: &str, out: &str| {
+        wd.run(&["--as-of", as_of, "score", "--lake", "lake", "--model", "model", "--out", out, "--holdout-share", "0.5", "--window-days", "14", "-q"]);
+    };
+    // No archive yet: the report says what is missing.
+    wd.run(&["--as-of", DAY1, "report", "--lake", "lake", "--out", "r0", "-q"]);
+    assert!(wd.read("r0/report.html").contains("No scoring feed has been archived"));
+
+    // Two consecutive days; the second day is run twice (its entry is replaced).
+    score(DAY1, "feed1");
+    score(DAY2, "feed2");
+    score(DAY2, "feed2");
+    let files = archive_files(&wd);
+    assert_eq!(files.len(), 2, "one archive entry per day: {files:?}");
+    let day1 = read_parquet(&files[0]);
+    let day2 = read_parquet(&files[1]);
+    assert_eq!(read_parquet(&wd.path("feed2/scores.parquet")).height(), day2.height());
+    // Sticky arms: an interview scored on both days keeps its arm, whatever its band.
+    let arms1: HashMap<String, String> = strs(&day1, "interview_id").into_iter().zip(strs(&day1, "arm")).collect();
+    let mut both = 0;
+    for (id, arm) in strs(&day2, "interview_id").into_iter().zip(strs(&day2, "arm")) {
+        if let Some(first) = arms1.get(&id) {
+            assert_eq!(first, &arm, "{id} changed arm");
+            both += 1;
+        }
+    }
+    assert!(both > 100, "{both} interviews scored on both days");
+    let feed2 = read_parquet(&wd.path("feed2/scores.parquet"));
+    let arm = strs(&feed2, "arm");
+    let holdout: Vec<bool> = feed2.column("holdout").unwrap().bool().unwrap().iter().map(|v| v.unwrap()).collect();
+    assert!(arm.iter().zip(&holdout).all(|(a, &h)| (a == "holdout") == h));
+
+    // The reminder system: each scored interview's last feed before its slot decides
+    // its probability; the help removes EFFECT of it, the holdout gets none.
+    let feeds = concat_files(&files);
+    let (ids, as_of, slots, p, arms) =
+        (strs(&feeds, "interview_id"), micros(&feeds, "as_of"), micros(&feeds, "scheduled_at"), feeds.column("p_not_attend").unwrap().f64().unwrap().clone(), strs(&feeds, "arm"));
+    let mut last: BTreeMap<String, (i64, f64, bool)> = BTreeMap::new();
+    for i in 0..feeds.height() {
+        if as_of[i] < slots[i] && last.get(&ids[i]).is_none_or(|l| l.0 < as_of[i]) {
+            last.insert(ids[i].clone(), (as_of[i], p.get(i).unwrap(), arms[i] == "holdout"));
+        }
+    }
+    let interviews = concat_files(&manifest_files(&wd, "interviews"));
+    let columns = ["interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel"];
+    let text: Vec<Vec<String>> = columns.iter().map(|c| {
+        let col = interviews.column(c).unwrap().cast(&DataType::String).unwrap();
+        col.str().unwrap().iter().map(|v| v.unwrap_or("").to_string()).collect()
+    }).collect();
+    let (invited, scheduled) = (micros(&interviews, "invited_at"), micros(&interviews, "scheduled_at"));
+    let later = noshow::time::parse_timestamp(LATER, chrono_tz::UTC).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
+    let mut csv = String::from("interview_id,candidate_id,role,region,education,fresh_graduate,source,preferred_channel,invited_at,scheduled_at,status,cause,no_show_grade,cost,updated_at\n");
+    let mut outcome: HashMap<String, (f64, bool, bool)> = HashMap::new();
+    let (mut expected_help, mut expected_holdout) = (Vec::new(), Vec::new());
+    for row in 0..interviews.height() {
+        let Some(&(_, prob, held)) = last.get(&text[0][row]) else { continue };
+        let p_miss = if held { prob } else { prob * (1.0 - EFFECT) };
+        if held { expected_holdout.push(p_miss) } else { expected_help.push(p_miss) }
+        let miss = rng.random_bool(p_miss);
+        outcome.insert(text[0][row].clone(), (prob, held, miss));
+        let fields: Vec<&str> = (0..columns.len()).map(|c| text[c][row].as_str()).collect();
+        let _ = writeln!(
+            csv,
+            "{},{},{},{},,,,{}",
+            fields.join(","),
+            csv_time(invited[row]),
+            csv_time(scheduled[row]),
+            if miss { "no_show" } else { "attended" },
+            csv_time(later - 86_400_000_000)
+        );
+    }
+    fs::write(wd.path("raw/interviews-outcomes.csv"), csv).unwrap();
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", LATER, "report", "--lake", "lake", "--out", "report", "-q"]);
+
+    let effect = read_parquet(&wd.path("report/help_effect.parquet"));
+    let all = (0..effect.height()).find(|&i| strs(&effect, "group")[i] == "all").unwrap();
+    let n = |name: &str| effect.column(name).unwrap().u64().unwrap().get(all).unwrap();
+    let f = |name: &str| effect.column(name).unwrap().f64().unwrap().get(all).unwrap();
+    // The same counts as a recount of what the stand-in wrote.
+    let count = |held: bool| outcome.values().filter(|o| o.1 == held).count() as u64;
+    let misses = |held: bool| outcome.values().filter(|o| o.1 == held && o.2).count() as u64;
+    assert_eq!((n("interviews_help"), n("interviews_holdout")), (count(false), count(true)));
+    assert_eq!((n("misses_help"), n("misses_holdout")), (misses(false), misses(true)));
+    // The interval covers the effect the stand-in applied.
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let truth = mean(&expected_help) - mean(&expected_holdout);
+    assert!(f("difference_low") <= truth && truth <= f("difference_high"), "{truth} outside [{}, {}]", f("difference_low"), f("difference_high"));
+    assert!((f("misses_prevented") + f("difference") * n("interviews_help") as f64).abs() < 1e-9);
+
+    // model_monitoring's AUC is the pairwise AUC of the same rows.
+    let mon = read_parquet(&wd.path("report/model_monitoring.parquet"));
+    let closed = concat_files(&manifest_files(&wd, "interviews"));
+    let week_of: HashMap<String, i64> = strs(&closed, "interview_id").into_iter().zip(micros(&closed, "scheduled_at")).collect();
+    let mut checked = 0;
+    for i in 0..mon.height() {
+        let Some(auc) = mon.column("auc").unwrap().f64().unwrap().get(i) else { continue };
+        let week = strs(&mon, "week")[i].clone();
+        let holdout_only = strs(&mon, "arm")[i] == "holdout";
+        let rows: Vec<&(f64, bool, bool)> = outcome
+            .iter()
+            .filter(|(id, o)| (!holdout_only || o.1) && iso_week(week_of[*id]) == week)
+            .map(|(_, o)| o)
+            .collect();
+        let (ps, ys): (Vec<f64>, Vec<bool>) = rows.iter().map(|o| (o.0, o.2)).unzip();
+        assert_eq!(mon.column("interviews").unwrap().u64().unwrap().get(i), Some(ps.len() as u64), "week {week}");
+        assert!((auc - naive_auc(&ps, &ys)).abs() < 1e-12, "week {week}: {auc} vs {}", naive_auc(&ps, &ys));
+        checked += 1;
+    }
+    assert!(checked >= 2, "{checked} monitoring rows checked");
+    let html = wd.read("report/report.html");
+    assert!(html.contains("misses prevented") || html.contains("Too few"), "the report says what the help changed");
+}
+
+fn iso_week(us: i64) -> String {
+    let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us).unwrap();
+    dt.format("%G-W%V").to_string()
+}
