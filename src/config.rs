@@ -110,6 +110,11 @@ pub struct ScoreConfig {
     pub holdout_share: Option<f64>,
     /// Seed for the holdout draw.
     pub holdout_seed: Option<u64>,
+    /// Hours before the slot within which an unconfirmed or unread interview gets
+    /// `confirm_follow_up`.
+    pub confirm_follow_up_hours: Option<f64>,
+    /// Days back the recovery worklist looks for misses with no re-invitation.
+    pub recovery_days: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

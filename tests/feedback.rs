@@ -193,3 +193,52 @@ fn iso_week(us: i64) -> String {
     let dt = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us).unwrap();
     dt.format("%G-W%V").to_string()
 }
+
+#[test]
+fn the_recovery_worklist_lists_recent_misses_not_yet_reinvited() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "3000", "--seed", "3", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", DAY1, "train", "--lake", "lake", "--model", "model", "-q"]);
+    wd.run(&["--as-of", DAY1, "score", "--lake", "lake", "--model", "model", "--out", "feed", "-q"]);
+    let list = read_parquet(&wd.path("feed/recovery.parquet"));
+    let as_of = noshow::time::parse_timestamp(DAY1, chrono_tz::UTC).unwrap();
+    let start = as_of - 14 * 86_400_000_000;
+    // Independently: re-invitations from the events, recorded misses from the interviews.
+    let events = concat_files(&manifest_files(&wd, "events"));
+    let (ev_iv, ev_type, ev_ts) = (strs(&events, "interview_id"), strs(&events, "type"), micros(&events, "ts"));
+    let reinvited: std::collections::HashSet<&str> =
+        (0..events.height()).filter(|&i| ev_type[i] == "reinvite_sent" && ev_ts[i] <= as_of).map(|i| ev_iv[i].as_str()).collect();
+    let interviews = concat_files(&manifest_files(&wd, "interviews"));
+    let (iv, status, slot) = (strs(&interviews, "interview_id"), strs(&interviews, "status"), micros(&interviews, "scheduled_at"));
+    let listed: std::collections::HashSet<String> = strs(&list, "interview_id").into_iter().collect();
+    assert_eq!(listed.len(), list.height(), "one row per interview");
+    let mut recorded = 0;
+    for i in 0..interviews.height() {
+        let in_window = slot[i] >= start && slot[i] < as_of;
+        let miss = status[i] == "no_show" || status[i] == "cancelled_by_candidate";
+        if in_window && miss && !reinvited.contains(iv[i].as_str()) {
+            assert!(listed.contains(&iv[i]), "{} is a recent miss with no re-invitation", iv[i]);
+            recorded += 1;
+        }
+        if listed.contains(&iv[i]) {
+            assert!(in_window && !reinvited.contains(iv[i].as_str()), "{} should not be listed", iv[i]);
+            assert!(status[i] != "attended" && status[i] != "cancelled_by_company", "{}: {}", iv[i], status[i]);
+        }
+    }
+    assert!(recorded >= 5, "the case should hold recent misses ({recorded})");
+    assert!(strs(&list, "next_step").iter().all(|s| !s.is_empty()));
+    // No score of anyone's reliability is written.
+    let names: Vec<String> = list.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert!(names.iter().all(|n| !n.contains("score") && !n.contains("reliab") && !n.starts_with("p_")), "{names:?}");
+
+    // confirm_follow_up goes only to slots within 24 hours, outside the high band.
+    let feed = read_parquet(&wd.path("feed/scores.parquet"));
+    let (action, band, slots) = (strs(&feed, "suggested_action"), strs(&feed, "risk_band"), micros(&feed, "scheduled_at"));
+    for i in 0..feed.height() {
+        if action[i] == "confirm_follow_up" {
+            assert!(band[i] != "high" && slots[i] - as_of <= 24 * 3_600_000_000, "row {i}");
+        }
+    }
+    assert!(action.iter().any(|a| a == "confirm_follow_up"), "{action:?}");
+}

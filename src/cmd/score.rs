@@ -73,6 +73,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         return Err(usage_error(format!("holdout_share must be between 0 and 1, not {holdout_share}")));
     }
     let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(1);
+    let confirm_follow_up_hours = cfg.confirm_follow_up_hours.unwrap_or(24.0);
+    let recovery_days = cfg.recovery_days.unwrap_or(14.0);
+    for (name, v) in [("confirm_follow_up_hours", confirm_follow_up_hours), ("recovery_days", recovery_days)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(usage_error(format!("[score] {name} must be a number >= 0, not {v}")));
+        }
+    }
     // The destination and the model are checked before any data is read.
     let staged = OutputDir::begin(&out, "feed", &[&lake, &model_dir], common.config.output.sharing())?;
     let model = store::load_current(&model_dir)?;
@@ -98,6 +105,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         window_days,
         holdout_share,
         holdout_seed,
+        confirm_follow_up_hours,
     };
     let started = std::time::Instant::now();
     let mut feed = score(snapshot.scan_interviews()?, snapshot.scan_events()?, &model, &settings)
@@ -117,6 +125,17 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
 
     write_table(staged.path(), "scores", &mut feed)?;
     write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
+    let mut recovery = crate::score::recovery::worklist(
+        snapshot.scan_interviews()?,
+        snapshot.scan_events()?,
+        settings.as_of,
+        settings.tz,
+        settings.grace_minutes,
+        recovery_days,
+    )
+    .map_err(anyhow::Error::from)
+    .context("building the recovery worklist")?;
+    write_table(staged.path(), "recovery", &mut recovery)?;
     let count = |band: &str, holdout: Option<bool>| -> usize {
         let bands = feed.column("risk_band").ok().and_then(|c| c.str().ok().cloned());
         let flags = feed.column("holdout").ok().and_then(|c| c.bool().ok().cloned());
@@ -142,6 +161,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
             "medium": {"rows": count("medium", None), "holdout": count("medium", Some(true))},
             "low": {"rows": count("low", None), "holdout": count("low", Some(true))},
         },
+        "recovery": {"rows": recovery.height(), "days": recovery_days, "next_steps": crate::score::recovery::NEXT_STEPS},
+        "confirm_follow_up_hours": confirm_follow_up_hours,
         "holdout_share": holdout_share,
         "arms_kept_from_earlier_feeds": prior.len(),
         "archived_as": archived.display().to_string(),

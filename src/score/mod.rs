@@ -7,6 +7,7 @@
 //! Pure: lazy frames and a model in, a DataFrame out; `cmd::score` writes it.
 
 pub mod archive;
+pub mod recovery;
 
 use std::collections::HashMap;
 
@@ -18,7 +19,7 @@ use crate::features::{self, numeric_feature, Facts, FeatureSettings, Kind, Snap}
 use crate::model::stopwatch::Stopwatch;
 use crate::model::file::ModelFile;
 use crate::model::fit::sigmoid;
-use crate::time::{Micros, MICROS_PER_DAY};
+use crate::time::{Micros, MICROS_PER_DAY, MICROS_PER_HOUR};
 
 /// How risk bands are cut, recorded in model.json and the feed's summary.
 pub const RISK_BANDS: &str = "by rank share among the interviews scored in one run: high = the top 10 % \
@@ -26,7 +27,9 @@ pub const RISK_BANDS: &str = "by rank share among the interviews scored in one r
 capacity HR reports (calls for about one interview in ten)";
 
 pub const ACTIONS: &str = "phone_call for the high band; otherwise link_and_device_check where link errors \
-happened; switch_channel where messages went unread (delivered but never read, or nothing delivered); \
+happened; confirm_follow_up (a second reminder or a recruiter's message) where the slot is within \
+[score] confirm_follow_up_hours (default 24) and the interview is not confirmed or its messages are unread; \
+switch_channel where messages went unread (delivered but never read, or nothing delivered); \
 link_and_device_check where the role's recent no-shows are mostly technical; else standard_reminder";
 
 /// The band of a 1-based rank among `n`.
@@ -65,6 +68,9 @@ pub struct ScoreSettings {
     pub window_days: f64,
     pub holdout_share: f64,
     pub holdout_seed: u64,
+    /// Within this many hours of the slot, an interview not confirmed or with its
+    /// messages unread gets `confirm_follow_up`.
+    pub confirm_follow_up_hours: f64,
 }
 
 /// Roles whose closed no-shows with a known cause were mostly technical (link,
@@ -166,6 +172,7 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
         .collect();
     let roles: Vec<String> = df.column("role")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
 
+    let slot_us: Vec<Option<i64>> = df.column("scheduled_at_us")?.i64()?.iter().collect();
     let mut factors = Vec::with_capacity(n);
     let mut actions = Vec::with_capacity(n);
     for i in 0..n {
@@ -185,10 +192,14 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
             .collect();
         factors.push(words.join("; "));
         let get = |name: &str| raw_numeric.get(name).and_then(|v| v.get(i)).copied().unwrap_or(0.0);
+        let hours_left = slot_us.get(i).copied().flatten().map_or(f64::INFINITY, |slot| (slot - s.as_of) as f64 / MICROS_PER_HOUR as f64);
+        let unsure = get("confirmed") == 0.0 || get("invitation_read") == 0.0;
         let action = if bands[i] == "high" {
             "phone_call"
         } else if get("link_errors") > 0.0 {
             "link_and_device_check"
+        } else if unsure && hours_left <= s.confirm_follow_up_hours {
+            "confirm_follow_up"
         } else if get("invitation_read") == 0.0 {
             "switch_channel"
         } else if technical.contains(&roles[i]) {
