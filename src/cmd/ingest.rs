@@ -38,6 +38,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         tz: common.tz,
         tz_given: common.tz_given,
         keep_versions: common.config.ingest.keep_versions.unwrap_or(DEFAULT_KEEP_VERSIONS),
+        sources: ingest::mapped::Sources::from_config(&common.config.input.source)?,
     };
     match ingest::ingest(&opts)? {
         IngestOutcome::Unchanged { version, skipped } => {

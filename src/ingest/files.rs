@@ -187,6 +187,12 @@ fn name_text(name: &std::ffi::OsStr) -> String {
 /// names are not input names but look like exports (`.csv`, `.jsonl`, `.xlsx`, …) are
 /// listed too, so a misnamed export is never passed over in silence.
 pub fn discover_with_skips(raw: &Path) -> Result<(Vec<InputFile>, Vec<Skipped>), FileError> {
+    discover_claimed(raw, &|_| None)
+}
+
+/// [`discover_with_skips`], where `claim(rel)` names the kind of a file a mapped
+/// source (`[[input.source]]`) reads; unclaimed files follow the v1 names.
+pub fn discover_claimed(raw: &Path, claim: &dyn Fn(&str) -> Option<InputKind>) -> Result<(Vec<InputFile>, Vec<Skipped>), FileError> {
     let meta = match std::fs::metadata(raw) {
         Ok(m) => m,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(FileError::RawMissing(raw.to_path_buf())),
@@ -238,6 +244,11 @@ pub fn discover_with_skips(raw: &Path) -> Result<(Vec<InputFile>, Vec<Skipped>),
             if meta.is_dir() {
                 stack.push((path, rel));
             } else if meta.is_file() {
+                if let Some(kind) = claim(&rel) {
+                    let gzip = name.to_ascii_lowercase().ends_with(".gz");
+                    found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len() });
+                    continue;
+                }
                 match classify(&name) {
                     Some((kind, gzip)) => found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len() }),
                     None if looks_like_an_export(&name) => {
@@ -403,6 +414,25 @@ impl LineReader {
             rest_pending: false,
             overflow: None,
         })
+    }
+
+    /// Lines of text already in memory (an export transcoded into format v1);
+    /// `display` names it in errors.
+    pub fn from_text(bytes: Vec<u8>, display: String) -> LineReader {
+        let disk_bytes = Rc::new(Cell::new(0));
+        let disk_hash = Rc::new(RefCell::new(Sha256::new()));
+        let counted = Counting { inner: Cursor::new(bytes), count: disk_bytes.clone(), hash: disk_hash.clone() };
+        LineReader {
+            inner: Box::new(BufReader::with_capacity(256 << 10, counted)),
+            file: display,
+            gzip: false,
+            line: 0,
+            utf8: Utf8Check::default(),
+            disk_bytes,
+            disk_hash,
+            rest_pending: false,
+            overflow: None,
+        }
     }
 
     /// Bytes read from disk so far (compressed bytes for gzip).

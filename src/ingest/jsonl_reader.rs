@@ -326,7 +326,29 @@ pub(crate) fn read_events_with(
     progress: &dyn Fn(u64),
     limits: Limits,
 ) -> Result<FileStats, FileError> {
-    let mut lines = LineReader::open(file)?;
+    read_lines(LineReader::open(file)?, file, tz, sink, progress, limits)
+}
+
+/// The same reader over lines that do not come from `file`'s path (an export
+/// transcoded into format v1); origins still name `file`.
+pub fn read_events_from(
+    lines: LineReader,
+    file: &InputFile,
+    tz: Tz,
+    sink: &mut dyn RowSink,
+    progress: &dyn Fn(u64),
+) -> Result<FileStats, FileError> {
+    read_lines(lines, file, tz, sink, progress, Limits::default())
+}
+
+fn read_lines(
+    mut lines: LineReader,
+    file: &InputFile,
+    tz: Tz,
+    sink: &mut dyn RowSink,
+    progress: &dyn Fn(u64),
+    limits: Limits,
+) -> Result<FileStats, FileError> {
     let mut ticker = ProgressTicker::new(progress);
     let mut buf = Vec::with_capacity(4096);
     let mut stats = FileStats::default();

@@ -10,6 +10,7 @@
 pub mod csv_reader;
 pub mod files;
 pub mod jsonl_reader;
+pub mod mapped;
 pub mod merge;
 pub mod record;
 pub mod spill;
@@ -48,6 +49,8 @@ pub struct IngestOptions {
     pub tz_given: bool,
     /// Earlier lake versions kept besides the new one.
     pub keep_versions: usize,
+    /// The config's `[[input.source]]` mappings (none: format v1 only).
+    pub sources: mapped::Sources,
 }
 
 /// How a run ended.
@@ -177,6 +180,7 @@ fn parser_threads(files: usize) -> usize {
 fn read_new_files(
     files: &[(InputFile, String)],
     file_ids: &[u32],
+    sources: &mapped::Sources,
     tz: Tz,
     merger: &mut Merger,
     spill: &mut Spill,
@@ -203,9 +207,21 @@ fn read_new_files(
                     let before = done.swap(pos, Ordering::Relaxed);
                     bar.inc(pos.saturating_sub(before));
                 };
-                let read = match file.kind {
-                    InputKind::Interviews => csv_reader::read_interviews(file, tz, &mut sink, &progress),
-                    InputKind::Events => jsonl_reader::read_events(file, tz, &mut sink, &progress),
+                let read = match (sources.claim(&file.rel), file.kind) {
+                    (Some(source), _) => mapped::read(file, source, tz, &mut sink, &progress).map(|(stats, layout)| {
+                        crate::info!(
+                            "{}: read by [[input.source]] {} ({}{}{}), columns {}",
+                            file.rel,
+                            source.index + 1,
+                            layout.encoding,
+                            layout.sheet.as_ref().map(|s| format!(", sheet {s}")).unwrap_or_default(),
+                            layout.delimiter.as_ref().map(|d| format!(", delimiter {d}")).unwrap_or_default(),
+                            layout.mapping.iter().map(|(f, h)| format!("{f} <- {h}")).collect::<Vec<_>>().join(", ")
+                        );
+                        stats
+                    }),
+                    (None, InputKind::Interviews) => csv_reader::read_interviews(file, tz, &mut sink, &progress),
+                    (None, InputKind::Events) => jsonl_reader::read_events(file, tz, &mut sink, &progress),
                 };
                 sink.flush();
                 bar.inc(file.size.saturating_sub(done.load(Ordering::Relaxed)));
@@ -384,7 +400,8 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     let started_at = crate::time::format_utc(crate::time::now());
     let lake = Lake::new(&opts.lake);
     let lock = lake.lock()?;
-    let (found, passed_over) = files::discover_with_skips(&opts.raw)?;
+    let sources = &opts.sources;
+    let (found, passed_over) = files::discover_claimed(&opts.raw, &|rel| sources.claim(rel).map(|s| s.kind))?;
     for skip in &passed_over {
         warn!("{}: skipped, {}", skip.rel, skip.why);
     }
@@ -501,7 +518,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     merger.begin_run();
     let file_ids: Vec<u32> = run.new_files.iter().map(|(f, _)| merger.register_file(&f.rel, f.kind)).collect();
 
-    let stats = read_new_files(&run.new_files, &file_ids, run.opts.tz, &mut merger, &mut spill)?;
+    let stats = read_new_files(&run.new_files, &file_ids, &run.opts.sources, run.opts.tz, &mut merger, &mut spill)?;
     // The manifest records what was read: a file rewritten between its hashing and its
     // reading (an exporter still at work) fails the run instead of being remembered
     // whole while only part of it was ingested.

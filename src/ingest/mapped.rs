@@ -1,0 +1,460 @@
+//! HR systems' own exports (`[[input.source]]` in the config): Excel workbooks and CSV
+//! in any common encoding and delimiter, with their own headers, status words and
+//! date forms, read into format v1 rows.
+//!
+//! The rule that keeps the accounting exact: a mapped file is *transcoded* into v1
+//! text (the mapped headers renamed to v1 names, each value passed through the
+//! source's value map, each timestamp the source's forms recognise rewritten as UTC
+//! RFC 3339), and that text goes through the v1 readers unchanged. So every row meets
+//! exactly the v1 validation: a bad required field sets it aside with its reason, an
+//! unmapped status word is set aside naming the value, nothing is dropped silently.
+//! Origins are the export's own: the file as found under `--raw` and the row number
+//! as the sheet or the text editor shows it (1-based, title rows included).
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::Arc;
+
+use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+use chrono_tz::Tz;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use sha2::{Digest, Sha256};
+
+use crate::config::{SheetRef, SourceConfig};
+use crate::ingest::files::{Content, FileError, FileStats, InputFile, LineReader};
+use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink};
+use crate::schema::{EVENT_KEYS, INTERVIEW_COLUMNS};
+
+/// The v1 fields holding timestamps.
+const TIMESTAMP_FIELDS: &[&str] = &["invited_at", "scheduled_at", "updated_at", "ts"];
+
+/// One checked `[[input.source]]` block.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub index: usize,
+    pub kind: InputKind,
+    globs: GlobSet,
+    pub config: SourceConfig,
+    tz: Option<Tz>,
+    /// Per field: lower-cased trimmed exported value → v1 value.
+    values: HashMap<String, HashMap<String, String>>,
+}
+
+/// The sources of a config, in order (the first whose globs match claims a file).
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub list: Vec<Source>,
+}
+
+impl Sources {
+    /// Checks every block; a mistake is a usage error naming the block and the key.
+    pub fn from_config(blocks: &[SourceConfig]) -> anyhow::Result<Sources> {
+        let mut list = Vec::new();
+        for (i, c) in blocks.iter().enumerate() {
+            let at = format!("[[input.source]] number {}", i + 1);
+            let bad = |what: String| crate::usage_error(format!("{at}: {what}"));
+            let kind = match c.kind.as_str() {
+                "interviews" => InputKind::Interviews,
+                "events" => InputKind::Events,
+                other => return Err(bad(format!("kind {other:?} is not \"interviews\" or \"events\""))),
+            };
+            let fields: Vec<&str> = match kind {
+                InputKind::Interviews => INTERVIEW_COLUMNS.iter().map(|c| c.0).collect(),
+                InputKind::Events => EVENT_KEYS.iter().map(|c| c.0).collect(),
+            };
+            if c.files.is_empty() {
+                return Err(bad("files is empty: give at least one glob".into()));
+            }
+            let mut set = GlobSetBuilder::new();
+            for g in &c.files {
+                let glob = GlobBuilder::new(g).case_insensitive(true).literal_separator(true).build();
+                set.add(glob.map_err(|e| bad(format!("files: {g:?} is not a glob: {e}")))?);
+            }
+            let globs = set.build().map_err(|e| bad(format!("files: {e}")))?;
+            for field in c.columns.keys().chain(c.values.keys()) {
+                if !fields.contains(&field.as_str()) {
+                    return Err(bad(format!("{field:?} is not a field of {} (fields: {})", c.kind, fields.join(", "))));
+                }
+            }
+            for name in c.extra.keys() {
+                if fields.contains(&name.as_str()) || name == "origin_file" || name == "origin_line" {
+                    return Err(bad(format!("extra column {name:?} would shadow a v1 field")));
+                }
+            }
+            if c.header_row == Some(0) {
+                return Err(bad("header_row is 1-based: 1 is the first row".into()));
+            }
+            match c.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+                None | Some("auto" | "utf-8" | "utf8" | "gb18030" | "gbk" | "gb2312" | "utf-16" | "utf16") => {}
+                Some(other) => return Err(bad(format!("encoding {other:?}: expected auto, utf-8, gb18030 or utf-16"))),
+            }
+            if let Some(d) = &c.delimiter {
+                if d != "auto" && d != "tab" && d != "\\t" && d.chars().count() != 1 {
+                    return Err(bad(format!("delimiter {d:?}: expected auto, tab or one character")));
+                }
+            }
+            let tz = match &c.timezone {
+                Some(z) => Some(crate::time::parse_tz(z).map_err(|e| bad(format!("timezone: {e}")))?),
+                None => None,
+            };
+            let values = c
+                .values
+                .iter()
+                .map(|(field, map)| {
+                    (field.clone(), map.iter().map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_string())).collect())
+                })
+                .collect();
+            list.push(Source { index: i, kind, globs, config: c.clone(), tz, values });
+        }
+        Ok(Sources { list })
+    }
+
+    /// The source that claims `rel` (a path relative to --raw), if any.
+    pub fn claim(&self, rel: &str) -> Option<&Source> {
+        self.list.iter().find(|s| s.globs.is_match(rel))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// What reading one mapped file found, for `inspect` and the run summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Layout {
+    pub format: String,
+    pub sheet: Option<String>,
+    pub encoding: String,
+    pub delimiter: Option<String>,
+    /// v1 field → the header it was read from.
+    pub mapping: Vec<(String, String)>,
+    /// Headers nothing maps.
+    pub unmapped_headers: Vec<String>,
+}
+
+/// The export as rows of text cells with their 1-based row numbers.
+struct Table {
+    rows: Vec<(u64, Vec<String>)>,
+    layout: Layout,
+}
+
+fn is_workbook(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"].iter().any(|e| lower.ends_with(e))
+}
+
+fn excel_text(cell: &calamine::Data, tz: Tz) -> String {
+    use calamine::Data;
+    match cell {
+        Data::Empty | Data::Error(_) => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Bool(b) => b.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        // A date cell is a local time of the source's zone.
+        Data::DateTime(dt) => match dt.as_datetime() {
+            Some(naive) => local_to_utc(naive, tz).unwrap_or_else(|| naive.format("%Y-%m-%d %H:%M:%S").to_string()),
+            None => dt.as_f64().to_string(),
+        },
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+    }
+}
+
+fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> Option<String> {
+    let local = tz.from_local_datetime(&naive).earliest()?;
+    Some(crate::time::format_utc(local.with_timezone(&chrono::Utc).timestamp_micros()))
+}
+
+fn read_workbook(bytes: &[u8], name: &str, source: &Source, tz: Tz) -> Result<Table, FileError> {
+    use calamine::Reader;
+    let bad = |reason: String| FileError::BadHeader { file: name.to_string(), line: 0, reason };
+    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
+        .map_err(|e| bad(format!("not a readable workbook ({e}); is it encrypted, or not an Excel file?")))?;
+    let names = book.sheet_names();
+    let sheet = match &source.config.sheet {
+        None => names.first().cloned(),
+        Some(SheetRef::Number(n)) => names.get(n.saturating_sub(1)).cloned(),
+        Some(SheetRef::Name(want)) => names.iter().find(|s| s.trim().eq_ignore_ascii_case(want.trim())).cloned(),
+    }
+    .ok_or_else(|| bad(format!("sheet {:?} not found (the workbook has: {})", source.config.sheet, names.join(", "))))?;
+    let range = book.worksheet_range(&sheet).map_err(|e| bad(format!("sheet {sheet}: {e}")))?;
+    let (top, left) = range.start().unwrap_or((0, 0));
+    let mut rows = Vec::new();
+    for (i, row) in range.rows().enumerate() {
+        let mut cells: Vec<String> = vec![String::new(); left as usize];
+        cells.extend(row.iter().map(|c| excel_text(c, tz)));
+        rows.push((u64::from(top) + i as u64 + 1, cells));
+    }
+    let layout = Layout { format: "workbook".into(), sheet: Some(sheet), encoding: "xlsx".into(), ..Layout::default() };
+    Ok(Table { rows, layout })
+}
+
+/// Decodes text: the BOM decides, else valid UTF-8, else GB18030 (`auto`).
+fn decode(bytes: &[u8], wanted: Option<&str>, name: &str) -> Result<(String, &'static str), FileError> {
+    let wanted = wanted.map(str::to_ascii_lowercase);
+    let not_valid = |enc: &str| FileError::BadHeader {
+        file: name.to_string(),
+        line: 0,
+        reason: format!(
+            "not valid {enc} text; set `encoding` in its [[input.source]] block (auto, utf-8, gb18030 or utf-16)"
+        ),
+    };
+    match wanted.as_deref() {
+        None | Some("auto") => {
+            if let Some((enc, bom)) = encoding_rs::Encoding::for_bom(bytes) {
+                let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
+                if had_errors {
+                    return Err(not_valid(enc.name()));
+                }
+                return Ok((text.into_owned(), enc.name()));
+            }
+            if let Ok(text) = std::str::from_utf8(bytes) {
+                return Ok((text.to_string(), "UTF-8"));
+            }
+            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+            if had_errors {
+                return Err(not_valid("UTF-8 or GB18030"));
+            }
+            Ok((text.into_owned(), "GB18030"))
+        }
+        Some("utf-8" | "utf8") => {
+            let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+            std::str::from_utf8(body).map(|t| (t.to_string(), "UTF-8")).map_err(|_| not_valid("UTF-8"))
+        }
+        Some("utf-16" | "utf16") => {
+            let (enc, bom) = encoding_rs::Encoding::for_bom(bytes).unwrap_or((encoding_rs::UTF_16LE, 0));
+            let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom..]);
+            if had_errors {
+                return Err(not_valid("UTF-16"));
+            }
+            Ok((text.into_owned(), enc.name()))
+        }
+        Some(_) => {
+            let (text, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(bytes);
+            if had_errors {
+                return Err(not_valid("GB18030"));
+            }
+            Ok((text.into_owned(), "GB18030"))
+        }
+    }
+}
+
+fn read_text(bytes: &[u8], name: &str, source: &Source) -> Result<Table, FileError> {
+    let (text, encoding) = decode(bytes, source.config.encoding.as_deref(), name)?;
+    let header_row = source.config.header_row.unwrap_or(1);
+    let delimiter = match source.config.delimiter.as_deref() {
+        None | Some("auto") => {
+            // The header line decides: the most frequent of , ; tab |.
+            let line = text.lines().nth(header_row - 1).unwrap_or("");
+            [b',', b';', b'\t', b'|'].into_iter().max_by_key(|&d| line.bytes().filter(|&b| b == d).count()).unwrap_or(b',')
+        }
+        Some("tab" | "\\t") => b'\t',
+        Some(d) => d.bytes().next().unwrap_or(b','),
+    };
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
+    let mut rows = Vec::new();
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = record.position().map_or(0, |p| p.line());
+                rows.push((line, record.iter().map(str::to_string).collect()));
+            }
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
+                return Err(FileError::BadHeader { file: name.to_string(), line, reason: format!("unreadable CSV: {e}") });
+            }
+        }
+    }
+    let shown = match delimiter {
+        b'\t' => "tab".to_string(),
+        d => (d as char).to_string(),
+    };
+    let layout = Layout { format: "text".into(), encoding: encoding.to_string(), delimiter: Some(shown), ..Layout::default() };
+    Ok(Table { rows, layout })
+}
+
+/// A timestamp as the v1 reader takes it: UTC RFC 3339 when the source's zone or one
+/// of its forms reads it, else unchanged (the v1 reader then sets it aside, naming it).
+fn normalise_time(value: &str, source: &Source, tz: Tz) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        return String::new();
+    }
+    if let Ok(us) = crate::time::parse_timestamp(v, tz) {
+        return crate::time::format_utc(us);
+    }
+    for form in &source.config.timestamp_formats {
+        if let Ok(dt) = chrono::DateTime::parse_from_str(v, form) {
+            return crate::time::format_utc(dt.with_timezone(&chrono::Utc).timestamp_micros());
+        }
+        if let Ok(naive) = NaiveDateTime::parse_from_str(v, form) {
+            if let Some(t) = local_to_utc(naive, tz) {
+                return t;
+            }
+        }
+        if let Ok(day) = NaiveDate::parse_from_str(v, form) {
+            if let Some(t) = day.and_hms_opt(0, 0, 0).and_then(|n| local_to_utc(n, tz)) {
+                return t;
+            }
+        }
+    }
+    v.to_string()
+}
+
+/// Passes row numbers of the transcoded text back to the export's own.
+struct Remap<'a> {
+    inner: &'a mut dyn RowSink,
+    lines: &'a [u64],
+    file: Arc<str>,
+}
+
+impl Remap<'_> {
+    fn line(&self, synthetic: u64) -> u64 {
+        // Line 1 of the text is the header; data line k is row `lines[k - 2]`.
+        usize::try_from(synthetic).ok().and_then(|s| s.checked_sub(2)).and_then(|k| self.lines.get(k)).copied().unwrap_or(synthetic)
+    }
+}
+
+impl RowSink for Remap<'_> {
+    fn interview(&mut self, mut row: InterviewRow) {
+        row.origin.line = self.line(row.origin.line);
+        row.origin.file = self.file.clone();
+        self.inner.interview(row);
+    }
+    fn event(&mut self, mut row: EventRow) {
+        row.origin.line = self.line(row.origin.line);
+        row.origin.file = self.file.clone();
+        self.inner.event(row);
+    }
+    fn problem(&mut self, mut problem: Problem) {
+        problem.origin.line = self.line(problem.origin.line);
+        problem.origin.file = self.file.clone();
+        self.inner.problem(problem);
+    }
+}
+
+/// Reads one mapped file into `sink` through the v1 readers (see the module doc).
+pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, progress: &dyn Fn(u64)) -> Result<(FileStats, Layout), FileError> {
+    let name = file.rel.to_string();
+    let mut bytes = std::fs::read(&file.path).map_err(|e| FileError::Io { file: name.clone(), source: e })?;
+    let content = Content { bytes: bytes.len() as u64, sha256: hex::encode(Sha256::digest(&bytes)) };
+    if file.gzip {
+        use std::io::Read;
+        let mut plain = Vec::new();
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_end(&mut plain)
+            .map_err(|e| FileError::BrokenGzip { file: name.clone(), source: e })?;
+        bytes = plain;
+    }
+    let tz = source.tz.unwrap_or(tz);
+    let bare = name.strip_suffix(".gz").unwrap_or(&name);
+    let mut table = if is_workbook(bare) { read_workbook(&bytes, &name, source, tz)? } else { read_text(&bytes, &name, source)? };
+    drop(bytes);
+    let header_row = source.config.header_row.unwrap_or(1);
+    let header_at = table.rows.iter().position(|(n, _)| *n as usize >= header_row).filter(|&i| table.rows[i].0 as usize == header_row);
+    let Some(header_at) = header_at else {
+        return Err(FileError::NoHeader { file: name });
+    };
+    let header: Vec<String> = table.rows[header_at].1.iter().map(|h| h.trim().to_string()).collect();
+    let find = |wanted: &str| header.iter().position(|h| h.eq_ignore_ascii_case(wanted.trim()));
+    let fields: Vec<&str> = match source.kind {
+        InputKind::Interviews => INTERVIEW_COLUMNS.iter().map(|c| c.0).collect(),
+        InputKind::Events => EVENT_KEYS.iter().map(|c| c.0).collect(),
+    };
+    // Each v1 field from its mapped header, or from a header of its own name.
+    let mut mapping: Vec<(&str, usize)> = Vec::new();
+    let mut missing = Vec::new();
+    for field in &fields {
+        match source.config.columns.get(*field) {
+            Some(h) => match find(h) {
+                Some(i) => mapping.push((field, i)),
+                None => missing.push(format!("{h} (for {field})")),
+            },
+            None => {
+                if let Some(i) = find(field) {
+                    mapping.push((field, i));
+                }
+            }
+        }
+    }
+    for (extra, h) in &source.config.extra {
+        if find(h).is_none() {
+            missing.push(format!("{h} (extra column {extra})"));
+        }
+    }
+    if !missing.is_empty() {
+        return Err(FileError::MissingColumns { file: name, columns: missing, header });
+    }
+    let used: Vec<usize> = mapping.iter().map(|m| m.1).collect();
+    table.layout.mapping = mapping.iter().map(|(f, i)| (f.to_string(), header[*i].clone())).collect();
+    table.layout.unmapped_headers = header
+        .iter()
+        .enumerate()
+        .filter(|(i, h)| !used.contains(i) && !h.is_empty() && !source.config.extra.values().any(|x| x.trim().eq_ignore_ascii_case(h)))
+        .map(|(_, h)| h.clone())
+        .collect();
+
+    // The v1 text, one line per data row, and the row number of each line.
+    let mut text: Vec<u8> = Vec::new();
+    let mut lines: Vec<u64> = Vec::new();
+    let cell = |row: &[String], i: usize, field: &str| -> String {
+        let raw = row.get(i).map(|v| v.trim()).unwrap_or("");
+        let mapped = source.values.get(field).and_then(|m| m.get(&raw.to_lowercase())).map(String::as_str).unwrap_or(raw);
+        if TIMESTAMP_FIELDS.contains(&field) {
+            normalise_time(mapped, source, tz)
+        } else {
+            mapped.to_string()
+        }
+    };
+    let rows = table.rows.split_off(header_at + 1);
+    match source.kind {
+        InputKind::Interviews => {
+            let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(&mut text);
+            w.write_record(mapping.iter().map(|m| m.0)).map_err(|e| FileError::Io { file: name.clone(), source: e.into() })?;
+            for (number, row) in &rows {
+                if row.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                // A line break inside a cell would split the row: it becomes a space.
+                let values: Vec<String> = mapping.iter().map(|(f, i)| cell(row, *i, f).replace(['\r', '\n'], " ")).collect();
+                w.write_record(&values).map_err(|e| FileError::Io { file: name.clone(), source: e.into() })?;
+                lines.push(*number);
+            }
+            w.flush().map_err(|e| FileError::Io { file: name.clone(), source: e })?;
+        }
+        InputKind::Events => {
+            // The header line of the JSONL text is a blank line (skipped by the reader),
+            // so data line k is again row `lines[k - 2]`.
+            text.push(b'\n');
+            for (number, row) in &rows {
+                if row.iter().all(|c| c.trim().is_empty()) {
+                    continue;
+                }
+                let mut object = serde_json::Map::new();
+                for (f, i) in &mapping {
+                    let v = cell(row, *i, f);
+                    if !v.is_empty() {
+                        object.insert(f.to_string(), serde_json::Value::String(v));
+                    }
+                }
+                text.extend_from_slice(serde_json::Value::Object(object).to_string().as_bytes());
+                text.push(b'\n');
+                lines.push(*number);
+            }
+        }
+    }
+    let mut remap = Remap { inner: sink, lines: &lines, file: file.rel.clone() };
+    let reader = LineReader::from_text(text, name.clone());
+    let mut stats = match source.kind {
+        InputKind::Interviews => crate::ingest::csv_reader::read_interviews_from(reader, file, chrono_tz::UTC, &mut remap, progress)?,
+        InputKind::Events => crate::ingest::jsonl_reader::read_events_from(reader, file, chrono_tz::UTC, &mut remap, progress)?,
+    };
+    stats.content = content;
+    // Unknown columns are the export's own headers nothing maps (said once, by the caller).
+    stats.unknown_columns = table.layout.unmapped_headers.clone();
+    Ok((stats, table.layout))
+}
