@@ -99,6 +99,14 @@ pub struct TrainConfig {
     pub keep_versions: Option<usize>,
     /// Above this many closed interviews, train on a deterministic sample of them.
     pub max_interviews: Option<usize>,
+    /// A new model is promoted only with at least this many test interviews.
+    pub min_test_interviews: Option<u64>,
+    /// ... and at least this many misses in its test window.
+    pub min_test_misses: Option<u64>,
+    /// ... and an AUC at most this much below the current model's on the same rows.
+    pub max_auc_drop: Option<f64>,
+    /// ... and a log loss at most this much above the current model's on the same rows.
+    pub max_log_loss_rise: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -84,6 +84,7 @@ fn feed_has_one_row_per_upcoming_interview_with_ranks_bands_and_holdout() {
 #[test]
 fn a_hand_edited_model_is_rejected_before_scoring() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     write_synth_lake(&wd, 600, 10);
     wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
     let original = wd.read("model/model.json");

@@ -122,6 +122,10 @@ pub struct ModelFile {
     pub metrics: Metrics,
     pub metrics_by_horizon: Vec<HorizonMetrics>,
     pub coefficient_table: Vec<CoefficientRow>,
+    /// Whether `train` made this model current, and why not (see model::promotion).
+    /// Absent in files written before the promotion checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<super::promotion::Promotion>,
     /// sha256 of this JSON with this field removed (keys sorted, compact).
     #[serde(default)]
     pub content_sha256: String,

@@ -403,6 +403,7 @@ fn assemble(
         metrics,
         metrics_by_horizon,
         coefficient_table: table,
+        promotion: None,
         content_sha256: String::new(),
     }
 }

@@ -39,12 +39,28 @@ fn label(lang: Lang, key: &str) -> &'static str {
         "base_rate" => ("Miss rate", "缺席率"),
         "drivers" => ("What moves the risk (odds ratios with 95 % intervals)", "影响风险的因素（优势比及 95% 区间）"),
         "suppressed" => ("fewer than 10 interviews: not shown", "少于 10 场面试：不显示"),
+        "no_model" => (
+            "No model is in use: nothing is scored until a trained model passes the promotion checks. The newest model was kept as a candidate",
+            "当前没有投入使用的模型：在训练出的模型通过上线检查之前不会评分。最新模型仅保留为候选版本",
+        ),
         _ => ("", ""),
     };
     match lang {
         Lang::En => en,
         Lang::Zh => zh,
     }
+}
+
+/// With no current model but a refused candidate: a section saying so and why.
+fn no_current_model(folder: &Path, lang: Lang) -> Option<String> {
+    let candidate = crate::model::store::newest_candidate(folder)?;
+    let reasons = candidate.promotion.map(|p| p.reasons.join("; ")).unwrap_or_default();
+    Some(format!(
+        "<p class=\"note\">{} {}: {}</p>",
+        esc(label(lang, "no_model")),
+        esc(&candidate.version),
+        esc(&reasons)
+    ))
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -58,12 +74,13 @@ fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
 
 /// The section for the model in `model_dir`, or `None` when no model was trained yet.
 pub fn render(model_dir: &Path, lang: Lang) -> anyhow::Result<Option<String>> {
+    let folder = model_dir;
     let model_dir = crate::model::store::current_dir(model_dir)?;
     let model_dir = model_dir.as_path();
     let path = model_dir.join("model.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(no_current_model(folder, lang)),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     let model: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
