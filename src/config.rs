@@ -99,6 +99,8 @@ pub struct TrainConfig {
     pub keep_versions: Option<usize>,
     /// Above this many closed interviews, train on a deterministic sample of them.
     pub max_interviews: Option<usize>,
+    /// A categorical level needs this many training interviews for its own column.
+    pub min_level_interviews: Option<usize>,
     /// A new model is promoted only with at least this many test interviews.
     pub min_test_interviews: Option<u64>,
     /// ... and at least this many misses in its test window.

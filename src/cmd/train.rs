@@ -130,6 +130,10 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
                 0 => None,
                 n => Some(n),
             },
+            min_level_interviews: match cfg.min_level_interviews {
+                Some(0) => return Err(usage_error("train.min_level_interviews must be at least 1")),
+                n => n,
+            },
             fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
         },
     })

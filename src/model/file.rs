@@ -68,7 +68,18 @@ pub struct CategoricalDefinition {
 pub struct Features {
     pub numeric: Vec<NumericDefinition>,
     pub categorical: Vec<CategoricalDefinition>,
+    /// A categorical level kept its own column only with at least this many training
+    /// interviews (rarer ones are in `folded`). Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_level_interviews: Option<u64>,
+    /// How a value never seen in training is scored: `other` (its column, or the
+    /// reference when there is none). Absent in older files, which used the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseen_levels: Option<String>,
 }
+
+/// The value of `features.unseen_levels` written by this noshow.
+pub const UNSEEN_AS_OTHER: &str = "other";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Solver {
@@ -220,6 +231,7 @@ impl ModelFile {
                     folded: c.folded.clone(),
                 })
                 .collect(),
+            unseen_to_other: self.features.unseen_levels.as_deref() == Some(UNSEEN_AS_OTHER),
         };
         for n in &encoding.numeric {
             if !(n.sd.is_finite() && n.sd > 0.0 && n.mean.is_finite()) {
