@@ -101,6 +101,8 @@ pub struct TrainConfig {
     pub max_interviews: Option<usize>,
     /// A categorical level needs this many training interviews for its own column.
     pub min_level_interviews: Option<usize>,
+    /// Groups of the fairness table with fewer misses have their metrics withheld.
+    pub min_group_misses: Option<u64>,
     /// A new model is promoted only with at least this many test interviews.
     pub min_test_interviews: Option<u64>,
     /// ... and at least this many misses in its test window.

@@ -269,3 +269,74 @@ fn a_model_worse_than_the_current_one_is_refused_unless_forced() {
     wd.run(&["--config", "wide.toml", "train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "--l2", "100000", "-q"]);
     assert_eq!(read_json(&wd.path("model/model.json"))["version"], "0003");
 }
+
+#[test]
+fn auc_interval_matches_a_python_reference() {
+    // tests/fixtures/auc_small.csv and these values come from tests/py/reference_delong.py:
+    // scikit-learn 1.9.1 roc_auc_score, and DeLong's variance from every
+    // positive-negative pair compared directly (not from ranks, as noshow does).
+    const AUC: f64 = 0.662309048179;
+    const VARIANCE: f64 = 2.552838058508e-03;
+    const LOW: f64 = 0.563280656908;
+    const HIGH: f64 = 0.761337439449;
+    let text = include_str!("fixtures/auc_small.csv");
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    for line in text.lines().skip(1) {
+        let (s, y) = line.split_once(',').unwrap();
+        scores.push(s.parse::<f64>().unwrap());
+        labels.push(y == "1");
+    }
+    assert_eq!((labels.len(), labels.iter().filter(|&&y| y).count()), (120, 46));
+    let (auc, var) = noshow::model::metrics::auc_delong(&scores, &labels).unwrap();
+    assert!((auc - AUC).abs() < 1e-11, "AUC {auc}");
+    assert!((var - VARIANCE).abs() < 1e-14, "variance {var}");
+    let (lo, hi) = noshow::model::metrics::auc_interval(&scores, &labels).unwrap();
+    assert!((lo - LOW).abs() < 1e-11 && (hi - HIGH).abs() < 1e-11, "{lo} {hi}");
+}
+
+#[test]
+fn group_metrics_carry_intervals_and_small_groups_are_withheld() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 2000, 3);
+    train(&wd, &[]);
+    let fair = crate::workdir::read_parquet(&wd.path("model/evaluation/fairness.parquet"));
+    let col = |name: &str| fair.column(name).unwrap().cast(&polars::prelude::DataType::Float64).unwrap().f64().unwrap().clone();
+    let (auc, lo, hi) = (col("auc"), col("auc_low"), col("auc_high"));
+    // Groups of about 150–200 test rows: every figure shown, each AUC inside its interval.
+    assert_eq!(fair.column("withheld_reason").unwrap().null_count(), fair.height());
+    for i in 0..fair.height() {
+        let (a, l, h) = (auc.get(i).unwrap(), lo.get(i).unwrap(), hi.get(i).unwrap());
+        assert!(l < a && a < h && h - l < 0.4, "group {i}: {l} {a} {h}");
+    }
+
+    // A suppression threshold above every group, then a minimum of misses above every group.
+    std::fs::write(wd.path("strict.toml"), "[report]\nsuppression_threshold = 1000\n").unwrap();
+    wd.run(&["--config", "strict.toml", "train", "--lake", "lake", "--model", "strict", "--as-of", AS_OF, "-q"]);
+    let fair = crate::workdir::read_parquet(&wd.path("strict/evaluation/fairness.parquet"));
+    for name in ["rows", "positives", "auc", "auc_low", "log_loss"] {
+        assert_eq!(fair.column(name).unwrap().null_count(), fair.height(), "{name}");
+    }
+    let reasons = fair.column("withheld_reason").unwrap().str().unwrap().clone();
+    assert!(reasons.iter().all(|r| r.unwrap().contains("fewer than 1000 test interviews")));
+    std::fs::write(wd.path("misses.toml"), "[train]\nmin_group_misses = 1000\n").unwrap();
+    wd.run(&["--config", "misses.toml", "train", "--lake", "lake", "--model", "misses", "--as-of", AS_OF, "-q"]);
+    let fair = crate::workdir::read_parquet(&wd.path("misses/evaluation/fairness.parquet"));
+    assert_eq!(fair.column("rows").unwrap().null_count(), 0, "counts stay");
+    assert_eq!(fair.column("auc").unwrap().null_count(), fair.height());
+    assert!(fair.column("withheld_reason").unwrap().str().unwrap().iter().all(|r| r.unwrap().contains("train.min_group_misses")));
+
+    // The report's model section follows the report's threshold, not a fixed 10.
+    let report = |threshold: &str, out: &str| {
+        wd.run(&["report", "--lake", "lake", "--out", out, "--model", "model", "--as-of", AS_OF, "-q", "--suppression-threshold", threshold]);
+        wd.read(&format!("{out}/report.html"))
+    };
+    let html = report("1000", "rep-strict");
+    assert!(html.contains("fewer than 1000 interviews: not shown"), "no withheld group in the report");
+    let html = report("10", "rep");
+    assert!(!html.contains("interviews: not shown") && html.contains("AUC (95 % DeLong interval)"));
+    let html = {
+        wd.run(&["report", "--lake", "lake", "--out", "rep-misses", "--model", "misses", "--as-of", AS_OF, "-q"]);
+        wd.read("rep-misses/report.html")
+    };
+    assert!(html.contains("figures withheld: fewer than 1000 misses"), "misses rule not shown");
+}

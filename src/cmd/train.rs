@@ -17,7 +17,7 @@ use crate::model::file::ModelFile;
 use crate::model::metrics::{auc, log_loss, Metrics};
 use crate::model::promotion::{self, Comparison, Promotion, Refused, Rules};
 use crate::model::store::{self, Tables};
-use crate::model::train::{train, Label, TrainSettings, Trained};
+use crate::model::train::{train, GroupMetrics, Label, TrainSettings, Trained};
 use crate::usage_error;
 
 /// Reads the lake as of --as-of; labels closed interviews (no-show or candidate
@@ -79,6 +79,7 @@ struct Resolved {
     settings: TrainSettings,
     keep_versions: usize,
     rules: Rules,
+    withhold: Withhold,
 }
 
 fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
@@ -114,8 +115,13 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
             return Err(usage_error(format!("train.{name} must be a finite number >= 0, not {v}")));
         }
     }
+    let withhold = Withhold {
+        min_rows: common.config.report.suppression_threshold.unwrap_or(crate::privacy::DEFAULT_SUPPRESSION_THRESHOLD),
+        min_misses: cfg.min_group_misses.unwrap_or(DEFAULT_MIN_GROUP_MISSES),
+    };
     Ok(Resolved {
         rules,
+        withhold,
         lake,
         model,
         keep_versions: cfg.keep_versions.unwrap_or(10).max(1),
@@ -176,7 +182,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut model = trained.model.clone();
     let promotion = decide(args, &r, previous.as_ref(), &trained);
     model.promotion = Some(promotion.clone());
-    let mut tables = evaluation_tables(&trained)?;
+    let mut tables = evaluation_tables(&trained, r.withhold)?;
     let promote = promotion.decision != "candidate";
     let (version, written) = if promote {
         store::save(&r.model, model, &mut tables, r.keep_versions)?
@@ -303,7 +309,64 @@ fn metrics_columns(rows: &[&Metrics]) -> Vec<Column> {
     ]
 }
 
-fn evaluation_tables(t: &Trained) -> anyhow::Result<Tables> {
+/// When a group's figures are withheld from the fairness table.
+#[derive(Debug, Clone, Copy)]
+pub struct Withhold {
+    /// `[report] suppression_threshold`: fewer test interviews and the group's row
+    /// keeps only its name (too small to be anonymous).
+    pub min_rows: u64,
+    /// `[train] min_group_misses`: fewer misses and the metrics are withheld (the
+    /// counts stay): an AUC on a handful of misses is noise.
+    pub min_misses: u64,
+}
+
+/// Default of `[train] min_group_misses`.
+pub const DEFAULT_MIN_GROUP_MISSES: u64 = 5;
+
+/// The fairness table: per group its metrics, the AUC's 95 % DeLong interval, and why
+/// figures were withheld (`withheld_reason`, null when shown).
+fn fairness_table(groups: &[GroupMetrics], w: Withhold) -> anyhow::Result<DataFrame> {
+    let reason = |g: &GroupMetrics| -> Option<String> {
+        if g.metrics.rows < w.min_rows {
+            Some(format!("fewer than {} test interviews (report.suppression_threshold)", w.min_rows))
+        } else if g.metrics.positives < w.min_misses {
+            Some(format!("fewer than {} misses (train.min_group_misses)", w.min_misses))
+        } else {
+            None
+        }
+    };
+    let reasons: Vec<Option<String>> = groups.iter().map(reason).collect();
+    let small = |i: usize| groups[i].metrics.rows < w.min_rows;
+    let shown = |i: usize| reasons[i].is_none();
+    let count = |name: &str, get: &dyn Fn(&Metrics) -> u64| {
+        Column::new(name.into(), (0..groups.len()).map(|i| (!small(i)).then(|| get(&groups[i].metrics))).collect::<Vec<Option<u64>>>())
+    };
+    let figure = |name: &str, get: &dyn Fn(&GroupMetrics) -> Option<f64>| {
+        Column::new(name.into(), (0..groups.len()).map(|i| if shown(i) { get(&groups[i]) } else { None }).collect::<Vec<Option<f64>>>())
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("dimension".into(), groups.iter().map(|g| g.dimension.clone()).collect::<Vec<_>>()),
+        Column::new("level".into(), groups.iter().map(|g| g.level.clone()).collect::<Vec<_>>()),
+        count("rows", &|m| m.rows),
+        count("positives", &|m| m.positives),
+        Column::new(
+            "base_rate".into(),
+            (0..groups.len()).map(|i| if small(i) { None } else { groups[i].metrics.base_rate }).collect::<Vec<Option<f64>>>(),
+        ),
+        figure("auc", &|g| g.metrics.auc),
+        figure("auc_low", &|g| g.auc_interval.map(|i| i.0)),
+        figure("auc_high", &|g| g.auc_interval.map(|i| i.1)),
+        figure("pr_auc", &|g| g.metrics.pr_auc),
+        figure("log_loss", &|g| g.metrics.log_loss),
+        figure("brier", &|g| g.metrics.brier),
+        figure("ece", &|g| g.metrics.ece),
+        figure("top_decile_capture", &|g| g.metrics.top_decile_capture),
+        figure("top_quintile_capture", &|g| g.metrics.top_quintile_capture),
+        Column::new("withheld_reason".into(), reasons),
+    ])?)
+}
+
+fn evaluation_tables(t: &Trained, withhold: Withhold) -> anyhow::Result<Tables> {
     let model = &t.model;
     let mut sets = vec!["test_headline".to_string()];
     let mut horizons = vec![model.horizon_hours];
@@ -324,12 +387,7 @@ fn evaluation_tables(t: &Trained) -> anyhow::Result<Tables> {
         Column::new("observed_rate".into(), t.calibration.iter().map(|b| b.observed_rate).collect::<Vec<f64>>()),
     ])?;
 
-    let mut cols = vec![
-        Column::new("dimension".into(), t.fairness.iter().map(|f| f.0.clone()).collect::<Vec<_>>()),
-        Column::new("level".into(), t.fairness.iter().map(|f| f.1.clone()).collect::<Vec<_>>()),
-    ];
-    cols.extend(metrics_columns(&t.fairness.iter().map(|f| &f.2).collect::<Vec<_>>()));
-    let fairness = DataFrame::new_infer_height(cols)?;
+    let fairness = fairness_table(&t.fairness, withhold)?;
 
     let c = &model.coefficient_table;
     let coefficients = DataFrame::new_infer_height(vec![

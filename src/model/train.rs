@@ -21,7 +21,7 @@ use super::coefficients::{coefficient_table, CoefficientRow};
 use super::encoding::{Design, Encoding};
 use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
 use super::fit::{covariance, fit_logistic_with_hessian, invert_spd, FitOptions, Fitted};
-use super::metrics::{calibration_deciles, CalibrationBin, Metrics};
+use super::metrics::{auc_interval, calibration_deciles, CalibrationBin, Metrics};
 use super::stopwatch::Stopwatch;
 use crate::features::facts::Status;
 use crate::features::{self, FeatureSettings, Facts, Snap, CATEGORICAL_FEATURES, NUMERIC_FEATURES};
@@ -115,8 +115,18 @@ pub struct Trained {
     /// The model's probabilities for `test_features`.
     pub test_predictions: Vec<f64>,
     pub calibration: Vec<CalibrationBin>,
-    /// (dimension, level, metrics) on the headline test rows.
-    pub fairness: Vec<(String, String, Metrics)>,
+    /// Metrics per education level and per region on the headline test rows.
+    pub fairness: Vec<GroupMetrics>,
+}
+
+/// The metrics of one group of the headline test rows, with a 95 % DeLong interval
+/// for its AUC (`None` with fewer than two misses or two attended).
+#[derive(Debug, Clone)]
+pub struct GroupMetrics {
+    pub dimension: String,
+    pub level: String,
+    pub metrics: Metrics,
+    pub auc_interval: Option<(f64, f64)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -325,7 +335,12 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
         for level in distinct {
             let (sp, sl): (Vec<f64>, Vec<bool>) =
                 levels.iter().zip(p.iter().zip(&labels)).filter(|(l, _)| *l == level).map(|(_, (p, y))| (*p, *y)).unzip();
-            fairness.push((dim.to_string(), level.clone(), Metrics::compute(&sp, &sl)));
+            fairness.push(GroupMetrics {
+                dimension: dim.to_string(),
+                level: level.clone(),
+                metrics: Metrics::compute(&sp, &sl),
+                auc_interval: auc_interval(&sp, &sl),
+            });
         }
     }
 
