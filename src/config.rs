@@ -150,6 +150,18 @@ pub struct TrainConfig {
     pub keep_versions: Option<usize>,
     /// Above this many closed interviews, train on a deterministic sample of them.
     pub max_interviews: Option<usize>,
+    /// A categorical level needs this many training interviews for its own column.
+    pub min_level_interviews: Option<usize>,
+    /// Groups of the fairness table with fewer misses have their metrics withheld.
+    pub min_group_misses: Option<u64>,
+    /// A new model is promoted only with at least this many test interviews.
+    pub min_test_interviews: Option<u64>,
+    /// ... and at least this many misses in its test window.
+    pub min_test_misses: Option<u64>,
+    /// ... and an AUC at most this much below the current model's on the same rows.
+    pub max_auc_drop: Option<f64>,
+    /// ... and a log loss at most this much above the current model's on the same rows.
+    pub max_log_loss_rise: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

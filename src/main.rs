@@ -21,9 +21,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             noshow::logging::line(&format!("noshow: error: {err:#}"));
-            let code = match err.downcast_ref::<noshow::UsageError>() {
-                Some(_) => 2,
-                None => 1,
+            let code = if err.downcast_ref::<noshow::UsageError>().is_some() {
+                2
+            } else if err.downcast_ref::<noshow::model::promotion::Refused>().is_some() {
+                // The new model was kept as a candidate; the current one stays.
+                3
+            } else {
+                1
             };
             ExitCode::from(code)
         }

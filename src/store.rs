@@ -10,6 +10,7 @@
 //! ROOT/current -> versions/000007
 //! ROOT/versions/000007/         a committed version
 //! ROOT/versions/.tmp-000008-PID/  a version being written
+//! ROOT/candidates/000009/       a version kept without being made current
 //! ```
 //!
 //! Guarantees, in the order a writer meets them:
@@ -38,6 +39,14 @@
 //!   version folder and at least the marker's `next_version`, so a version number (a
 //!   feed's `model_version`, a report's `lake_version`) always means one thing, even
 //!   after versions were deleted by hand.
+//! - **Candidates.** A writer may keep a finished version *without* making it current
+//!   ([`Staged::keep_as_candidate`]: a model that failed its promotion checks). It is
+//!   synced and renamed to `candidates/NNNNNN`, outside `versions/`, so `current`,
+//!   recovery and readers never pick it; then the marker's `next_version` is moved
+//!   past it, so its number is used for good like a committed one and recovery never
+//!   removes it. A candidate numbered at or above `next_version` is a killed writer's
+//!   (renamed, marker not moved) and is removed by the next writer, like an
+//!   uncommitted version. The newest `keep` candidates are kept.
 //! - **Pruning.** After a commit the newest `keep_old` versions below the new one are
 //!   kept and older ones removed; versions above it (left there by a rollback by hand)
 //!   are kept.
@@ -158,6 +167,39 @@ impl Store {
 
     fn versions_dir(&self) -> PathBuf {
         self.root.join("versions")
+    }
+
+    fn candidates_dir(&self) -> PathBuf {
+        self.root.join("candidates")
+    }
+
+    /// Every numbered folder of `dir` (a version or candidate folder), ascending.
+    fn numbered(&self, dir: &Path) -> anyhow::Result<Vec<u64>> {
+        let entries = match fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("listing {}", dir.display())),
+        };
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("listing {}", dir.display()))?;
+            if let Some(n) = entry.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) {
+                out.push(n);
+            }
+        }
+        out.sort_unstable();
+        Ok(out)
+    }
+
+    /// The kept candidates (complete ones), ascending: see the module documentation.
+    pub fn candidates(&self) -> anyhow::Result<Vec<Version>> {
+        let dir = self.candidates_dir();
+        Ok(self
+            .numbered(&dir)?
+            .into_iter()
+            .map(|n| Version { dir: dir.join(self.kind.version_name(n)), number: n })
+            .filter(|v| v.dir.join(self.kind.main_file()).is_file())
+            .collect())
     }
 
     /// The version `current` names, when the link is there and names a version folder.
@@ -352,6 +394,14 @@ impl Store {
                 }
             }
         }
+        // A candidate renamed into place by a writer killed before its marker update.
+        for n in self.numbered(&self.candidates_dir())? {
+            if n >= next {
+                let path = self.candidates_dir().join(self.kind.version_name(n));
+                fs::remove_dir_all(&path)
+                    .with_context(|| format!("removing {}, left by a run killed before it was kept", path.display()))?;
+            }
+        }
         // Temp files and moved-aside folders of a killed writer at the root.
         if let Ok(entries) = fs::read_dir(&self.root) {
             for entry in entries.flatten() {
@@ -381,7 +431,9 @@ impl Store {
 
     /// The number the next version gets (see the module documentation).
     pub fn next_number(&self, _lock: &StoreLock) -> anyhow::Result<u64> {
-        let past_dirs = self.versions()?.last().map_or(1, |v| v.0 + 1);
+        let past_versions = self.versions()?.last().map_or(1, |v| v.0 + 1);
+        let past_candidates = self.numbered(&self.candidates_dir())?.last().map_or(1, |n| n + 1);
+        let past_dirs = past_versions.max(past_candidates);
         let recorded = self.read_marker().map_or(0, |m| m.next_version);
         Ok(past_dirs.max(recorded).max(1))
     }
@@ -425,6 +477,33 @@ impl Staged {
         }
         sync_dir(&store.root)?;
         prune(&store, self.number, keep_old);
+        Ok(Version { dir: final_dir, number: self.number })
+    }
+}
+
+impl Staged {
+    /// Keeps the new version as a candidate: synced and renamed to
+    /// `candidates/NNNNNN`, its number recorded as used, `current` untouched; only the
+    /// newest `keep` candidates are kept. See the module documentation.
+    pub fn keep_as_candidate(mut self, keep: usize) -> anyhow::Result<Version> {
+        let store = self.store.clone();
+        sync_tree(&self.tmp)?;
+        let name = store.kind.version_name(self.number);
+        let candidates = store.candidates_dir();
+        create_private_dir_all(&candidates).with_context(|| format!("creating {}", candidates.display()))?;
+        let final_dir = candidates.join(&name);
+        fs::rename(&self.tmp, &final_dir)
+            .with_context(|| format!("renaming {} to {}", self.tmp.display(), final_dir.display()))?;
+        self.done = true;
+        sync_dir(&candidates)?;
+        store.write_marker(self.number + 1)?;
+        sync_dir(&store.root)?;
+        if let Ok(numbers) = store.numbered(&candidates) {
+            for n in numbers.iter().rev().skip(keep.max(1)) {
+                // Best effort, as for versions.
+                let _ = fs::remove_dir_all(candidates.join(store.kind.version_name(*n)));
+            }
+        }
         Ok(Version { dir: final_dir, number: self.number })
     }
 }
@@ -983,6 +1062,39 @@ mod tests {
         commit(&store, 1);
         let numbers: Vec<u64> = store.versions().unwrap().iter().map(|v| v.0).collect();
         assert_eq!(numbers, vec![2, 3]);
+    }
+
+    #[test]
+    fn a_candidate_is_never_current_keeps_its_number_and_survives_recovery() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path().join("m"), Kind::Model);
+        commit(&store, 5);
+        let keep = |store: &Store| {
+            let lock = store.lock(|_| "busy".into()).unwrap();
+            let staged = store.begin(&lock).unwrap();
+            write_file(&staged.dir().join("model.json"), b"{}").unwrap();
+            staged.keep_as_candidate(2).unwrap()
+        };
+        let c = keep(&store);
+        assert_eq!(c.number, 2);
+        assert_eq!(store.current().unwrap().unwrap().number, 1);
+        // A missing `current` is restored to the committed version, not the candidate.
+        fs::remove_file(store.root().join("current")).unwrap();
+        assert_eq!(store.current().unwrap().unwrap().number, 1);
+        assert_eq!(commit(&store, 5).number, 3);
+        assert!(c.dir.join("model.json").is_file(), "recovery removed the candidate");
+        // Numbers go on past candidates; only the newest two are kept.
+        assert_eq!(keep(&store).number, 4);
+        assert_eq!(keep(&store).number, 5);
+        let kept: Vec<u64> = store.candidates().unwrap().iter().map(|v| v.number).collect();
+        assert_eq!(kept, vec![4, 5]);
+        // A candidate renamed by a writer killed before its marker update is removed.
+        let stray = store.candidates_dir().join("0009");
+        fs::create_dir_all(&stray).unwrap();
+        write_file(&stray.join("model.json"), b"{}").unwrap();
+        drop(store.lock(|_| "busy".into()).unwrap());
+        assert!(!stray.exists());
+        assert_eq!(commit(&store, 5).number, 6);
     }
 
     #[test]

@@ -45,6 +45,7 @@ fn row(id: &str, role: &str, invited: &str, scheduled: &str, extra: &str) -> Str
 #[test]
 fn hostile_raw_folder_is_ingested_and_every_row_accounted_for() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     std::fs::create_dir_all(wd.path("raw/sub")).unwrap();
     let ok_inv = "2026-03-01T09:00:00Z";
     let ok_sch = "2026-03-05T09:00:00Z";
@@ -362,6 +363,7 @@ fn kills_per_stage() -> usize {
 #[test]
 fn killed_runs_leave_old_or_new_outputs_and_the_next_run_recovers() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "gen", "--interviews", "1500", "--seed", "11", "--as-of", AS_OF, "--bad-rows", "2"]);
     // State A: everything but the last exports; state B: all of them.
     std::fs::create_dir_all(wd.path("raw")).unwrap();
@@ -456,6 +458,7 @@ fn killed_runs_leave_old_or_new_outputs_and_the_next_run_recovers() {
 #[test]
 fn killed_single_commands_leave_old_or_new_outputs() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "1200", "--seed", "3", "--as-of", AS_OF]);
     wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
     wd.run(&["report", "--lake", "lake", "--out", "out/report", "--as-of", AS_OF, "-q"]);
@@ -573,6 +576,7 @@ fn with_file_size_limit(wd: &Workdir, blocks: u64, args: &[&str]) -> Output {
 #[test]
 fn full_disk_fails_clearly_and_leaves_the_old_outputs() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "800", "--seed", "4", "--as-of", AS_OF]);
     // Ingest into a fresh lake: no version may appear.
     let out = with_file_size_limit(&wd, 16, &["ingest", "--raw", "raw", "--lake", "lake"]);
@@ -632,6 +636,7 @@ fn race(wd: &Workdir, first: &[&str], lock: &str, second: &[&str]) -> (Output, O
 #[test]
 fn a_second_run_ingest_or_train_at_once_refuses_clearly() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "1500", "--seed", "9", "--as-of", AS_OF]);
     let (first, second) = race(&wd, &run_args(), "lake/.run.lock", &run_args());
     assert!(first.status.success(), "{}", text(&first));
@@ -664,6 +669,7 @@ fn a_second_run_ingest_or_train_at_once_refuses_clearly() {
 #[test]
 fn an_edited_or_foreign_model_is_refused_before_scoring() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "1200", "--seed", "2", "--as-of", AS_OF]);
     wd.run(&["run", "--raw", "raw", "--lake", "lake", "--out", "out", "--model", "model", "--as-of", AS_OF, "-q"]);
     let original = wd.read("model/model.json");
@@ -711,6 +717,7 @@ fn tokens(bytes: &[u8]) -> Vec<String> {
 #[test]
 fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     let mut printed: Vec<(String, Vec<u8>)> = Vec::new();
     let mut record = |name: &str, out: Output| {
         assert!(out.status.success(), "{name}: {}", text(&out));
@@ -821,6 +828,7 @@ fn no_raw_candidate_id_outside_the_feed_and_every_output_is_private() {
 #[test]
 fn formula_like_values_come_out_prefixed_in_every_csv() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "gen", "--interviews", "1500", "--seed", "21", "--as-of", AS_OF]);
     // Rewrite role, region and cause so each value starts with a formula character.
     // (Leading tabs and carriage returns cannot reach the lake: the input format trims

@@ -32,6 +32,7 @@ fn run_logs(wd: &Workdir) -> Vec<serde_json::Value> {
 #[test]
 fn weekly_run_writes_every_output_and_a_run_log() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     generate(&wd, 1500);
     wd.run(&run_args(&[]));
     for file in ["lake/interviews", "lake/events", "lake/rejected", "out/report/rates_by_role.parquet", "out/report/report.html",
@@ -57,6 +58,7 @@ fn weekly_run_writes_every_output_and_a_run_log() {
 #[test]
 fn daily_run_only_ingests_and_scores() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     generate(&wd, 1200);
     wd.run(&run_args(&[]));
     let report_before = std::fs::metadata(wd.path("out/report/report.html")).unwrap().modified().unwrap();
@@ -70,6 +72,7 @@ fn daily_run_only_ingests_and_scores() {
 #[test]
 fn failing_stage_is_named_and_earlier_outputs_stay() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     generate(&wd, 1200);
     // A plain file where the scoring feed's folder should be makes the last stage fail.
     std::fs::create_dir_all(wd.path("out")).unwrap();
@@ -89,6 +92,7 @@ fn failing_stage_is_named_and_earlier_outputs_stay() {
 #[test]
 fn repeated_run_gives_identical_tables() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     generate(&wd, 1200);
     wd.run(&run_args(&[]));
     let first = wd.read("out/report/rates_by_region.csv");
@@ -113,6 +117,7 @@ fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn no_output_but_the_feed_holds_a_raw_candidate_id() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     generate(&wd, 1500);
     wd.run(&run_args(&[]));
     // Raw candidate ids, read independently from the lake's interviews table.

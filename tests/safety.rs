@@ -67,6 +67,7 @@ fn lake_rows(wd: &Workdir, lake: &str, table: &str) -> u64 {
 #[test]
 fn out_refuses_folders_noshow_did_not_write_and_the_stores() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
     wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
     wd.run(&["--as-of", AS_OF, "train", "--lake", "lake", "--model", "model", "-q"]);
@@ -201,6 +202,7 @@ fn a_missing_or_broken_current_link_never_deletes_versions() {
 #[test]
 fn model_version_numbers_are_never_reused() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
     wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
     wd.run(&["--as-of", AS_OF, "train", "--lake", "lake", "--model", "model", "-q"]);
@@ -220,6 +222,7 @@ fn model_version_numbers_are_never_reused() {
 #[test]
 fn readers_read_exactly_the_files_the_manifest_lists() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
     wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
     wd.run(&["--as-of", AS_OF, "train", "--lake", "lake", "--model", "model", "-q"]);
@@ -281,6 +284,7 @@ fn a_busy_output_folder_is_refused_and_its_staging_left_alone() {
 #[test]
 fn the_lake_and_the_model_keep_their_time_zone() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     let names = staged_raw(&wd, &["--tz", "Asia/Shanghai"]);
     let (first, rest) = names.split_at(7);
     hand_over(&wd, first);
@@ -369,6 +373,7 @@ fn odd_entries_of_the_raw_folder_are_skipped_and_said() {
 #[test]
 fn a_closed_stderr_is_not_a_crash() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
     // The reader of stderr went away (`noshow run 2>&1 | head -1` in a cron job):
     // every log line now fails with EPIPE.
@@ -402,11 +407,12 @@ fn a_closed_stderr_is_not_a_crash() {
 #[test]
 fn operator_mistakes_get_clear_answers() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
     // noshow.toml in the working folder is read without --config.
     fs::write(
         wd.path("noshow.toml"),
-        "raw = \"raw\"\nlake = \"lk\"\nout = \"o\"\nmodel = \"m\"\n[output]\ngroup_readable = true\n",
+        format!("raw = \"raw\"\nlake = \"lk\"\nout = \"o\"\nmodel = \"m\"\n[output]\ngroup_readable = true\n{}", crate::workdir::SMALL_MODELS),
     )
     .unwrap();
     wd.run(&["ingest", "-q"]);

@@ -86,6 +86,7 @@ fn feed_has_one_row_per_upcoming_interview_with_ranks_bands_and_holdout() {
 #[test]
 fn a_hand_edited_model_is_rejected_before_scoring() {
     let wd = Workdir::new();
+    wd.accept_small_models();
     write_synth_lake(&wd, 600, 10);
     wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
     let original = wd.read("model/model.json");
@@ -110,4 +111,95 @@ fn a_hand_edited_model_is_rejected_before_scoring() {
     // The untouched file scores.
     std::fs::write(wd.path("model/model.json"), &original).unwrap();
     assert!(score(&wd, "feed", &[]).status.success());
+}
+
+/// Writes `interviews` and `events` as a one-version lake at `WORKDIR/name`.
+fn write_lake(wd: &Workdir, name: &str, mut interviews: DataFrame, mut events: DataFrame) {
+    let l = noshow::lake::Lake::new(wd.path(name));
+    let lock = l.lock().unwrap();
+    let v = l.begin_version(&lock).unwrap();
+    noshow::export::write_parquet(&v.dir().join("interviews/part-0.parquet"), &mut interviews).unwrap();
+    noshow::export::write_parquet(&v.dir().join("events/part-0.parquet"), &mut events).unwrap();
+    v.commit_listing_files(2).unwrap();
+}
+
+#[test]
+fn a_role_never_seen_in_training_is_scored_as_other_and_said() {
+    let wd = Workdir::new();
+    let as_of = noshow::time::parse_timestamp(AS_OF, chrono_tz::UTC).unwrap();
+    let lake = noshow::features::synth::synth_lake(2000, 12, as_of, 9).unwrap();
+    // Five closed interviews get a rare role (folded into `other` in training); every
+    // upcoming one gets a role training never saw (lake `new`) or the rare one (`rare`).
+    let relabel = |upcoming: &str| -> DataFrame {
+        let iv = &lake.interviews;
+        let slots = iv.column("scheduled_at").unwrap().cast(&DataType::Int64).unwrap();
+        let slots = slots.i64().unwrap();
+        let roles = iv.column("role").unwrap().str().unwrap();
+        let mut rare_left = 5;
+        let new_roles: Vec<Option<String>> = (0..iv.height())
+            .map(|i| {
+                if slots.get(i).unwrap() > as_of {
+                    Some(upcoming.to_string())
+                } else if rare_left > 0 {
+                    rare_left -= 1;
+                    Some("rare_role".to_string())
+                } else {
+                    roles.get(i).map(str::to_string)
+                }
+            })
+            .collect();
+        let mut df = iv.clone();
+        df.with_column(Column::new("role".into(), new_roles)).unwrap();
+        df
+    };
+    write_lake(&wd, "lake", relabel("quantum_poet"), lake.events.clone());
+    write_lake(&wd, "rare", relabel("rare_role"), lake.events.clone());
+    wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "-q"]);
+    let model: serde_json::Value = serde_json::from_str(&wd.read("model/model.json")).unwrap();
+    let role = model["features"]["categorical"].as_array().unwrap().iter().find(|c| c["name"] == "role").unwrap();
+    assert!(role["folded"].as_array().unwrap().iter().any(|v| v == "rare_role"), "{role}");
+    assert!(role["levels"].as_array().unwrap().iter().any(|v| v == "other"), "{role}");
+    assert_eq!(model["features"]["unseen_levels"], "other");
+    assert_eq!(model["features"]["min_level_interviews"], 30);
+
+    let out = score(&wd, "feed", &[]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let feed = read_parquet(&wd.path("feed/scores.parquet"));
+    let n = feed.height();
+    assert!(n > 50);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("{n} of the interviews scored have a role never seen in training (e.g. quantum_poet), scored as `other`")), "{err}");
+    // Exactly as a folded (rare) role would be: the same probabilities, none zero.
+    let rare = wd.output(&["score", "--lake", "rare", "--model", "model", "--out", "feed-rare", "--as-of", AS_OF]);
+    assert!(rare.status.success(), "{}", String::from_utf8_lossy(&rare.stderr));
+    assert!(!String::from_utf8_lossy(&rare.stderr).contains("never seen"));
+    let by_id = |df: &DataFrame| -> std::collections::BTreeMap<String, f64> {
+        let ids = df.column("interview_id").unwrap().str().unwrap().clone();
+        let p = df.column("p_not_attend").unwrap().f64().unwrap().clone();
+        (0..df.height()).map(|i| (ids.get(i).unwrap().to_string(), p.get(i).unwrap())).collect()
+    };
+    let (a, b) = (by_id(&feed), by_id(&read_parquet(&wd.path("feed-rare/scores.parquet"))));
+    assert_eq!(a.len(), b.len());
+    for (id, p) in &a {
+        assert!(*p > 0.0 && *p < 1.0);
+        assert!((p - b[id]).abs() < 1e-12, "{id}: {p} vs {}", b[id]);
+    }
+}
+
+#[test]
+fn min_level_interviews_is_a_setting() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 1200, 4);
+    // Each of the four synthetic roles has about 150 training interviews.
+    std::fs::write(wd.path("levels.toml"), "[train]\nmin_level_interviews = 1000\n").unwrap();
+    wd.run(&["--config", "levels.toml", "train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "-q", "--force"]);
+    let model: serde_json::Value = serde_json::from_str(&wd.read("model/model.json")).unwrap();
+    assert_eq!(model["features"]["min_level_interviews"], 1000);
+    let role = model["features"]["categorical"].as_array().unwrap().iter().find(|c| c["name"] == "role").unwrap();
+    // Every role folded into `other`, which is then the reference: no role column.
+    assert_eq!(role["reference"], "other", "{role}");
+    assert!(role["levels"].as_array().unwrap().is_empty(), "{role}");
+    std::fs::write(wd.path("zero.toml"), "[train]\nmin_level_interviews = 0\n").unwrap();
+    let out = wd.output(&["--config", "zero.toml", "train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
+    assert_eq!(out.status.code(), Some(2));
 }

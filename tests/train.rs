@@ -197,3 +197,146 @@ fn model_auc_comes_close_to_the_generators_true_probabilities() {
     assert!(model_auc > best - 0.12, "model AUC {model_auc:.3} vs true-probability AUC {best:.3}");
     assert!(model_auc > 0.55, "model AUC {model_auc:.3}");
 }
+
+#[test]
+fn a_weak_model_is_kept_as_a_candidate_and_the_current_one_stays() {
+    let wd = Workdir::new();
+    // 300 interviews over 28 weeks: about 30 in the four test weeks, too few to judge.
+    wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    let first = wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
+    let said = format!("{}{}", String::from_utf8_lossy(&first.stdout), String::from_utf8_lossy(&first.stderr));
+    // No current model and too little data: refused too (no model beats a weak one).
+    assert_eq!(first.status.code(), Some(3), "{said}");
+    assert!(said.contains("kept as a candidate") && said.contains("min_test_interviews"), "{said}");
+    assert!(wd.path("model/candidates/0001/model.json").is_file());
+    assert!(!wd.path("model/model.json").exists() && std::fs::read_link(wd.path("model/current")).is_err());
+    let candidate = read_json(&wd.path("model/candidates/0001/model.json"));
+    assert_eq!(candidate["promotion"]["decision"], "candidate");
+    // Score has no model and says why.
+    let score = wd.output(&["score", "--lake", "lake", "--model", "model", "--out", "scores", "--as-of", AS_OF]);
+    assert_eq!(score.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&score.stderr);
+    assert!(err.contains("no current model") && err.contains("candidate 0001") && err.contains("--force"), "{err}");
+    // The same run again keeps nothing new.
+    assert_eq!(wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]).status.code(), Some(3));
+    assert!(!wd.path("model/candidates/0002").exists());
+
+    // --force promotes anyway, and says so in model.json.
+    wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "--force", "-q"]);
+    let current = read_json(&wd.path("model/model.json"));
+    assert_eq!(current["version"], "0002");
+    assert_eq!(current["promotion"]["decision"], "forced");
+
+    // A second train a week later with a current model: refused with exit 3, the
+    // current model stays, the candidate gets the next number.
+    let later = "2026-03-09T00:00:00Z";
+    let second = wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", later]);
+    assert_eq!(second.status.code(), Some(3), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("current model 0002 stays"));
+    assert_eq!(read_json(&wd.path("model/model.json"))["version"], "0002");
+    assert!(wd.path("model/candidates/0003/model.json").is_file());
+
+    // `noshow run` treats the refusal as a warning and scores with the current model.
+    let run = wd.output(&["run", "--raw", "raw", "--lake", "lake", "--out", "out", "--model", "model", "--as-of", later]);
+    assert_eq!(run.status.code(), Some(0), "{}", String::from_utf8_lossy(&run.stderr));
+    let feed = read_json(&wd.path("out/scores/summary.json"));
+    assert_eq!(feed["model_version"], "0002");
+    let log_dir = std::fs::read_dir(wd.path("lake/runs")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with("run-")).unwrap();
+    let log = read_json(&log_dir);
+    let train_stage = log["stages"].as_array().unwrap().iter().find(|s| s["stage"] == "train").unwrap().clone();
+    assert_eq!(train_stage["ok"], true);
+    assert!(train_stage["warning"].as_str().unwrap().contains("candidate"), "{train_stage}");
+    assert_eq!(read_json(&wd.path("model/model.json"))["version"], "0002");
+}
+
+#[test]
+fn a_model_worse_than_the_current_one_is_refused_unless_forced() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 2000, 3);
+    train(&wd, &[]);
+    // A penalty this strong flattens every coefficient: the log loss rises to about
+    // the base rate's entropy, well past the margin.
+    let out = wd.output(&["train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "--l2", "100000"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("max_log_loss_rise") && err.contains("0001"), "{err}");
+    assert_eq!(read_json(&wd.path("model/model.json"))["version"], "0001");
+    let candidate = read_json(&wd.path("model/candidates/0002/model.json"));
+    assert_eq!(candidate["promotion"]["compared_with"]["version"], "0001");
+    // Margins are settings: with a wide one it passes.
+    std::fs::write(wd.path("wide.toml"), "[train]\nmax_log_loss_rise = 1.0\nmax_auc_drop = 1.0\n").unwrap();
+    wd.run(&["--config", "wide.toml", "train", "--lake", "lake", "--model", "model", "--as-of", AS_OF, "--l2", "100000", "-q"]);
+    assert_eq!(read_json(&wd.path("model/model.json"))["version"], "0003");
+}
+
+#[test]
+fn auc_interval_matches_a_python_reference() {
+    // tests/fixtures/auc_small.csv and these values come from tests/py/reference_delong.py:
+    // scikit-learn 1.9.1 roc_auc_score, and DeLong's variance from every
+    // positive-negative pair compared directly (not from ranks, as noshow does).
+    const AUC: f64 = 0.662309048179;
+    const VARIANCE: f64 = 2.552838058508e-03;
+    const LOW: f64 = 0.563280656908;
+    const HIGH: f64 = 0.761337439449;
+    let text = include_str!("fixtures/auc_small.csv");
+    let (mut scores, mut labels) = (Vec::new(), Vec::new());
+    for line in text.lines().skip(1) {
+        let (s, y) = line.split_once(',').unwrap();
+        scores.push(s.parse::<f64>().unwrap());
+        labels.push(y == "1");
+    }
+    assert_eq!((labels.len(), labels.iter().filter(|&&y| y).count()), (120, 46));
+    let (auc, var) = noshow::model::metrics::auc_delong(&scores, &labels).unwrap();
+    assert!((auc - AUC).abs() < 1e-11, "AUC {auc}");
+    assert!((var - VARIANCE).abs() < 1e-14, "variance {var}");
+    let (lo, hi) = noshow::model::metrics::auc_interval(&scores, &labels).unwrap();
+    assert!((lo - LOW).abs() < 1e-11 && (hi - HIGH).abs() < 1e-11, "{lo} {hi}");
+}
+
+#[test]
+fn group_metrics_carry_intervals_and_small_groups_are_withheld() {
+    let wd = Workdir::new();
+    write_synth_lake(&wd, 2000, 3);
+    train(&wd, &[]);
+    let fair = crate::workdir::read_parquet(&wd.path("model/evaluation/fairness.parquet"));
+    let col = |name: &str| fair.column(name).unwrap().cast(&polars::prelude::DataType::Float64).unwrap().f64().unwrap().clone();
+    let (auc, lo, hi) = (col("auc"), col("auc_low"), col("auc_high"));
+    // Groups of about 150–200 test rows: every figure shown, each AUC inside its interval.
+    assert_eq!(fair.column("withheld_reason").unwrap().null_count(), fair.height());
+    for i in 0..fair.height() {
+        let (a, l, h) = (auc.get(i).unwrap(), lo.get(i).unwrap(), hi.get(i).unwrap());
+        assert!(l < a && a < h && h - l < 0.4, "group {i}: {l} {a} {h}");
+    }
+
+    // A suppression threshold above every group, then a minimum of misses above every group.
+    std::fs::write(wd.path("strict.toml"), "[report]\nsuppression_threshold = 1000\n").unwrap();
+    wd.run(&["--config", "strict.toml", "train", "--lake", "lake", "--model", "strict", "--as-of", AS_OF, "-q"]);
+    let fair = crate::workdir::read_parquet(&wd.path("strict/evaluation/fairness.parquet"));
+    for name in ["rows", "positives", "auc", "auc_low", "log_loss"] {
+        assert_eq!(fair.column(name).unwrap().null_count(), fair.height(), "{name}");
+    }
+    let reasons = fair.column("withheld_reason").unwrap().str().unwrap().clone();
+    assert!(reasons.iter().all(|r| r.unwrap().contains("fewer than 1000 test interviews")));
+    std::fs::write(wd.path("misses.toml"), "[train]\nmin_group_misses = 1000\n").unwrap();
+    wd.run(&["--config", "misses.toml", "train", "--lake", "lake", "--model", "misses", "--as-of", AS_OF, "-q"]);
+    let fair = crate::workdir::read_parquet(&wd.path("misses/evaluation/fairness.parquet"));
+    assert_eq!(fair.column("rows").unwrap().null_count(), 0, "counts stay");
+    assert_eq!(fair.column("auc").unwrap().null_count(), fair.height());
+    assert!(fair.column("withheld_reason").unwrap().str().unwrap().iter().all(|r| r.unwrap().contains("train.min_group_misses")));
+
+    // The report's model section follows the report's threshold, not a fixed 10.
+    let report = |threshold: &str, out: &str| {
+        wd.run(&["report", "--lake", "lake", "--out", out, "--model", "model", "--as-of", AS_OF, "-q", "--suppression-threshold", threshold]);
+        wd.read(&format!("{out}/report.html"))
+    };
+    let html = report("1000", "rep-strict");
+    assert!(html.contains("fewer than 1000 interviews: not shown"), "no withheld group in the report");
+    let html = report("10", "rep");
+    assert!(!html.contains("interviews: not shown") && html.contains("AUC (95 % DeLong interval)"));
+    let html = {
+        wd.run(&["report", "--lake", "lake", "--out", "rep-misses", "--model", "misses", "--as-of", AS_OF, "-q"]);
+        wd.read("rep-misses/report.html")
+    };
+    assert!(html.contains("figures withheld: fewer than 1000 misses"), "misses rule not shown");
+}

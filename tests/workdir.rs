@@ -49,10 +49,21 @@ impl Workdir {
         out
     }
 
+    /// Writes `noshow.toml` in the work folder (read by every command run without
+    /// `--config`) so that models trained on the small lakes of tests that are not
+    /// about model quality are promoted: no minimum test window, no margin against the
+    /// current model. Without it, `train` keeps such models as candidates (exit 3).
+    pub fn accept_small_models(&self) {
+        std::fs::write(self.path("noshow.toml"), SMALL_MODELS).expect("writing noshow.toml");
+    }
+
     pub fn read(&self, rel: &str) -> String {
         std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("reading {rel}: {e}"))
     }
 }
+
+/// The `[train]` settings of [`Workdir::accept_small_models`].
+pub const SMALL_MODELS: &str = "[train]\nmin_test_interviews = 0\nmin_test_misses = 0\nmax_auc_drop = 1.0\nmax_log_loss_rise = 1000.0\n";
 
 /// Reads a Parquet file or a glob of them into a polars DataFrame.
 #[allow(dead_code)]

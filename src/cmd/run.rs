@@ -58,6 +58,7 @@ struct StageRecord {
     peak_rss_mib: f64,
     ok: bool,
     error: Option<String>,
+    warning: Option<String>,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
@@ -118,12 +119,21 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         let result = Cli::try_parse_from(&argv)
             .map_err(|e| anyhow::anyhow!("building the {name} stage's arguments: {e}"))
             .and_then(dispatch);
+        // A model kept as a candidate is not a failure: the current one serves on.
+        let (result, warning) = match result {
+            Err(e) if e.downcast_ref::<crate::model::promotion::Refused>().is_some() => {
+                crate::warn!("run: {e:#}; going on with the current model");
+                (Ok(()), Some(format!("{e:#}")))
+            }
+            other => (other, None),
+        };
         let record = StageRecord {
             name,
             seconds: t0.elapsed().as_secs_f64(),
             peak_rss_mib: peak_rss_mib(),
             ok: result.is_ok(),
             error: result.as_ref().err().map(|e| format!("{e:#}")),
+            warning,
         };
         info!("run: stage {name} {} in {:.1} s (peak memory so far {:.0} MiB)", if record.ok { "done" } else { "FAILED" }, record.seconds, record.peak_rss_mib);
         records.push(record);
@@ -157,7 +167,7 @@ fn run_log(
 ) -> Value {
     let stages: Vec<Value> = records
         .iter()
-        .map(|r| json!({"stage": r.name, "ok": r.ok, "seconds": r.seconds, "peak_rss_mib": r.peak_rss_mib, "error": r.error}))
+        .map(|r| json!({"stage": r.name, "ok": r.ok, "seconds": r.seconds, "peak_rss_mib": r.peak_rss_mib, "error": r.error, "warning": r.warning}))
         .collect();
     let failed = records.iter().find(|r| !r.ok).map(|r| r.name);
     // What each stage wrote, read back from the files it published (best effort: a

@@ -1,6 +1,7 @@
 //! `noshow train`: fit the not-attending model on the lake and evaluate it on the
 //! latest weeks; write MODEL/model.json (current), MODEL/evaluation/ and
-//! MODEL/versions/NNNN/.
+//! MODEL/versions/NNNN/ when the new model passes model::promotion's rule, else keep it
+//! under MODEL/candidates/NNNN/ and fail with [`Refused`] (exit status 3).
 
 use std::path::PathBuf;
 
@@ -12,9 +13,11 @@ use crate::config::Common;
 use crate::info;
 use crate::lake::Lake;
 use crate::model::fit::FitOptions;
+use crate::model::file::ModelFile;
 use crate::model::metrics::{auc, log_loss, Metrics};
+use crate::model::promotion::{self, Comparison, Promotion, Refused, Rules};
 use crate::model::store::{self, Tables};
-use crate::model::train::{train, Label, TrainSettings, Trained};
+use crate::model::train::{train, GroupMetrics, Label, TrainSettings, Trained};
 use crate::usage_error;
 
 /// Reads the lake as of --as-of; labels closed interviews (no-show or candidate
@@ -23,7 +26,10 @@ use crate::usage_error;
 /// older weeks and evaluates on the latest --test-weeks. Writes MODEL/model.json,
 /// MODEL/evaluation/{metrics,calibration,fairness,coefficients,test_predictions}.{parquet,csv} and a
 /// copy under MODEL/versions/NNNN/, and says how the new model compares with the
-/// previous one on the same test window.
+/// previous one on the same test window. A model whose test window is too small, or
+/// that is worse than the current one beyond the margins, is kept under
+/// MODEL/candidates/NNNN/ instead, the current model stays, and train exits with
+/// status 3 (--force promotes it anyway).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The lake folder [config: lake].
@@ -47,6 +53,10 @@ pub struct Args {
     /// Optimiser: newton (default; exact Hessian, a few passes) or linfa (linfa-logistic L-BFGS).
     #[arg(long, value_enum, default_value = "newton", hide = true)]
     pub solver: crate::model::fit::SolverKind,
+    /// Make the new model current even when it fails the promotion checks
+    /// (train.min_test_interviews, min_test_misses, max_auc_drop, max_log_loss_rise).
+    #[arg(long)]
+    pub force: bool,
     /// Also write the standardised training design matrix (columns as in model.json,
     /// plus `y`) to this Parquet file, for benchmarks against other solvers.
     #[arg(long, value_name = "FILE", hide = true)]
@@ -68,6 +78,8 @@ struct Resolved {
     model: PathBuf,
     settings: TrainSettings,
     keep_versions: usize,
+    rules: Rules,
+    withhold: Withhold,
 }
 
 fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
@@ -91,7 +103,25 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
         return Err(usage_error(format!("l2 must be a finite number >= 0, not {l2}")));
     }
     let grace_minutes = crate::derive::grace_minutes(common.config.report.grace_minutes)?;
+    let defaults = Rules::default();
+    let rules = Rules {
+        min_test_interviews: cfg.min_test_interviews.unwrap_or(defaults.min_test_interviews),
+        min_test_misses: cfg.min_test_misses.unwrap_or(defaults.min_test_misses),
+        max_auc_drop: cfg.max_auc_drop.unwrap_or(defaults.max_auc_drop),
+        max_log_loss_rise: cfg.max_log_loss_rise.unwrap_or(defaults.max_log_loss_rise),
+    };
+    for (name, v) in [("max_auc_drop", rules.max_auc_drop), ("max_log_loss_rise", rules.max_log_loss_rise)] {
+        if !(v.is_finite() && v >= 0.0) {
+            return Err(usage_error(format!("train.{name} must be a finite number >= 0, not {v}")));
+        }
+    }
+    let withhold = Withhold {
+        min_rows: common.config.report.suppression_threshold.unwrap_or(crate::privacy::DEFAULT_SUPPRESSION_THRESHOLD),
+        min_misses: cfg.min_group_misses.unwrap_or(DEFAULT_MIN_GROUP_MISSES),
+    };
     Ok(Resolved {
+        rules,
+        withhold,
         lake,
         model,
         keep_versions: cfg.keep_versions.unwrap_or(10).max(1),
@@ -105,6 +135,10 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
             max_interviews: match cfg.max_interviews.unwrap_or(crate::model::train::DEFAULT_MAX_INTERVIEWS) {
                 0 => None,
                 n => Some(n),
+            },
+            min_level_interviews: match cfg.min_level_interviews {
+                Some(0) => return Err(usage_error("train.min_level_interviews must be at least 1")),
+                n => n,
             },
             fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
         },
@@ -136,7 +170,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         info!("train: design matrix written to {}", path.display());
     }
 
-    // Compare with the previous model on this test window before replacing it.
+    // Compare with the current model on this test window before deciding.
     let previous = match store::previous(&r.model) {
         Some(Ok(prev)) => Some(prev),
         Some(Err(e)) => {
@@ -145,37 +179,95 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         }
         None => None,
     };
-    let mut tables = evaluation_tables(&trained)?;
-    let (version, written) = store::save(&r.model, trained.model.clone(), &mut tables, r.keep_versions)?;
+    let mut model = trained.model.clone();
+    let promotion = decide(args, &r, previous.as_ref(), &trained);
+    model.promotion = Some(promotion.clone());
+    let mut tables = evaluation_tables(&trained, r.withhold)?;
+    let promote = promotion.decision != "candidate";
+    let (version, written) = if promote {
+        store::save(&r.model, model, &mut tables, r.keep_versions)?
+    } else {
+        store::keep_candidate(&r.model, model, &mut tables, r.keep_versions)?
+    };
     let m = &trained.model.metrics;
+    let state = match (promote, written) {
+        (true, true) => "",
+        (true, false) => " (unchanged: same fit as the current model)",
+        (false, true) => " (kept as a candidate, not made current)",
+        (false, false) => " (unchanged: same fit as the newest candidate, not made current)",
+    };
     crate::logging::out(&format!(
-        "model {version}{}: test window {} to {} at {} h: AUC {}, PR-AUC {}, log loss {}, Brier {}, top 10 % catch {}",
-        if written { "" } else { " (unchanged: same fit as the current model)" },
+        "model {version}{state}: test window {} to {} at {} h: {} interviews, {} misses; AUC {}, PR-AUC {}, log loss {}, Brier {}, top 10 % catch {}",
         trained.model.test_window.start,
         trained.model.test_window.end,
         r.settings.horizon_hours,
+        trained.model.test_window.interviews,
+        trained.model.test_window.positives,
         fmt(m.auc),
         fmt(m.pr_auc),
         fmt(m.log_loss),
         fmt(m.brier),
         fmt(m.top_decile_capture)
     ));
-    if let Some(prev) = previous.filter(|p| written && p.version != version) {
-        match score_previous(&prev, &trained) {
-            Ok((a, l)) => crate::logging::out(&format!(
-                "previous model {} on the same test window: AUC {} (new {}), log loss {} (new {})",
-                prev.version,
-                fmt(a),
-                fmt(m.auc),
-                fmt(l),
-                fmt(m.log_loss)
-            )),
-            Err(e) => {
-                crate::warn!("previous model {} could not score the test window: {e:#}", prev.version);
-            }
-        }
+    if let Some(c) = promotion.compared_with.as_ref().filter(|c| written && c.version != version) {
+        crate::logging::out(&format!(
+            "previous model {} on the same test window: AUC {} (new {}), log loss {} (new {})",
+            c.version,
+            fmt(c.auc),
+            fmt(m.auc),
+            fmt(c.log_loss),
+            fmt(m.log_loss)
+        ));
+    }
+    for note in &promotion.notes {
+        info!("train: {note}");
+    }
+    if promotion.decision == "forced" {
+        crate::warn!("model {version} was made current by --force despite: {}", promotion.reasons.join("; "));
+    }
+    if !promote {
+        return Err(Refused { version, reasons: promotion.reasons, current: previous.map(|p| p.version) }.into());
     }
     Ok(())
+}
+
+/// Applies model::promotion's rule to the new model against the current one.
+fn decide(args: &Args, r: &Resolved, previous: Option<&ModelFile>, trained: &Trained) -> Promotion {
+    let mut notes = Vec::new();
+    let window = &trained.model.test_window;
+    let parse = |t: &str| crate::time::parse_timestamp(t, chrono_tz::UTC).ok();
+    let compared_with = match previous {
+        None => {
+            notes.push("there is no current model to compare with".to_string());
+            None
+        }
+        Some(prev) if parse(&prev.training_window.end).zip(parse(&window.start)).is_none_or(|(end, start)| end > start) => {
+            notes.push(format!(
+                "the current model {} was trained on slots up to {}, inside this test window (from {}): not compared, \
+                 as the comparison would favour it",
+                prev.version, prev.training_window.end, window.start
+            ));
+            None
+        }
+        Some(prev) => match score_previous(prev, trained) {
+            Ok((auc, log_loss)) => Some(Comparison { version: prev.version.clone(), auc, log_loss }),
+            Err(e) => {
+                crate::warn!("previous model {} could not score the test window: {e:#}", prev.version);
+                notes.push(format!("the current model {} could not score this test window, so it was not compared", prev.version));
+                None
+            }
+        },
+    };
+    let reasons = promotion::reasons(&r.rules, window, &trained.model.metrics, compared_with.as_ref());
+    let same_as_current = previous.is_some_and(|p| store::same_fit(p, &trained.model));
+    let decision = if reasons.is_empty() || same_as_current {
+        "promoted"
+    } else if args.force {
+        "forced"
+    } else {
+        "candidate"
+    };
+    Promotion { decision: decision.into(), reasons, notes, rules: r.rules, compared_with }
 }
 
 fn fmt(v: Option<f64>) -> String {
@@ -217,7 +309,64 @@ fn metrics_columns(rows: &[&Metrics]) -> Vec<Column> {
     ]
 }
 
-fn evaluation_tables(t: &Trained) -> anyhow::Result<Tables> {
+/// When a group's figures are withheld from the fairness table.
+#[derive(Debug, Clone, Copy)]
+pub struct Withhold {
+    /// `[report] suppression_threshold`: fewer test interviews and the group's row
+    /// keeps only its name (too small to be anonymous).
+    pub min_rows: u64,
+    /// `[train] min_group_misses`: fewer misses and the metrics are withheld (the
+    /// counts stay): an AUC on a handful of misses is noise.
+    pub min_misses: u64,
+}
+
+/// Default of `[train] min_group_misses`.
+pub const DEFAULT_MIN_GROUP_MISSES: u64 = 5;
+
+/// The fairness table: per group its metrics, the AUC's 95 % DeLong interval, and why
+/// figures were withheld (`withheld_reason`, null when shown).
+fn fairness_table(groups: &[GroupMetrics], w: Withhold) -> anyhow::Result<DataFrame> {
+    let reason = |g: &GroupMetrics| -> Option<String> {
+        if g.metrics.rows < w.min_rows {
+            Some(format!("fewer than {} test interviews (report.suppression_threshold)", w.min_rows))
+        } else if g.metrics.positives < w.min_misses {
+            Some(format!("fewer than {} misses (train.min_group_misses)", w.min_misses))
+        } else {
+            None
+        }
+    };
+    let reasons: Vec<Option<String>> = groups.iter().map(reason).collect();
+    let small = |i: usize| groups[i].metrics.rows < w.min_rows;
+    let shown = |i: usize| reasons[i].is_none();
+    let count = |name: &str, get: &dyn Fn(&Metrics) -> u64| {
+        Column::new(name.into(), (0..groups.len()).map(|i| (!small(i)).then(|| get(&groups[i].metrics))).collect::<Vec<Option<u64>>>())
+    };
+    let figure = |name: &str, get: &dyn Fn(&GroupMetrics) -> Option<f64>| {
+        Column::new(name.into(), (0..groups.len()).map(|i| if shown(i) { get(&groups[i]) } else { None }).collect::<Vec<Option<f64>>>())
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("dimension".into(), groups.iter().map(|g| g.dimension.clone()).collect::<Vec<_>>()),
+        Column::new("level".into(), groups.iter().map(|g| g.level.clone()).collect::<Vec<_>>()),
+        count("rows", &|m| m.rows),
+        count("positives", &|m| m.positives),
+        Column::new(
+            "base_rate".into(),
+            (0..groups.len()).map(|i| if small(i) { None } else { groups[i].metrics.base_rate }).collect::<Vec<Option<f64>>>(),
+        ),
+        figure("auc", &|g| g.metrics.auc),
+        figure("auc_low", &|g| g.auc_interval.map(|i| i.0)),
+        figure("auc_high", &|g| g.auc_interval.map(|i| i.1)),
+        figure("pr_auc", &|g| g.metrics.pr_auc),
+        figure("log_loss", &|g| g.metrics.log_loss),
+        figure("brier", &|g| g.metrics.brier),
+        figure("ece", &|g| g.metrics.ece),
+        figure("top_decile_capture", &|g| g.metrics.top_decile_capture),
+        figure("top_quintile_capture", &|g| g.metrics.top_quintile_capture),
+        Column::new("withheld_reason".into(), reasons),
+    ])?)
+}
+
+fn evaluation_tables(t: &Trained, withhold: Withhold) -> anyhow::Result<Tables> {
     let model = &t.model;
     let mut sets = vec!["test_headline".to_string()];
     let mut horizons = vec![model.horizon_hours];
@@ -238,12 +387,7 @@ fn evaluation_tables(t: &Trained) -> anyhow::Result<Tables> {
         Column::new("observed_rate".into(), t.calibration.iter().map(|b| b.observed_rate).collect::<Vec<f64>>()),
     ])?;
 
-    let mut cols = vec![
-        Column::new("dimension".into(), t.fairness.iter().map(|f| f.0.clone()).collect::<Vec<_>>()),
-        Column::new("level".into(), t.fairness.iter().map(|f| f.1.clone()).collect::<Vec<_>>()),
-    ];
-    cols.extend(metrics_columns(&t.fairness.iter().map(|f| &f.2).collect::<Vec<_>>()));
-    let fairness = DataFrame::new_infer_height(cols)?;
+    let fairness = fairness_table(&t.fairness, withhold)?;
 
     let c = &model.coefficient_table;
     let coefficients = DataFrame::new_infer_height(vec![

@@ -3,9 +3,13 @@
 //! against a reference level, rare levels folded into `other`.
 //!
 //! The encoding is learnt once on the training rows and stored in model.json, so the
-//! scoring side (or another program) rebuilds exactly the same columns. A level never
-//! seen in training maps to the reference level (all its columns zero): the model
-//! then scores the interview as it would a typical one of that feature, never fails.
+//! scoring side (or another program) rebuilds exactly the same columns. A level is
+//! kept only when at least `min_level` training interviews had it (rows are counted
+//! once per interview when an id column is given); rarer ones are folded into
+//! `other`. A level never seen in training is scored as `other` too (it is, by
+//! definition, rare), or as the reference level when `other` has no column; never a
+//! failure, and [`Encoding::unseen`] counts such values so the caller can say so.
+//! Model files written before this rule map unseen levels to the reference.
 
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -57,6 +61,21 @@ impl CategoricalEncoding {
 pub struct Encoding {
     pub numeric: Vec<NumericScaling>,
     pub categorical: Vec<CategoricalEncoding>,
+    /// A value never seen in training switches on the `other` column (when there is
+    /// one); `false` for model files from before that rule (the reference instead).
+    pub unseen_to_other: bool,
+}
+
+/// Values of one categorical feature that the encoding never saw in training.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unseen {
+    pub feature: String,
+    /// Rows holding such a value.
+    pub rows: usize,
+    /// A few of the values, sorted.
+    pub examples: Vec<String>,
+    /// Whether they were scored as `other` (else as the reference level).
+    pub as_other: bool,
 }
 
 /// A row-major design matrix.
@@ -94,15 +113,33 @@ fn string_column(df: &DataFrame, name: &str) -> Result<StringChunked, EncodingEr
 impl Encoding {
     /// Learns means, standard deviations and levels from the training rows. A level
     /// with fewer than `min_level_rows` rows is folded into `other`.
-    pub fn learn(
+    pub fn learn(df: &DataFrame, numeric: &[&str], categorical: &[&str], min_level_rows: usize) -> Result<Encoding, EncodingError> {
+        Encoding::learn_per(df, numeric, categorical, min_level_rows, None)
+    }
+
+    /// As [`Encoding::learn`], counting each value of `per` (the interview id) once
+    /// when deciding which levels are rare: a level needs `min_level` interviews,
+    /// however many snapshots each contributed.
+    pub fn learn_per(
         df: &DataFrame,
         numeric: &[&str],
         categorical: &[&str],
-        min_level_rows: usize,
+        min_level: usize,
+        per: Option<&str>,
     ) -> Result<Encoding, EncodingError> {
+        let min_level_rows = min_level;
         if df.height() == 0 {
             return Err(EncodingError::NoRows);
         }
+        // Which rows count: the first of each interview (or every row).
+        let counted: Vec<bool> = match per {
+            Some(name) => {
+                let ids = string_column(df, name)?;
+                let mut seen: std::collections::HashSet<&str> = Default::default();
+                ids.iter().map(|v| seen.insert(v.unwrap_or(""))).collect()
+            }
+            None => vec![true; df.height()],
+        };
         let mut num = Vec::new();
         for &name in numeric {
             let values: Vec<f64> = numeric_column(df, name)?.into_iter().filter(|v| v.is_finite()).collect();
@@ -117,8 +154,8 @@ impl Encoding {
         for &name in categorical {
             let values = string_column(df, name)?;
             let mut by_text: std::collections::HashMap<&str, usize> = Default::default();
-            for v in values.iter() {
-                *by_text.entry(v.unwrap_or("unknown")).or_default() += 1;
+            for (v, &counts) in values.iter().zip(&counted) {
+                *by_text.entry(v.unwrap_or("unknown")).or_default() += usize::from(counts);
             }
             let counts: std::collections::BTreeMap<String, usize> = by_text.into_iter().map(|(k, c)| (k.to_string(), c)).collect();
             let mut folded: Vec<String> = counts
@@ -144,7 +181,37 @@ impl Encoding {
             folded.sort();
             cat.push(CategoricalEncoding { name: name.to_string(), reference, levels, folded });
         }
-        Ok(Encoding { numeric: num, categorical: cat })
+        Ok(Encoding { numeric: num, categorical: cat, unseen_to_other: true })
+    }
+
+    /// Per categorical feature, the rows of `df` whose value was never seen in
+    /// training (neither a level, the reference, nor folded). Features without such
+    /// rows are left out.
+    pub fn unseen(&self, df: &DataFrame) -> Result<Vec<Unseen>, EncodingError> {
+        let mut out = Vec::new();
+        for c in &self.categorical {
+            let raw = string_column(df, &c.name)?;
+            let known: std::collections::HashSet<&str> =
+                c.levels.iter().chain(&c.folded).chain(std::iter::once(&c.reference)).map(String::as_str).collect();
+            let mut values: std::collections::BTreeSet<&str> = Default::default();
+            let mut rows = 0;
+            for v in raw.iter() {
+                let v = v.unwrap_or("unknown");
+                if !known.contains(v) {
+                    rows += 1;
+                    values.insert(v);
+                }
+            }
+            if rows > 0 {
+                out.push(Unseen {
+                    feature: c.name.clone(),
+                    rows,
+                    examples: values.into_iter().take(3).map(str::to_string).collect(),
+                    as_other: self.unseen_to_other && c.levels.iter().any(|l| l == OTHER_LEVEL),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Design-matrix column names: numeric feature names, then `feature=level`.
@@ -177,14 +244,19 @@ impl Encoding {
                 c.levels.iter().enumerate().map(|(k, l)| (l.as_str(), (offset + k) as u32)).collect();
             let folded: std::collections::HashSet<&str> = c.folded.iter().map(String::as_str).collect();
             let other = levels.get(OTHER_LEVEL).copied().unwrap_or(u32::MAX);
+            // The reference has no column (u32::MAX writes nothing).
+            let unseen = if self.unseen_to_other { other } else { u32::MAX };
+            let reference = c.reference.as_str();
             hot.push(
                 raw.iter()
                     .map(|v| {
                         let v = v.unwrap_or("unknown");
                         if folded.contains(v) {
                             other
+                        } else if v == reference {
+                            u32::MAX
                         } else {
-                            levels.get(v).copied().unwrap_or(u32::MAX)
+                            levels.get(v).copied().unwrap_or(unseen)
                         }
                     })
                     .collect(),
@@ -244,10 +316,33 @@ mod tests {
         // Population sd of 1..6 = sqrt(35/12).
         assert!((enc.numeric[0].sd - (35.0f64 / 12.0).sqrt()).abs() < 1e-12);
 
-        let new = df!("x" => [3.5, 3.5, 3.5], "role" => ["rare", "never_seen", "b"]).unwrap();
+        let new = df!("x" => [3.5, 3.5, 3.5, 3.5], "role" => ["rare", "never_seen", "b", "a"]).unwrap();
         let d = enc.design(&new).unwrap();
         assert_eq!(d.row(0), &[0.0, 0.0, 1.0]);
-        assert_eq!(d.row(1), &[0.0, 0.0, 0.0]);
+        // Never seen in training: as rare as can be, so `other`.
+        assert_eq!(d.row(1), &[0.0, 0.0, 1.0]);
         assert_eq!(d.row(2), &[0.0, 1.0, 0.0]);
+        assert_eq!(d.row(3), &[0.0, 0.0, 0.0]);
+        let unseen = enc.unseen(&new).unwrap();
+        assert_eq!(unseen, vec![Unseen { feature: "role".into(), rows: 1, examples: vec!["never_seen".into()], as_other: true }]);
+        // A model file from before the rule keeps scoring unseen values as the reference.
+        let old = Encoding { unseen_to_other: false, ..enc.clone() };
+        assert_eq!(old.design(&new).unwrap().row(1), &[0.0, 0.0, 0.0]);
+        assert!(!old.unseen(&new).unwrap()[0].as_other);
+    }
+
+    #[test]
+    fn rare_levels_are_counted_per_interview_not_per_snapshot() {
+        // Level "b" has 4 rows but only 2 interviews: rare at a minimum of 3 interviews.
+        let df = df!(
+            "interview_id" => ["i1", "i1", "i2", "i3", "i4", "i4", "i5", "i5"],
+            "x" => [1.0, 1.0, 2.0, 3.0, 4.0, 4.0, 5.0, 5.0],
+            "role" => ["a", "a", "a", "a", "b", "b", "b", "b"],
+        )
+        .unwrap();
+        let per_row = Encoding::learn(&df, &["x"], &["role"], 3).unwrap();
+        assert!(per_row.categorical[0].folded.is_empty());
+        let per_interview = Encoding::learn_per(&df, &["x"], &["role"], 3, Some("interview_id")).unwrap();
+        assert_eq!(per_interview.categorical[0].folded, vec!["b".to_string()]);
     }
 }

@@ -68,7 +68,18 @@ pub struct CategoricalDefinition {
 pub struct Features {
     pub numeric: Vec<NumericDefinition>,
     pub categorical: Vec<CategoricalDefinition>,
+    /// A categorical level kept its own column only with at least this many training
+    /// interviews (rarer ones are in `folded`). Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_level_interviews: Option<u64>,
+    /// How a value never seen in training is scored: `other` (its column, or the
+    /// reference when there is none). Absent in older files, which used the reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unseen_levels: Option<String>,
 }
+
+/// The value of `features.unseen_levels` written by this noshow.
+pub const UNSEEN_AS_OTHER: &str = "other";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Solver {
@@ -122,6 +133,10 @@ pub struct ModelFile {
     pub metrics: Metrics,
     pub metrics_by_horizon: Vec<HorizonMetrics>,
     pub coefficient_table: Vec<CoefficientRow>,
+    /// Whether `train` made this model current, and why not (see model::promotion).
+    /// Absent in files written before the promotion checks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promotion: Option<super::promotion::Promotion>,
     /// sha256 of this JSON with this field removed (keys sorted, compact).
     #[serde(default)]
     pub content_sha256: String,
@@ -216,6 +231,7 @@ impl ModelFile {
                     folded: c.folded.clone(),
                 })
                 .collect(),
+            unseen_to_other: self.features.unseen_levels.as_deref() == Some(UNSEEN_AS_OTHER),
         };
         for n in &encoding.numeric {
             if !(n.sd.is_finite() && n.sd > 0.0 && n.mean.is_finite()) {

@@ -1,7 +1,7 @@
 //! The risk model: design matrix (encoding and scaling), fitting (a multi-threaded
 //! Newton solver by default, linfa-logistic's L-BFGS on request; both minimise the
 //! same loss and match scikit-learn), evaluation metrics, the coefficient table, and
-//! model.json with its versions.
+//! model.json with its versions, and the rule for promoting a new model to current.
 //!
 //! Pure computation except [`store`], which reads and writes the model folder.
 
@@ -11,5 +11,6 @@ pub mod metrics;
 pub mod coefficients;
 pub mod file;
 pub mod train;
+pub mod promotion;
 pub mod store;
 pub mod stopwatch;

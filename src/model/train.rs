@@ -21,7 +21,7 @@ use super::coefficients::{coefficient_table, CoefficientRow};
 use super::encoding::{Design, Encoding};
 use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
 use super::fit::{covariance, fit_logistic_with_hessian, invert_spd, FitOptions, Fitted};
-use super::metrics::{calibration_deciles, CalibrationBin, Metrics};
+use super::metrics::{auc_interval, calibration_deciles, CalibrationBin, Metrics};
 use super::stopwatch::Stopwatch;
 use crate::features::facts::Status;
 use crate::features::{self, FeatureSettings, Facts, Snap, CATEGORICAL_FEATURES, NUMERIC_FEATURES};
@@ -84,7 +84,17 @@ pub struct TrainSettings {
     /// At most this many closed interviews are used (a deterministic sample by
     /// interview id above it); `None` uses them all.
     pub max_interviews: Option<usize>,
+    /// A categorical level needs this many training interviews for its own column;
+    /// `None`: [`default_min_level_interviews`].
+    pub min_level_interviews: Option<usize>,
     pub fit: FitOptions,
+}
+
+/// Default of `train.min_level_interviews`: 30 interviews, or one in 200 of the
+/// training interviews when that is more, so no feature gets more than 200 columns
+/// however large the lake (a free-text role column cannot blow up the design).
+pub fn default_min_level_interviews(training_interviews: usize) -> usize {
+    30usize.max(training_interviews / 200)
 }
 
 /// Default of `train.max_interviews`: two million closed interviews (about seven
@@ -105,8 +115,18 @@ pub struct Trained {
     /// The model's probabilities for `test_features`.
     pub test_predictions: Vec<f64>,
     pub calibration: Vec<CalibrationBin>,
-    /// (dimension, level, metrics) on the headline test rows.
-    pub fairness: Vec<(String, String, Metrics)>,
+    /// Metrics per education level and per region on the headline test rows.
+    pub fairness: Vec<GroupMetrics>,
+}
+
+/// The metrics of one group of the headline test rows, with a 95 % DeLong interval
+/// for its AUC (`None` with fewer than two misses or two attended).
+#[derive(Debug, Clone)]
+pub struct GroupMetrics {
+    pub dimension: String,
+    pub level: String,
+    pub metrics: Metrics,
+    pub auc_interval: Option<(f64, f64)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -276,8 +296,9 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
 
     let numeric = features::numeric_names();
     let categorical = features::categorical_names();
-    let min_level_rows = 30usize.max(train_df.height() / 200);
-    let encoding = Encoding::learn(&train_df, &numeric, &categorical, min_level_rows)?;
+    let training_interviews = train_df.column("interview_id")?.n_unique()?;
+    let min_level = s.min_level_interviews.unwrap_or_else(|| default_min_level_interviews(training_interviews));
+    let encoding = Encoding::learn_per(&train_df, &numeric, &categorical, min_level, Some("interview_id"))?;
     let design = encoding.design(&train_df)?;
     let y = bools(&train_df, "label")?;
     clock.mark("design matrix");
@@ -314,12 +335,18 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
         for level in distinct {
             let (sp, sl): (Vec<f64>, Vec<bool>) =
                 levels.iter().zip(p.iter().zip(&labels)).filter(|(l, _)| *l == level).map(|(_, (p, y))| (*p, *y)).unzip();
-            fairness.push((dim.to_string(), level.clone(), Metrics::compute(&sp, &sl)));
+            fairness.push(GroupMetrics {
+                dimension: dim.to_string(),
+                level: level.clone(),
+                metrics: Metrics::compute(&sp, &sl),
+                auc_interval: auc_interval(&sp, &sl),
+            });
         }
     }
 
     clock.mark("evaluation");
     let mut model = assemble(s, &encoding, &fitted, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
+    model.features.min_level_interviews = Some(min_level as u64);
     if let Some(note) = sample.describe(s.max_interviews) {
         model.snapshot_rule.push_str(&note);
     }
@@ -397,12 +424,15 @@ fn assemble(
                     folded: c.folded.clone(),
                 })
                 .collect(),
+            min_level_interviews: None,
+            unseen_levels: Some(file::UNSEEN_AS_OTHER.into()),
         },
         scoring_recipe: file::SCORING_RECIPE.into(),
         risk_bands: crate::score::RISK_BANDS.into(),
         metrics,
         metrics_by_horizon,
         coefficient_table: table,
+        promotion: None,
         content_sha256: String::new(),
     }
 }
@@ -427,6 +457,7 @@ mod tests {
             horizon_hours: 24.0,
             test_weeks: 4,
             max_interviews: None,
+            min_level_interviews: None,
             fit: FitOptions::default(),
         };
         let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();

@@ -13,7 +13,6 @@ use polars::prelude::*;
 use serde_json::Value;
 
 use super::i18n::Lang;
-use crate::privacy::DEFAULT_SUPPRESSION_THRESHOLD;
 use super::svg::{esc, pct};
 
 /// (English, Chinese) labels of this section.
@@ -26,6 +25,7 @@ fn label(lang: Lang, key: &str) -> &'static str {
         "version" => ("Model version", "模型版本"),
         "test_window" => ("Test window (latest weeks, not used for fitting)", "测试窗口（最近几周，未用于拟合）"),
         "auc" => ("AUC", "AUC"),
+        "auc_ci" => ("AUC (95 % DeLong interval)", "AUC（95% DeLong 区间）"),
         "top10" => ("Misses caught by the top 10 % of scores", "得分最高 10% 覆盖的缺席"),
         "top20" => ("Misses caught by the top 20 % of scores", "得分最高 20% 覆盖的缺席"),
         "ece" => ("Calibration error (ECE)", "校准误差（ECE）"),
@@ -38,13 +38,30 @@ fn label(lang: Lang, key: &str) -> &'static str {
         "rows" => ("Interviews", "面试数"),
         "base_rate" => ("Miss rate", "缺席率"),
         "drivers" => ("What moves the risk (odds ratios with 95 % intervals)", "影响风险的因素（优势比及 95% 区间）"),
-        "suppressed" => ("fewer than 10 interviews: not shown", "少于 10 场面试：不显示"),
+        "suppressed" => ("fewer than {n} interviews: not shown", "少于 {n} 场面试：不显示"),
+        "withheld" => ("figures withheld", "数据不显示"),
+        "no_model" => (
+            "No model is in use: nothing is scored until a trained model passes the promotion checks. The newest model was kept as a candidate",
+            "当前没有投入使用的模型：在训练出的模型通过上线检查之前不会评分。最新模型仅保留为候选版本",
+        ),
         _ => ("", ""),
     };
     match lang {
         Lang::En => en,
         Lang::Zh => zh,
     }
+}
+
+/// With no current model but a refused candidate: a section saying so and why.
+fn no_current_model(folder: &Path, lang: Lang) -> Option<String> {
+    let candidate = crate::model::store::newest_candidate(folder)?;
+    let reasons = candidate.promotion.map(|p| p.reasons.join("; ")).unwrap_or_default();
+    Some(format!(
+        "<p class=\"note\">{} {}: {}</p>",
+        esc(label(lang, "no_model")),
+        esc(&candidate.version),
+        esc(&reasons)
+    ))
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -57,13 +74,17 @@ fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
 }
 
 /// The section for the model in `model_dir`, or `None` when no model was trained yet.
-pub fn render(model_dir: &Path, lang: Lang) -> anyhow::Result<Option<String>> {
+/// Groups of the fairness table with fewer test interviews than `suppression_threshold`
+/// (the report's `[report] suppression_threshold`) are shown without figures, as are
+/// groups the model folder itself withheld (its `withheld_reason`).
+pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64) -> anyhow::Result<Option<String>> {
+    let folder = model_dir;
     let model_dir = crate::model::store::current_dir(model_dir)?;
     let model_dir = model_dir.as_path();
     let path = model_dir.join("model.json");
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(no_current_model(folder, lang)),
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     };
     let model: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
@@ -96,7 +117,7 @@ pub fn render(model_dir: &Path, lang: Lang) -> anyhow::Result<Option<String>> {
     }
     if let Ok(fair) = read_parquet(&evaluation.join("fairness.parquet")) {
         let _ = write!(h, "<h3>{}</h3>", esc(l("fairness")));
-        h.push_str(&fairness_table(&fair, lang)?);
+        h.push_str(&fairness_table(&fair, lang, suppression_threshold)?);
     }
     if let Some(rows) = model["coefficient_table"].as_array() {
         let _ = write!(h, "<h3>{}</h3><ul class=\"findings\">", esc(l("drivers")));
@@ -155,7 +176,7 @@ fn calibration_chart(cal: &DataFrame) -> anyhow::Result<String> {
     Ok(svg)
 }
 
-fn fairness_table(fair: &DataFrame, lang: Lang) -> anyhow::Result<String> {
+fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Result<String> {
     let dims = column_str(fair, "dimension")?;
     let levels = column_str(fair, "level")?;
     let rows = column_f64(fair, "rows")?;
@@ -163,10 +184,14 @@ fn fairness_table(fair: &DataFrame, lang: Lang) -> anyhow::Result<String> {
     let auc = column_f64(fair, "auc")?;
     let ece = column_f64(fair, "ece")?;
     let top = column_f64(fair, "top_decile_capture")?;
+    // Tables written before the intervals and the withholding rule lack these columns.
+    let optional_f64 = |name: &str| column_f64(fair, name).unwrap_or_else(|_| vec![None; fair.height()]);
+    let (auc_low, auc_high) = (optional_f64("auc_low"), optional_f64("auc_high"));
+    let withheld = column_str(fair, "withheld_reason").unwrap_or_else(|_| vec![None; fair.height()]);
     let l = |k| label(lang, k);
     let mut h = format!(
         "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        esc(l("group")), esc(l("rows")), esc(l("base_rate")), esc(l("auc")), esc(l("ece")), esc(l("top10"))
+        esc(l("group")), esc(l("rows")), esc(l("base_rate")), esc(l("auc_ci")), esc(l("ece")), esc(l("top10"))
     );
     let f = |v: Option<f64>, as_pct: bool| match v {
         Some(x) if as_pct => pct(x),
@@ -176,17 +201,35 @@ fn fairness_table(fair: &DataFrame, lang: Lang) -> anyhow::Result<String> {
     for i in 0..fair.height() {
         let group = format!("{}: {}", dims[i].clone().unwrap_or_default(), levels[i].clone().unwrap_or_else(|| "unknown".into()));
         // Groups too small to be anonymous keep their row with the figures withheld.
-        if rows[i].is_none_or(|n| n < DEFAULT_SUPPRESSION_THRESHOLD as f64) {
-            let _ = write!(h, "<tr><td>{}</td><td colspan=\"5\" class=\"muted\">{}</td></tr>", esc(&group), esc(l("suppressed")));
+        if rows[i].is_none_or(|n| n < threshold as f64) {
+            let text = l("suppressed").replace("{n}", &threshold.to_string());
+            let _ = write!(h, "<tr><td>{}</td><td colspan=\"5\" class=\"muted\">{}</td></tr>", esc(&group), esc(&text));
             continue;
         }
+        let rows_text = rows[i].map(|v| format!("{v:.0}")).unwrap_or_default();
+        if let Some(reason) = &withheld[i] {
+            let _ = write!(
+                h,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td colspan=\"3\" class=\"muted\">{}: {}</td></tr>",
+                esc(&group),
+                esc(&rows_text),
+                f(base[i], true),
+                esc(l("withheld")),
+                esc(reason)
+            );
+            continue;
+        }
+        let auc_text = match (auc[i], auc_low[i], auc_high[i]) {
+            (Some(a), Some(lo), Some(hi)) => format!("{a:.3} ({lo:.3}–{hi:.3})"),
+            (a, _, _) => f(a, false),
+        };
         let _ = write!(
             h,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&group),
-            rows[i].map(|v| format!("{v:.0}")).unwrap_or_default(),
+            esc(&rows_text),
             f(base[i], true),
-            f(auc[i], false),
+            esc(&auc_text),
             f(ece[i], true),
             f(top[i], true)
         );

@@ -145,6 +145,15 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
     let encoding = model.encoding()?;
     let fitted = model.fitted()?;
     let design = encoding.design(&df)?;
+    for u in encoding.unseen(&df)? {
+        crate::warn!(
+            "score: {} of the interviews scored have a {} never seen in training (e.g. {}), scored as {}",
+            u.rows,
+            u.feature,
+            u.examples.join(", "),
+            if u.as_other { "`other`" } else { "the reference level" }
+        );
+    }
     let names = encoding.column_names();
     let n = df.height();
 
