@@ -15,3 +15,4 @@ mod train;
 mod notebook;
 mod safety;
 mod feedback;
+mod mapping;

@@ -73,7 +73,7 @@ pub enum FileError {
         #[source]
         source: io::Error,
     },
-    #[error("{file}, line {line}: not UTF-8 text (input files must be UTF-8)")]
+    #[error("{file}, line {line}: not UTF-8 text (format v1 files must be UTF-8; an export in GB18030/GBK or UTF-16 is read through an [[input.source]] block with `encoding`, see docs/input-mapping.md)")]
     NotUtf8 { file: String, line: u64 },
     #[error("{file}: empty file, no header row")]
     NoHeader { file: String },

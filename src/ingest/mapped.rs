@@ -256,11 +256,20 @@ fn read_text(bytes: &[u8], name: &str, source: &Source) -> Result<Table, FileErr
         csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Line numbers from byte offsets: the csv crate's own line count lags by one after
+    // a CRLF ending (it sees the `\n` only when the next record starts).
+    let bytes = text.as_bytes();
+    let (mut counted_to, mut line) = (0usize, 1u64);
     loop {
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |p| p.line());
+                let mut start = record.position().map_or(0, |p| p.byte() as usize).min(bytes.len());
+                while start < bytes.len() && (bytes[start] == b'\n' || bytes[start] == b'\r') {
+                    start += 1;
+                }
+                line += bytes[counted_to..start].iter().filter(|&&b| b == b'\n').count() as u64;
+                counted_to = start;
                 rows.push((line, record.iter().map(str::to_string).collect()));
             }
             Err(e) => {
@@ -308,14 +317,18 @@ fn normalise_time(value: &str, source: &Source, tz: Tz) -> String {
 /// Passes row numbers of the transcoded text back to the export's own.
 struct Remap<'a> {
     inner: &'a mut dyn RowSink,
-    lines: &'a [u64],
+    /// (first line of a record in the transcoded text, the export's row number),
+    /// ascending.
+    lines: &'a [(u64, u64)],
     file: Arc<str>,
 }
 
 impl Remap<'_> {
     fn line(&self, synthetic: u64) -> u64 {
-        // Line 1 of the text is the header; data line k is row `lines[k - 2]`.
-        usize::try_from(synthetic).ok().and_then(|s| s.checked_sub(2)).and_then(|k| self.lines.get(k)).copied().unwrap_or(synthetic)
+        match self.lines.binary_search_by_key(&synthetic, |l| l.0) {
+            Ok(k) => self.lines[k].1,
+            Err(_) => synthetic,
+        }
     }
 }
 
@@ -400,7 +413,10 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
 
     // The v1 text, one line per data row, and the row number of each line.
     let mut text: Vec<u8> = Vec::new();
-    let mut lines: Vec<u64> = Vec::new();
+    let mut lines: Vec<(u64, u64)> = Vec::new();
+    // The transcoded text's next line: after the header (CSV) or a blank first line
+    // (JSONL), line 2.
+    let mut at = 2u64;
     let cell = |row: &[String], i: usize, field: &str| -> String {
         let raw = row.get(i).map(|v| v.trim()).unwrap_or("");
         let mapped = source.values.get(field).and_then(|m| m.get(&raw.to_lowercase())).map(String::as_str).unwrap_or(raw);
@@ -419,16 +435,17 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
                 if row.iter().all(|c| c.trim().is_empty()) {
                     continue;
                 }
-                // A line break inside a cell would split the row: it becomes a space.
-                let values: Vec<String> = mapping.iter().map(|(f, i)| cell(row, *i, f).replace(['\r', '\n'], " ")).collect();
+                let values: Vec<String> = mapping.iter().map(|(f, i)| cell(row, *i, f)).collect();
                 w.write_record(&values).map_err(|e| FileError::Io { file: name.clone(), source: e.into() })?;
-                lines.push(*number);
+                // A line break inside a cell is written inside quotes: the record
+                // then takes more than one line of the text.
+                lines.push((at, *number));
+                at += 1 + values.iter().map(|v| v.matches('\n').count() as u64).sum::<u64>();
             }
             w.flush().map_err(|e| FileError::Io { file: name.clone(), source: e })?;
         }
         InputKind::Events => {
-            // The header line of the JSONL text is a blank line (skipped by the reader),
-            // so data line k is again row `lines[k - 2]`.
+            // The first line of the JSONL text is blank (skipped by the reader).
             text.push(b'\n');
             for (number, row) in &rows {
                 if row.iter().all(|c| c.trim().is_empty()) {
@@ -443,7 +460,8 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
                 }
                 text.extend_from_slice(serde_json::Value::Object(object).to_string().as_bytes());
                 text.push(b'\n');
-                lines.push(*number);
+                lines.push((at, *number));
+                at += 1;
             }
         }
     }
