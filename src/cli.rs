@@ -40,6 +40,8 @@ pub enum Command {
     Generate(cmd::generate::Args),
     /// Validate raw logs and merge them into the Parquet lake.
     Ingest(cmd::ingest::Args),
+    /// Show how ingest would read each file under --raw (mapping, encoding, rows kept or set aside); writes nothing.
+    Inspect(cmd::inspect::Args),
     /// Compute rate tables, funnel, causes and cost from the lake, and the HTML report.
     Report(cmd::report::Args),
     /// Fit the no-show / candidate-cancellation model and evaluate it on the latest weeks.
@@ -56,6 +58,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Generate(args) => cmd::generate::run(&args, &global),
         Command::Ingest(args) => cmd::ingest::run(&args, &global),
+        Command::Inspect(args) => cmd::inspect::run(&args, &global),
         Command::Report(args) => cmd::report::run(&args, &global),
         Command::Train(args) => cmd::train::run(&args, &global),
         Command::Score(args) => cmd::score::run(&args, &global),

@@ -19,7 +19,7 @@ pub const MICROS_PER_DAY: i64 = 24 * MICROS_PER_HOUR;
 /// Why a text is not a timestamp.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TimestampError {
-    #[error("not a timestamp (expected YYYY-MM-DD HH:MM:SS with an optional fraction and offset)")]
+    #[error("expected YYYY-MM-DD HH:MM:SS with an optional fraction and offset")]
     Shape,
     #[error("no such date")]
     Date,

@@ -3,6 +3,7 @@
 
 pub mod generate;
 pub mod ingest;
+pub mod inspect;
 pub mod report;
 pub mod run;
 pub mod score;
