@@ -117,6 +117,8 @@ impl OutputConfig {
 pub struct IngestConfig {
     /// How many earlier lake versions to keep besides the current one.
     pub keep_versions: Option<usize>,
+    /// Fail the run when a file yields no row (every row set aside).
+    pub fail_on_empty_file: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -39,6 +39,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         tz_given: common.tz_given,
         keep_versions: common.config.ingest.keep_versions.unwrap_or(DEFAULT_KEEP_VERSIONS),
         sources: ingest::mapped::Sources::from_config(&common.config.input.source)?,
+        fail_on_empty_file: common.config.ingest.fail_on_empty_file.unwrap_or(false),
     };
     match ingest::ingest(&opts)? {
         IngestOutcome::Unchanged { version, skipped } => {

@@ -296,6 +296,8 @@ pub struct FileTally {
     pub warnings: BTreeMap<&'static str, u64>,
     /// Kept events whose interview is in no interview of the merged lake.
     pub orphans: u64,
+    /// The detail of the first row set aside for each reason (an example for messages).
+    pub first_detail: BTreeMap<&'static str, String>,
 }
 
 impl FileTally {
@@ -568,6 +570,9 @@ impl Merger {
             Severity::Warning => &mut t.warnings,
         };
         *counts.entry(p.reason).or_default() += 1;
+        if p.severity == Severity::SetAside {
+            t.first_detail.entry(p.reason).or_insert_with(|| format!("line {}: {}", p.origin.line, p.detail));
+        }
     }
 }
 

@@ -51,6 +51,8 @@ pub struct IngestOptions {
     pub keep_versions: usize,
     /// The config's `[[input.source]]` mappings (none: format v1 only).
     pub sources: mapped::Sources,
+    /// Fail the run when a file yields no row at all (every row set aside).
+    pub fail_on_empty_file: bool,
 }
 
 /// How a run ended.
@@ -463,7 +465,8 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     // The new version's folder exists from here on: kept events are spilled into it
     // while reading. Any error removes it, and the previous version stays current.
     let vw = lake.begin_version(&lock)?;
-    let run = Run { opts, started, started_at, previous: previous.as_ref(), manifest: manifest.as_ref(), new_files, skipped };
+    let not_read = passed_over.iter().map(|s| summary::NotRead { path: s.rel.clone(), why: s.why.clone() }).collect();
+    let run = Run { opts, started, started_at, previous: previous.as_ref(), manifest: manifest.as_ref(), new_files, skipped, not_read };
     let summary = match write_version(&run, vw.dir(), vw.number) {
         Ok(summary) => summary,
         // Dropping the unfinished version removes its folder.
@@ -493,6 +496,7 @@ struct Run<'a> {
     manifest: Option<&'a Manifest>,
     new_files: Vec<(InputFile, String)>,
     skipped: Vec<SkippedFile>,
+    not_read: Vec<summary::NotRead>,
 }
 
 /// Merges the previous version and the new files into the version folder `dir`
@@ -546,6 +550,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     merger.set_orphans(&ev.orphans_by_file);
 
     let mut run_files = Vec::with_capacity(run.new_files.len());
+    let mut nothing_kept = Vec::new();
     let mut interviews = KindSummary::default();
     let mut events = KindSummary::default();
     for ((file, sha), st) in run.new_files.iter().zip(&stats) {
@@ -561,6 +566,23 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
                 tally.set_aside_total()
             ))
             .into());
+        }
+        if st.rows_read > 0 && tally.valid == 0 {
+            // A file that yielded nothing stands out: its most common reason, once.
+            let (reason, n) = tally.set_aside.iter().max_by_key(|(_, n)| **n).map_or(("?", 0), |(r, n)| (*r, *n));
+            let example = tally.first_detail.get(reason).cloned().unwrap_or_default();
+            warn!(
+                "{}: NOTHING KEPT, every one of its {} rows was set aside; most often {reason} ({n} rows), e.g. {example}",
+                file.rel, st.rows_read
+            );
+            if run.opts.fail_on_empty_file {
+                bail!(
+                    "{}: every row was set aside ({reason}, e.g. {example}) and [ingest] fail_on_empty_file is set; nothing \
+                     was committed",
+                    file.rel
+                );
+            }
+            nothing_kept.push(file.rel.to_string());
         }
         let entry = SourceFile {
             path: file.rel.to_string(),
@@ -614,6 +636,8 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
         events,
         files: run_files,
         files_skipped: run.skipped.clone(),
+        not_read: run.not_read.clone(),
+        files_with_nothing_kept: nothing_kept,
     };
     summary.check().map_err(MergeBug)?;
 

@@ -140,6 +140,20 @@ pub struct RunSummary {
     /// The files this run read.
     pub files: Vec<SourceFile>,
     pub files_skipped: Vec<SkippedFile>,
+    /// Entries under --raw that nothing read (a misnamed export, a link outside the
+    /// folder, a FIFO…), with why.
+    #[serde(default)]
+    pub not_read: Vec<NotRead>,
+    /// Files every row of which was set aside.
+    #[serde(default)]
+    pub files_with_nothing_kept: Vec<String>,
+}
+
+/// One entry of [`RunSummary::not_read`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NotRead {
+    pub path: String,
+    pub why: String,
 }
 
 impl RunSummary {
@@ -205,6 +219,15 @@ pub fn render_table(s: &RunSummary) -> String {
     }
     if s.interviews.set_aside + s.events.set_aside > 0 {
         let _ = writeln!(out, "  rows set aside are in {}/rejected/ with file, line, reason and raw text", s.lake);
+    }
+    for f in &s.files_with_nothing_kept {
+        let _ = writeln!(out, "  NOTHING KEPT from {f}: every row was set aside (see the warning above)");
+    }
+    if !s.not_read.is_empty() {
+        let _ = writeln!(out, "  not read ({}):", s.not_read.len());
+        for n in &s.not_read {
+            let _ = writeln!(out, "    {}: {}", n.path, n.why);
+        }
     }
     out
 }
