@@ -37,8 +37,16 @@ fn the_chinese_export_gives_the_lake_and_tables_of_the_v1_sample() {
     let said = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(said.contains("面试导出.csv: read by [[input.source]] 2 (GB18030, delimiter ;)"), "{said}");
     assert!(said.contains("sheet 面试记录"), "{said}");
+    // The extra column is kept under its name, for every row of the export.
+    let mapped = table(&wd, "mapped", "interviews");
+    let recruiter = mapped.column("recruiter").unwrap().str().unwrap().clone();
+    assert_eq!(recruiter.null_count(), 0);
+    assert!(recruiter.iter().all(|r| ["王芳", "李娜", "张伟", "刘洋", "陈静"].contains(&r.unwrap())));
     for name in ["interviews", "events"] {
-        let (a, b) = (table(&wd, "v1", name), table(&wd, "mapped", name));
+        let (a, mut b) = (table(&wd, "v1", name), table(&wd, "mapped", name));
+        if name == "interviews" {
+            b = b.drop("recruiter").unwrap();
+        }
         assert_eq!(a.height(), b.height(), "{name}");
         assert!(a.equals_missing(&b), "{name} differ");
     }
@@ -70,6 +78,22 @@ fn the_chinese_export_gives_the_lake_and_tables_of_the_v1_sample() {
         }
     }
     assert!(compared > 20);
+    // The extra column is a report dimension and a --by column, suppressed as usual.
+    let by = wd.read("r2/rates_by_recruiter.csv");
+    assert!(by.lines().count() == 6 && by.contains("陈静"), "{by}");
+    wd.run(&["--as-of", AS_OF, "report", "--lake", "mapped", "--out", "r3", "--by", "recruiter,role", "--suppression-threshold", "200", "-q"]);
+    assert!(wd.read("r3/rates_by_recruiter_role.csv").contains(",true,"), "small cuts are suppressed");
+    let out = wd.output(&["--as-of", AS_OF, "report", "--lake", "v1", "--out", "r4", "--by", "recruiter"]);
+    assert_eq!(out.status.code(), Some(2), "a lake without the column refuses the cut");
+    // A later v1 ingest keeps the column (null for the new rows).
+    std::fs::create_dir_all(wd.path("more")).unwrap();
+    let csv = std::fs::read_to_string(format!("{ROOT}/data/sample/interviews-001.csv")).unwrap().replace("10000", "90000");
+    std::fs::write(wd.path("more/interviews-more.csv"), csv).unwrap();
+    wd.run(&["--tz", "Asia/Shanghai", "ingest", "--raw", "more", "--lake", "mapped", "-q"]);
+    let after = table(&wd, "mapped", "interviews");
+    let recruiter = after.column("recruiter").unwrap().str().unwrap().clone();
+    assert_eq!(recruiter.len() - recruiter.null_count(), 3000, "every export row keeps its recruiter");
+    assert!(recruiter.null_count() > 0);
 }
 
 #[test]

@@ -57,6 +57,9 @@ pub struct Analysis {
     /// The closed interviews every table was computed from (raw ids included: for
     /// [`interview_rows`], which pseudonymises them, never to be written as is).
     pub closed: DataFrame,
+    /// Extra columns of mapped exports found in the lake: each has its
+    /// `rates_by_<name>` table, like the fixed dimensions.
+    pub extra_dimensions: Vec<String>,
     profile: bool,
     clock: Option<std::time::Instant>,
 }
@@ -91,6 +94,13 @@ fn cpu_seconds() -> f64 {
     secs(usage.ru_utime) + secs(usage.ru_stime)
 }
 
+/// The lake's extra interview columns (from mapped exports): every column beyond the
+/// format's and the lineage ones.
+pub fn extra_columns(interviews: &mut LazyFrame) -> PolarsResult<Vec<String>> {
+    let fixed: Vec<&str> = crate::schema::INTERVIEW_COLUMNS.iter().map(|c| c.0).chain(["origin_file", "origin_line"]).collect();
+    Ok(interviews.collect_schema()?.iter_names().map(|n| n.to_string()).filter(|n| !fixed.contains(&n.as_str())).collect())
+}
+
 /// Interview columns the analytics read (the lineage columns `origin_*` stay behind).
 const INTERVIEW_COLUMNS: &[&str] = &[
     "interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel",
@@ -99,9 +109,9 @@ const INTERVIEW_COLUMNS: &[&str] = &[
 
 /// The interviews with a row number `iv_idx` and the slot start in microseconds
 /// (`slot_us`), collected so every use sees the same numbering.
-fn indexed(interviews: LazyFrame) -> PolarsResult<DataFrame> {
+fn indexed(interviews: LazyFrame, extra: &[String]) -> PolarsResult<DataFrame> {
     interviews
-        .select(INTERVIEW_COLUMNS.iter().map(|c| col(*c)).collect::<Vec<_>>())
+        .select(INTERVIEW_COLUMNS.iter().map(|c| col(*c)).chain(extra.iter().map(|c| col(c.as_str()))).collect::<Vec<_>>())
         .with_row_index("iv_idx", None)
         .with_column(micros("scheduled_at").alias("slot_us"))
         .collect()
@@ -117,8 +127,8 @@ struct Prepared {
 
 /// Reads the events once, folds them into per-interview facts and builds the closed
 /// interviews. `mark` is called after each step (for `NOSHOW_PROFILE`).
-fn prepare(interviews: LazyFrame, events: LazyFrame, s: &Settings, mut mark: impl FnMut(&str)) -> PolarsResult<Prepared> {
-    let mut interviews = indexed(interviews)?;
+fn prepare(interviews: LazyFrame, events: LazyFrame, s: &Settings, extra: &[String], mut mark: impl FnMut(&str)) -> PolarsResult<Prepared> {
+    let mut interviews = indexed(interviews, extra)?;
     mark("interviews");
     let compact = events::compact_events(events, interviews.column("interview_id")?.str()?, s.as_of)
         .collect_with_engine(Engine::Streaming)?
@@ -143,7 +153,7 @@ fn prepare(interviews: LazyFrame, events: LazyFrame, s: &Settings, mut mark: imp
 /// Closed interviews with the derived status applied, local-time columns
 /// (`week`, `month`, `weekday` 1 = Monday, `hour`, `lead_time`) and the event facts.
 pub fn closed_interviews(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<LazyFrame> {
-    Ok(prepare(interviews, events, s, |_| {})?.closed.lazy())
+    Ok(prepare(interviews, events, s, &[], |_| {})?.closed.lazy())
 }
 
 /// [`closed_interviews`] from interviews that already carry the event facts.
@@ -198,11 +208,26 @@ pub fn interview_rows(closed: &DataFrame, pseudonym: impl Fn(&str) -> String) ->
 
 /// Runs every analysis over the lake's interviews and events. With
 /// `NOSHOW_PROFILE=1` in the environment, each step's time goes to stderr.
-pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
+pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
     let profile = std::env::var_os("NOSHOW_PROFILE").is_some();
     let clock = std::time::Instant::now();
     let mut out = Analysis { profile, clock: Some(clock), ..Analysis::default() };
-    let prepared = prepare(interviews, events, s, |what| out.mark(what))?;
+    let extra = extra_columns(&mut interviews)?;
+    for cut in &s.cuts {
+        for c in cut {
+            if !CUT_COLUMNS.contains(&c.as_str()) && !extra.contains(c) {
+                return Err(PolarsError::ColumnNotFound(
+                    format!(
+                        "--by: unknown column {c:?} (expected one of {}{})",
+                        CUT_COLUMNS.join(", "),
+                        if extra.is_empty() { String::new() } else { format!(", or an extra column of the lake: {}", extra.join(", ")) }
+                    )
+                    .into(),
+                ));
+            }
+        }
+    }
+    let prepared = prepare(interviews, events, s, &extra, |what| out.mark(what))?;
     out.closed = prepared.closed.clone();
     let closed = prepared.closed.clone().lazy();
     out.push("overall", rates::rate_table(&closed, &[], s, rates::Compare::RecentWindows)?);
@@ -210,6 +235,10 @@ pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Polars
         let compare = if *dim == "week" { rates::Compare::PreviousWeek } else { rates::Compare::RecentWindows };
         out.push(format!("rates_by_{dim}"), rates::rate_table(&closed, &[dim], s, compare)?);
     }
+    for dim in &extra {
+        out.push(format!("rates_by_{dim}"), rates::rate_table(&closed, &[dim.as_str()], s, rates::Compare::RecentWindows)?);
+    }
+    out.extra_dimensions = extra;
     out.push("rates_by_slot", rates::rate_table(&closed, &["weekday", "hour"], s, rates::Compare::RecentWindows)?);
     out.push("rates_by_lead_time", rates::lead_time_table(&closed, s)?);
     for cut in &s.cuts {

@@ -81,7 +81,9 @@ pub fn parse_cuts(values: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
             return Err(usage_error(format!("--by {value:?}: give two or more columns separated by a comma, e.g. role,region")));
         }
         for c in &cut {
-            if !CUT_COLUMNS.contains(&c.as_str()) {
+            // An extra column of a mapped export is known only once the lake is read.
+            let plausible = c.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+            if !CUT_COLUMNS.contains(&c.as_str()) && !plausible {
                 return Err(usage_error(format!("--by {value:?}: unknown column {c:?} (expected one of {})", CUT_COLUMNS.join(", "))));
             }
         }
@@ -148,6 +150,20 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     }
     let settings = ReportSettings::resolve(args, &common)?;
+    // A `--by` column must be one of the fixed ones or an extra column of this lake.
+    if let Some(snapshot) = Lake::new(&lake).current()? {
+        let extra = analytics::extra_columns(&mut snapshot.scan_interviews()?)
+            .map_err(|e| anyhow::anyhow!("reading the lake's columns: {e}"))?;
+        for c in settings.analysis.cuts.iter().flatten() {
+            if !CUT_COLUMNS.contains(&c.as_str()) && !extra.contains(c) {
+                return Err(usage_error(format!(
+                    "--by: unknown column {c:?} (expected one of {}{})",
+                    CUT_COLUMNS.join(", "),
+                    if extra.is_empty() { String::new() } else { format!(", or an extra column of the lake: {}", extra.join(", ")) }
+                )));
+            }
+        }
+    }
     let model_section = match args.model.clone().or_else(|| common.config.model.clone()) {
         Some(dir) => {
             let section = report::model_section::render(&dir, settings.lang, settings.analysis.suppression_threshold)

@@ -561,6 +561,7 @@ fn build_row(f: &Fields, tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) -> Res
         cost,
         updated_at,
         origin,
+        extra: Vec::new(),
     })
 }
 

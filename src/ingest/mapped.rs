@@ -320,20 +320,26 @@ struct Remap<'a> {
     /// (first line of a record in the transcoded text, the export's row number),
     /// ascending.
     lines: &'a [(u64, u64)],
+    /// The extra columns' values of each record, in the order of `lines`.
+    extras: &'a [Vec<(Arc<str>, Option<String>)>],
     file: Arc<str>,
 }
 
 impl Remap<'_> {
+    fn record(&self, synthetic: u64) -> Option<usize> {
+        self.lines.binary_search_by_key(&synthetic, |l| l.0).ok()
+    }
+
     fn line(&self, synthetic: u64) -> u64 {
-        match self.lines.binary_search_by_key(&synthetic, |l| l.0) {
-            Ok(k) => self.lines[k].1,
-            Err(_) => synthetic,
-        }
+        self.record(synthetic).map_or(synthetic, |k| self.lines[k].1)
     }
 }
 
 impl RowSink for Remap<'_> {
     fn interview(&mut self, mut row: InterviewRow) {
+        if let Some(extra) = self.record(row.origin.line).and_then(|k| self.extras.get(k)) {
+            row.extra = extra.clone();
+        }
         row.origin.line = self.line(row.origin.line);
         row.origin.file = self.file.clone();
         self.inner.interview(row);
@@ -414,6 +420,9 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
     // The v1 text, one line per data row, and the row number of each line.
     let mut text: Vec<u8> = Vec::new();
     let mut lines: Vec<(u64, u64)> = Vec::new();
+    let mut extras: Vec<Vec<(Arc<str>, Option<String>)>> = Vec::new();
+    let extra_columns: Vec<(Arc<str>, usize)> =
+        source.config.extra.iter().filter_map(|(name, h)| Some((Arc::from(name.as_str()), find(h)?))).collect();
     // The transcoded text's next line: after the header (CSV) or a blank first line
     // (JSONL), line 2.
     let mut at = 2u64;
@@ -441,6 +450,15 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
                 // then takes more than one line of the text.
                 lines.push((at, *number));
                 at += 1 + values.iter().map(|v| v.matches('\n').count() as u64).sum::<u64>();
+                extras.push(
+                    extra_columns
+                        .iter()
+                        .map(|(name, i)| {
+                            let v = row.get(*i).map(|v| v.trim()).unwrap_or("");
+                            (name.clone(), (!v.is_empty()).then(|| v.to_string()))
+                        })
+                        .collect(),
+                );
             }
             w.flush().map_err(|e| FileError::Io { file: name.clone(), source: e })?;
         }
@@ -465,7 +483,7 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
             }
         }
     }
-    let mut remap = Remap { inner: sink, lines: &lines, file: file.rel.clone() };
+    let mut remap = Remap { inner: sink, lines: &lines, extras: &extras, file: file.rel.clone() };
     let reader = LineReader::from_text(text, name.clone());
     let mut stats = match source.kind {
         InputKind::Interviews => crate::ingest::csv_reader::read_interviews_from(reader, file, chrono_tz::UTC, &mut remap, progress)?,

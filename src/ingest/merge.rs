@@ -144,9 +144,17 @@ pub struct InterviewStore {
     pub updated_at: Vec<Option<Micros>>,
     pub origin_file: Vec<u32>,
     pub origin_line: Vec<u64>,
+    /// Extra columns of mapped exports, by name in order of first appearance; each as
+    /// long as the store (null where a row has no such column).
+    pub extra: Vec<(String, StrColumn)>,
 }
 
 impl InterviewStore {
+    /// The names of the extra columns.
+    pub fn extra_names(&self) -> Vec<&str> {
+        self.extra.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
     pub fn len(&self) -> usize {
         self.scheduled_at.len()
     }
@@ -176,6 +184,30 @@ impl InterviewStore {
         self.updated_at.push(row.updated_at);
         self.origin_file.push(file);
         self.origin_line.push(row.origin.line);
+        if !row.extra.is_empty() || !self.extra.is_empty() {
+            let before = self.origin_line.len() - 1;
+            for (name, value) in &row.extra {
+                let k = match self.extra.iter().position(|(n, _)| n.as_str() == &**name) {
+                    Some(k) => k,
+                    None => {
+                        // A column first seen now: null for every earlier row.
+                        let mut column = StrColumn::default();
+                        for _ in 0..before {
+                            column.push(None);
+                        }
+                        self.extra.push((name.to_string(), column));
+                        self.extra.len() - 1
+                    }
+                };
+                self.extra[k].1.push(value.as_deref());
+            }
+            let len = self.origin_line.len();
+            for (_, column) in self.extra.iter_mut() {
+                if column.len() < len {
+                    column.push(None);
+                }
+            }
+        }
     }
 
     pub fn fresh_graduate(&self, i: usize) -> Option<bool> {
@@ -602,6 +634,7 @@ mod tests {
             cost: Some(1.5),
             updated_at,
             origin: origin(file, line),
+            extra: Vec::new(),
         }
     }
 

@@ -36,6 +36,8 @@ pub struct InterviewRow {
     pub cost: Option<f64>,
     pub updated_at: Option<Micros>,
     pub origin: Origin,
+    /// Extra columns of a mapped export (`[input.source.extra]`): (name, value).
+    pub extra: Vec<(Arc<str>, Option<String>)>,
 }
 
 /// One valid line of `events*.jsonl`.

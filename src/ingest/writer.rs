@@ -199,7 +199,7 @@ fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<
         fresh.append_option(s.fresh_graduate(r));
         cost.append_option(s.cost[r]);
     }
-    let columns: Vec<ArrayRef> = vec![
+    let mut columns: Vec<ArrayRef> = vec![
         strings(&s.interview_id, rows),
         strings(&s.candidate_id, rows),
         strings(&s.role, rows),
@@ -218,7 +218,24 @@ fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<
         file_names(&s.origin_file, rows, merger),
         lines(&s.origin_line, rows),
     ];
-    RecordBatch::try_new(schema::interviews_schema(), columns)
+    for (_, column) in &s.extra {
+        columns.push(strings(column, rows));
+    }
+    RecordBatch::try_new(interviews_schema_with(&s.extra_names()), columns)
+}
+
+/// The interviews table's schema: the fixed columns, then the extra columns of mapped
+/// exports (nullable text, in order of first appearance).
+pub fn interviews_schema_with(extra: &[&str]) -> SchemaRef {
+    let base = schema::interviews_schema();
+    if extra.is_empty() {
+        return base;
+    }
+    let mut fields: Vec<arrow::datatypes::FieldRef> = base.fields().iter().cloned().collect();
+    for name in extra {
+        fields.push(Arc::new(arrow::datatypes::Field::new(*name, arrow::datatypes::DataType::Utf8, true)));
+    }
+    Arc::new(arrow::datatypes::Schema::new_with_metadata(fields, base.metadata().clone()))
 }
 
 fn rejected_batch(s: &RejectedStore, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
@@ -286,7 +303,7 @@ fn write_monthly(
 pub fn write_interviews(dir: &Path, merger: &Merger, rows: &[u32], info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
     let s = &merger.interviews;
     // Sorted by scheduled_at (9), interview_id (0).
-    write_monthly(dir, "interviews", schema::interviews_schema(), rows, &s.scheduled_at, &s.origin_file, merger, info, &[9, 0], &|r| {
+    write_monthly(dir, "interviews", interviews_schema_with(&s.extra_names()), rows, &s.scheduled_at, &s.origin_file, merger, info, &[9, 0], &|r| {
         interview_batch(s, merger, r)
     })
 }
@@ -481,7 +498,11 @@ fn read_batches(path: &Path, schema: &SchemaRef, each: &mut dyn FnMut(&RecordBat
     for batch in reader {
         let batch = batch.map_err(|e| read_err(path)(Box::new(e)))?;
         let fields = batch.schema();
-        let same = fields.fields().len() == schema.fields().len()
+        // The fixed columns first; only the interviews table may have extra text
+        // columns after them (mapped exports' `extra`).
+        let extra_ok = schema.fields().first().is_some_and(|f| f.name() == "interview_id")
+            && fields.fields().iter().skip(schema.fields().len()).all(|f| *f.data_type() == arrow::datatypes::DataType::Utf8);
+        let same = (fields.fields().len() == schema.fields().len() || (extra_ok && fields.fields().len() > schema.fields().len()))
             && fields.fields().iter().zip(schema.fields()).all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
         if !same {
             return Err(LakeFileError::Content {
@@ -551,6 +572,15 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) 
             let updated = column::<TimestampMicrosecondArray>(b, 14, p)?;
             let ofile = column::<StringArray>(b, 15, p)?;
             let oline = column::<UInt64Array>(b, 16, p)?;
+            // Extra columns of mapped exports, after the fixed ones.
+            let fixed = schema::interviews_schema().fields().len();
+            let mut extras: Vec<(Arc<str>, &StringArray)> = Vec::new();
+            for k in fixed..b.num_columns() {
+                extras.push((Arc::from(b.schema().field(k).name().as_str()), column::<StringArray>(b, k, p)?));
+            }
+            let extra_values = |i: usize| -> Vec<(Arc<str>, Option<String>)> {
+                extras.iter().map(|(name, a)| (name.clone(), opt_str(a, i).map(str::to_string))).collect()
+            };
             let mut last_file: Option<Arc<str>> = None;
             for i in 0..b.num_rows() {
                 let file_name = ofile.value(i);
@@ -579,6 +609,7 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) 
                     cost: if cost.is_null(i) { None } else { Some(cost.value(i)) },
                     updated_at: if updated.is_null(i) { None } else { Some(updated.value(i)) },
                     origin: Origin { file, line: oline.value(i) },
+                    extra: extra_values(i),
                 };
                 merger.lake_interview(&row);
             }

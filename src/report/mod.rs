@@ -219,6 +219,13 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             h.push_str(&svg::dot_whisker(&dot_rows(df, dim, lang)?, overall, &tr("suppressed")));
         }
     }
+    // Extra columns of the HR exports (a recruiter, a subsidiary), under their own names.
+    for dim in &a.extra_dimensions {
+        if let Some(df) = a.get(&format!("rates_by_{dim}")) {
+            let _ = write!(h, "<h3>{}</h3>", esc(dim));
+            h.push_str(&svg::dot_whisker(&dot_rows(df, dim, lang)?, overall, &tr("suppressed")));
+        }
+    }
 
     // Weekly trend.
     if let Some(df) = a.get("rates_by_week") {
