@@ -371,7 +371,15 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
     }
     let tz = source.tz.unwrap_or(tz);
     let bare = name.strip_suffix(".gz").unwrap_or(&name);
-    let mut table = if is_workbook(bare) { read_workbook(&bytes, &name, source, tz)? } else { read_text(&bytes, &name, source)? };
+    let mut table = if is_workbook(bare) {
+        // The workbook reader is another crate's code on the user's bytes: a panic in
+        // it becomes this file's error, never a crashed run.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(&bytes, &name, source, tz))).unwrap_or_else(|_| {
+            Err(FileError::BadHeader { file: name.clone(), line: 0, reason: "the workbook reader failed on this file; is it damaged?".into() })
+        })?
+    } else {
+        read_text(&bytes, &name, source)?
+    };
     drop(bytes);
     let header_row = source.config.header_row.unwrap_or(1);
     let header_at = table.rows.iter().position(|(n, _)| *n as usize >= header_row).filter(|&i| table.rows[i].0 as usize == header_row);
@@ -493,4 +501,130 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
     // Unknown columns are the export's own headers nothing maps (said once, by the caller).
     stats.unknown_columns = table.layout.unmapped_headers.clone();
     Ok((stats, table.layout))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::csv_reader::tests::{assert_accounted, Collect};
+    use proptest::prelude::*;
+
+    fn sources(toml_text: &str) -> Sources {
+        let config: crate::config::Config = toml::from_str(toml_text).unwrap();
+        Sources::from_config(&config.input.source).unwrap()
+    }
+
+    const MAPPING: &str = r#"
+        [[input.source]]
+        kind = "interviews"
+        files = ["*.csv", "*.xlsx"]
+        header_row = 2
+        timestamp_formats = ["%Y/%m/%d %H:%M"]
+        [input.source.columns]
+        interview_id = "面试编号"
+        candidate_id = "候选人"
+        role = "岗位"
+        region = "地区"
+        invited_at = "邀约时间"
+        scheduled_at = "面试时间"
+        status = "状态"
+        [input.source.values.status]
+        "已参加" = "attended"
+        "未到场" = "no_show"
+        [input.source.extra]
+        recruiter = "招聘负责人"
+    "#;
+
+    fn file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> InputFile {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).unwrap();
+        InputFile { path, rel: Arc::from(name), kind: InputKind::Interviews, gzip: false, size: bytes.len() as u64 }
+    }
+
+    fn read_bytes(name: &str, bytes: &[u8]) -> Result<(FileStats, Collect), FileError> {
+        let dir = tempfile::tempdir().unwrap();
+        let f = file(dir.path(), name, bytes);
+        let s = sources(MAPPING);
+        let mut sink = Collect::default();
+        let (stats, _) = read(&f, &s.list[0], chrono_tz::Asia::Shanghai, &mut sink, &|_| {})?;
+        Ok((stats, sink))
+    }
+
+    #[test]
+    fn a_gbk_export_with_a_title_row_is_read_with_its_own_row_numbers() {
+        let text = "面试导出\r\n面试编号;候选人;岗位;地区;邀约时间;面试时间;状态;招聘负责人\r\n\
+                    i1;c1;销售;华东;2026/06/01 09:00;2026/06/02 10:00;已参加;王芳\r\n\
+                    i2;c2;销售;华东;2026/06/01 09:00;2026/06/02 11:00;缺席;李娜\r\n\
+                    \r\n\
+                    i3;c3;销售;华东;2026/06/01 09:00;2026/13/02 11:00;未到场;\r\n";
+        let (bytes, _, _) = encoding_rs::GB18030.encode(text);
+        let (stats, sink) = read_bytes("export.csv", &bytes).unwrap();
+        assert_accounted(&stats, &sink);
+        assert_eq!(sink.interviews.len(), 1);
+        let row = &sink.interviews[0];
+        assert_eq!((row.origin.line, row.status.as_str()), (3, "attended"));
+        // 2026/06/02 10:00 in Shanghai is 02:00 UTC.
+        assert_eq!(crate::time::format_utc(row.scheduled_at), "2026-06-02T02:00:00Z");
+        assert_eq!(row.extra, vec![(Arc::from("recruiter"), Some("王芳".to_string()))]);
+        // The unmapped status word and the impossible date are set aside, naming them,
+        // with the export's row numbers (the blank row 5 is not a row).
+        let aside: Vec<(u64, &str)> = sink.set_aside().iter().map(|p| (p.origin.line, p.detail.as_str())).collect();
+        assert_eq!(aside.len(), 2);
+        assert_eq!(aside[0].0, 4);
+        assert!(aside[0].1.contains("缺席"), "{aside:?}");
+        assert_eq!(aside[1].0, 6);
+        assert!(aside[1].1.contains("2026/13/02 11:00"), "{aside:?}");
+    }
+
+    #[test]
+    fn a_missing_mapped_header_is_a_file_error_naming_it() {
+        let text = "title\nfoo,bar\n1,2\n";
+        let err = read_bytes("export.csv", text.as_bytes()).unwrap_err().to_string();
+        assert!(err.contains("export.csv") && err.contains("面试编号") && err.contains("招聘负责人"), "{err}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_as_a_text_export_never_panic(with_header in any::<bool>(), bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let mut text = if with_header {
+                let header = "标题\n面试编号,候选人,岗位,地区,邀约时间,面试时间,状态,招聘负责人\n";
+                encoding_rs::GB18030.encode(header).0.into_owned()
+            } else {
+                Vec::new()
+            };
+            text.extend_from_slice(&bytes);
+            if let Ok((stats, sink)) = read_bytes("export.csv", &text) {
+                assert_accounted(&stats, &sink);
+            }
+        }
+
+        #[test]
+        fn arbitrary_bytes_as_a_workbook_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..3000), zip in any::<bool>()) {
+            let mut data = if zip { b"PK\x03\x04".to_vec() } else { Vec::new() };
+            data.extend_from_slice(&bytes);
+            if let Ok((stats, sink)) = read_bytes("export.xlsx", &data) {
+                assert_accounted(&stats, &sink);
+            }
+        }
+
+        #[test]
+        fn generated_rows_are_accounted_for(rows in proptest::collection::vec((0u8..4, any::<bool>(), 0u8..3), 0..40)) {
+            let mut text = String::from("title\n面试编号,候选人,岗位,地区,邀约时间,面试时间,状态,招聘负责人\n");
+            let words = ["已参加", "未到场", "attended", "???"];
+            for (k, (status, good_time, blank)) in rows.iter().enumerate() {
+                if *blank == 0 {
+                    text.push('\n');
+                }
+                let time = if *good_time { "2026/06/02 10:00" } else { "soon" };
+                text.push_str(&format!("i{k},c{k},sales,east,2026/06/01 09:00,{time},{},r{k}\n", words[*status as usize]));
+            }
+            let (stats, sink) = read_bytes("export.csv", text.as_bytes()).unwrap();
+            assert_accounted(&stats, &sink);
+            prop_assert_eq!(stats.rows_read, rows.len() as u64);
+            let good = rows.iter().filter(|(s, t, _)| *s < 3 && *t).count();
+            prop_assert_eq!(sink.interviews.len(), good);
+        }
+    }
 }
