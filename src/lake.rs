@@ -219,13 +219,7 @@ impl Snapshot {
         if files.is_empty() {
             bail!("lake version {} has no {table} files", self.dir.display());
         }
-        let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
-        let args = ScanArgsParquet {
-            hive_options: HiveOptions { enabled: Some(false), ..Default::default() },
-            ..Default::default()
-        };
-        LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
-            .map_err(|e| anyhow::anyhow!("scanning {table} in {}: {e}", self.dir.display()))
+        scan_parquet(&files).map_err(|e| anyhow::anyhow!("scanning {table} in {}: {e}", self.dir.display()))
     }
 
     /// The interviews table (one row per interview, as ingested: no derived status).
@@ -260,6 +254,13 @@ impl Snapshot {
         let text = fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
         serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
     }
+}
+
+/// Exactly these Parquet files as one lazy frame (no hive columns from folder names).
+pub fn scan_parquet(files: &[PathBuf]) -> PolarsResult<LazyFrame> {
+    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
+    let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() };
+    LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
 }
 
 /// Rows of a Parquet file, from its footer.

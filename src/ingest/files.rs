@@ -403,17 +403,11 @@ impl LineReader {
         }
         let prefix = if &head[..got] == UTF8_BOM { Vec::new() } else { head[..got].to_vec() };
         let inner = Box::new(BufReader::with_capacity(256 << 10, Cursor::new(prefix).chain(decoded)));
-        Ok(LineReader {
-            inner,
-            file: display,
-            gzip: file.gzip,
-            line: 0,
-            utf8: Utf8Check::default(),
-            disk_bytes,
-            disk_hash,
-            rest_pending: false,
-            overflow: None,
-        })
+        Ok(LineReader::assemble(inner, display, file.gzip, disk_bytes, disk_hash))
+    }
+
+    fn assemble(inner: Box<dyn BufRead>, file: String, gzip: bool, disk_bytes: Rc<Cell<u64>>, disk_hash: Rc<RefCell<Sha256>>) -> LineReader {
+        LineReader { inner, file, gzip, line: 0, utf8: Utf8Check::default(), disk_bytes, disk_hash, rest_pending: false, overflow: None }
     }
 
     /// Lines of text already in memory (an export transcoded into format v1);
@@ -422,17 +416,7 @@ impl LineReader {
         let disk_bytes = Rc::new(Cell::new(0));
         let disk_hash = Rc::new(RefCell::new(Sha256::new()));
         let counted = Counting { inner: Cursor::new(bytes), count: disk_bytes.clone(), hash: disk_hash.clone() };
-        LineReader {
-            inner: Box::new(BufReader::with_capacity(256 << 10, counted)),
-            file: display,
-            gzip: false,
-            line: 0,
-            utf8: Utf8Check::default(),
-            disk_bytes,
-            disk_hash,
-            rest_pending: false,
-            overflow: None,
-        }
+        LineReader::assemble(Box::new(BufReader::with_capacity(256 << 10, counted)), display, false, disk_bytes, disk_hash)
     }
 
     /// Bytes read from disk so far (compressed bytes for gzip).

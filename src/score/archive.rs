@@ -35,9 +35,7 @@ pub fn scan(archive: &Archive) -> anyhow::Result<Option<LazyFrame>> {
     if files.is_empty() {
         return Ok(None);
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() };
-    let lf = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+    let lf = crate::lake::scan_parquet(&files)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("reading the feed archive {}", archive.root().display()))?;
     Ok(Some(lf))
@@ -51,9 +49,7 @@ pub fn prior_arms(archive: &Archive, ids: &[String], today: &str) -> anyhow::Res
     if files.is_empty() {
         return Ok(HashMap::new());
     }
-    let paths: Vec<PlRefPath> = files.iter().map(|p| PlRefPath::from(p.to_string_lossy().as_ref())).collect();
-    let args = ScanArgsParquet { hive_options: HiveOptions { enabled: Some(false), ..Default::default() }, ..Default::default() };
-    let lf = LazyFrame::scan_parquet_files(paths.into_iter().collect(), args)
+    let lf = crate::lake::scan_parquet(&files)
         .map_err(anyhow::Error::from)
         .with_context(|| format!("reading the feed archive {}", archive.root().display()))?;
     let wanted = Series::new("wanted".into(), ids);
