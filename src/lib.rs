@@ -18,6 +18,7 @@ pub mod logging;
 pub mod privacy;
 pub mod schema;
 pub mod store;
+pub mod sys;
 pub mod time;
 pub mod analytics;
 pub mod report;

@@ -82,17 +82,7 @@ impl Analysis {
     }
 }
 
-/// User + system CPU time of the process so far: on a shared machine the wall clock
-/// mostly measures the neighbours, so the profile shows both.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes into the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return f64::NAN;
-    }
-    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    secs(usage.ru_utime) + secs(usage.ru_stime)
-}
+use crate::sys::cpu_seconds;
 
 /// The lake's extra interview columns (from mapped exports): every column beyond the
 /// format's and the lineage ones.

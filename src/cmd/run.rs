@@ -239,15 +239,4 @@ fn write_run_log(lake: &Path, started: i64, log: &Value) -> anyhow::Result<PathB
     Ok(path)
 }
 
-/// Peak resident memory of this process so far, in MiB.
-pub fn peak_rss_mib() -> f64 {
-    #[cfg(unix)]
-    {
-        // SAFETY: getrusage only writes into the zeroed struct we pass.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } == 0 {
-            return usage.ru_maxrss as f64 / 1024.0;
-        }
-    }
-    0.0
-}
+pub use crate::sys::peak_rss_mib;

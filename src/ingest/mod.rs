@@ -363,21 +363,10 @@ fn merge_in_order(
 /// SHA-256 of every file, on two threads (hashing reads every byte once more).
 fn hash_files(found: &[InputFile]) -> Result<Vec<String>, FileError> {
     let hash = |file: &InputFile| sha256_file(&file.path).map_err(|source| FileError::Io { file: file.rel.to_string(), source });
-    let (even, odd) = std::thread::scope(|scope| {
-        let odd = scope.spawn(|| found.iter().skip(1).step_by(2).map(hash).collect::<Vec<_>>());
-        let even: Vec<_> = found.iter().step_by(2).map(hash).collect();
-        (even, odd.join())
-    });
-    let odd = odd.map_err(|_| FileError::Io { file: String::new(), source: std::io::Error::other("a hashing thread panicked") })?;
-    let (mut even, mut odd) = (even.into_iter(), odd.into_iter());
-    let mut out = Vec::with_capacity(found.len());
-    for i in 0..found.len() {
-        let next = if i % 2 == 0 { even.next() } else { odd.next() };
-        if let Some(sha) = next {
-            out.push(sha?);
-        }
-    }
-    Ok(out)
+    crate::sys::map_on_two_threads(found, hash)
+        .ok_or_else(|| FileError::Io { file: String::new(), source: std::io::Error::other("a hashing thread panicked") })?
+        .into_iter()
+        .collect()
 }
 
 /// A fault-injection point for the test suite: with `NOSHOW_TEST_PAUSE_AFTER_HASH`

@@ -282,21 +282,10 @@ fn write_monthly(
     };
     // Months are independent files: a second thread encodes every other one (Parquet
     // encoding and zstd are the bulk of the write).
-    let (even, odd) = std::thread::scope(|scope| {
-        let odd = scope.spawn(|| runs.iter().skip(1).step_by(2).map(write_run).collect::<Vec<_>>());
-        let even: Vec<_> = runs.iter().step_by(2).map(write_run).collect();
-        (even, odd.join())
-    });
-    let odd = odd.map_err(|_| LakeFileError::Content { path: dir.join(table), what: "a writing thread panicked".into() })?;
-    let mut out = Vec::with_capacity(runs.len());
-    let (mut even, mut odd) = (even.into_iter(), odd.into_iter());
-    for i in 0..runs.len() {
-        let next = if i % 2 == 0 { even.next() } else { odd.next() };
-        if let Some(written) = next {
-            out.push(written?);
-        }
-    }
-    Ok(out)
+    crate::sys::map_on_two_threads(&runs, write_run)
+        .ok_or_else(|| LakeFileError::Content { path: dir.join(table), what: "a writing thread panicked".into() })?
+        .into_iter()
+        .collect()
 }
 
 /// Writes `interviews/` (by month of `scheduled_at`, UTC).
@@ -442,17 +431,11 @@ pub fn write_events(
         return Ok(EventsWritten { files: vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new() }], ..Default::default() });
     }
     let write = |(month, path): &(MonthKey, PathBuf)| write_event_month(dir, *month, path, merger, info);
-    let (even, odd) = std::thread::scope(|scope| {
-        let odd = scope.spawn(|| months.iter().skip(1).step_by(2).map(write).collect::<Vec<_>>());
-        let even: Vec<_> = months.iter().step_by(2).map(write).collect();
-        (even, odd.join())
-    });
-    let odd = odd.map_err(|_| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
+    let written = crate::sys::map_on_two_threads(&months, write)
+        .ok_or_else(|| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
     let mut out = EventsWritten::default();
-    let (mut even, mut odd) = (even.into_iter(), odd.into_iter());
-    for i in 0..months.len() {
-        let next = if i % 2 == 0 { even.next() } else { odd.next() };
-        if let Some(written) = next {
+    for written in written {
+        {
             let (file, (orphans, by_file)) = written?;
             out.rows += file.rows;
             out.files.push(file);

@@ -13,16 +13,7 @@ pub struct Stopwatch {
     last_cpu: f64,
 }
 
-/// CPU seconds (user + system) the process has used so far.
-fn cpu_seconds() -> f64 {
-    // SAFETY: getrusage only writes the struct it is given.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
-        return 0.0;
-    }
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
+use crate::sys::cpu_seconds;
 
 impl Stopwatch {
     pub fn start(scope: &'static str) -> Stopwatch {
