@@ -329,19 +329,9 @@ pub(crate) fn read_events_with(
     read_lines(LineReader::open(file)?, file, tz, sink, progress, limits)
 }
 
-/// The same reader over lines that do not come from `file`'s path (an export
-/// transcoded into format v1); origins still name `file`.
-pub fn read_events_from(
-    lines: LineReader,
-    file: &InputFile,
-    tz: Tz,
-    sink: &mut dyn RowSink,
-    progress: &dyn Fn(u64),
-) -> Result<FileStats, FileError> {
-    read_lines(lines, file, tz, sink, progress, Limits::default())
-}
-
-fn read_lines(
+/// The reader over any lines (a file's, or an export transcoded into format v1 by
+/// [`crate::ingest::mapped`]); origins name `file`.
+pub(crate) fn read_lines(
     mut lines: LineReader,
     file: &InputFile,
     tz: Tz,

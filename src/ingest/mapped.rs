@@ -21,7 +21,7 @@ use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use sha2::{Digest, Sha256};
 
 use crate::config::{SheetRef, SourceConfig};
-use crate::ingest::files::{Content, FileError, FileStats, InputFile, LineReader};
+use crate::ingest::files::{Content, FileError, FileStats, InputFile, Limits, LineReader};
 use crate::ingest::record::{EventRow, InputKind, InterviewRow, Problem, RowSink};
 use crate::schema::{EVENT_KEYS, INTERVIEW_COLUMNS};
 
@@ -494,8 +494,10 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
     let mut remap = Remap { inner: sink, lines: &lines, extras: &extras, file: file.rel.clone() };
     let reader = LineReader::from_text(text, name.clone());
     let mut stats = match source.kind {
-        InputKind::Interviews => crate::ingest::csv_reader::read_interviews_from(reader, file, chrono_tz::UTC, &mut remap, progress)?,
-        InputKind::Events => crate::ingest::jsonl_reader::read_events_from(reader, file, chrono_tz::UTC, &mut remap, progress)?,
+        InputKind::Interviews => {
+            crate::ingest::csv_reader::read_lines(reader, file, chrono_tz::UTC, &mut remap, progress, Limits::default())?
+        }
+        InputKind::Events => crate::ingest::jsonl_reader::read_lines(reader, file, chrono_tz::UTC, &mut remap, progress, Limits::default())?,
     };
     stats.content = content;
     // Unknown columns are the export's own headers nothing maps (said once, by the caller).
