@@ -60,5 +60,5 @@ fn duckdb_and_pyarrow_read_the_same_lake_and_rates() {
         .unwrap();
     let text = String::from_utf8_lossy(&rates.stdout);
     assert!(rates.status.success(), "check_rates.py:\n{text}\n{}", String::from_utf8_lossy(&rates.stderr));
-    assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 7, "{text}");
+    assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 8, "{text}");
 }

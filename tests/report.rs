@@ -772,3 +772,66 @@ analyst,4,1,2,1,0,0,0.5,0.1500389877440198,0.8499610122559802,0.25,0,0,false,4,0
 tiny,,,,,,,,,,,,,true,,,,,,,,\n";
     assert_eq!(csv, expected);
 }
+
+/// `reach_by_channel_region`/`_role` against a naive recount per (group, channel), and
+/// `rates_by_month` against a naive monthly count of closed interviews.
+#[test]
+fn reach_by_group_and_monthly_rates_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(1200, 17);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--suppression-threshold", "1", "--quiet"]));
+    let as_of = as_of();
+    // (region, channel) -> (messaged, reached, read) over closed interviews, events to as-of.
+    let mut want: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    let mut months: BTreeMap<String, i64> = BTreeMap::new();
+    let tz: chrono_tz::Tz = TZ.parse().unwrap();
+    for iv in &interviews {
+        let (_, closed) = naive_status(iv, &events, as_of, 15);
+        if !closed {
+            continue;
+        }
+        let local = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(iv.slot).unwrap().with_timezone(&tz);
+        *months.entry(local.format("%Y-%m").to_string()).or_default() += 1;
+        let mine: Vec<&Event> = events.iter().filter(|e| e.interview == iv.id && e.ts <= as_of).collect();
+        let on = |kind: &str, ch: &str| mine.iter().any(|e| e.kind == kind && e.channel.as_deref() == Some(ch));
+        let channels: std::collections::BTreeSet<&str> = mine.iter().filter_map(|e| e.channel.as_deref()).collect();
+        for ch in channels {
+            if on("invite_sent", ch) || on("reminder_sent", ch) {
+                let e = want.entry((iv.region.clone(), ch.to_string())).or_default();
+                e.0 += 1;
+                if on("message_delivered", ch) {
+                    e.1 += 1;
+                    if on("message_read", ch) {
+                        e.2 += 1;
+                    }
+                }
+            }
+        }
+    }
+    let df = read_parquet(&w.path("out/reach_by_channel_region.parquet"));
+    let (region, channel) = (texts(&df, "region"), texts(&df, "channel"));
+    let (m, r, rd) = (ints(&df, "interviews_messaged"), ints(&df, "interviews_reached"), ints(&df, "interviews_read"));
+    let mut got: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    for i in 0..df.height() {
+        if m[i].unwrap() > 0 {
+            got.insert((region[i].clone().unwrap(), channel[i].clone().unwrap()), (m[i].unwrap(), r[i].unwrap(), rd[i].unwrap()));
+        }
+    }
+    assert_eq!(got, want);
+    assert!(want.len() > 4, "the case should have several regions and channels: {want:?}");
+    // The role table sums to the overall channel table.
+    let by_role = read_parquet(&w.path("out/reach_by_channel_role.parquet"));
+    let overall = read_parquet(&w.path("out/channel_reach.parquet"));
+    for (i, ch) in texts(&overall, "channel").into_iter().enumerate() {
+        let total: i64 = (0..by_role.height())
+            .filter(|&k| texts(&by_role, "channel")[k] == ch)
+            .map(|k| ints(&by_role, "interviews_messaged")[k].unwrap())
+            .sum();
+        assert_eq!(Some(total), ints(&overall, "interviews_messaged")[i], "{ch:?}");
+    }
+    let monthly = read_parquet(&w.path("out/rates_by_month.parquet"));
+    let got: BTreeMap<String, i64> =
+        texts(&monthly, "month").into_iter().zip(ints(&monthly, "interviews")).map(|(k, v)| (k.unwrap(), v.unwrap())).collect();
+    assert_eq!(got, months);
+}

@@ -80,52 +80,73 @@ pub fn funnel(closed: &LazyFrame, group: Option<&str>, s: &Settings) -> PolarsRe
 /// and `reach_read` (bit `c` = channel code `c`, see [`super::events`]); a channel gets a
 /// row when any closed interview has an event naming it.
 pub fn channel_reach(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
-    let masks = closed.clone().select([col("reach_seen"), col("reach_sent"), col("reach_delivered"), col("reach_read")]).collect()?;
+    channel_reach_by(closed, None, s)
+}
+
+/// [`channel_reach`] within each value of `group` (`region`, `role`): how a channel
+/// blocked in one region shows up. The group column comes first; groups in order,
+/// channels in order within each; suppression per (group, channel) on the messaged
+/// count.
+pub fn channel_reach_by(closed: &LazyFrame, group: Option<&str>, s: &Settings) -> PolarsResult<DataFrame> {
+    let mut wanted = vec![col("reach_seen"), col("reach_sent"), col("reach_delivered"), col("reach_read")];
+    if let Some(g) = group {
+        wanted.push(col(g).cast(DataType::String).alias("group_key"));
+    }
+    let masks = closed.clone().select(wanted).collect()?;
     let mask = |name: &str| -> PolarsResult<Vec<u32>> { Ok(masks.column(name)?.u32()?.iter().map(|v| v.unwrap_or(0)).collect()) };
     let (seen, sent, delivered, read) = (mask("reach_seen")?, mask("reach_sent")?, mask("reach_delivered")?, mask("reach_read")?);
-    let mut rows: Vec<(&str, u64, u64, u64)> = Vec::new();
-    for code in 0..8u8 {
-        let Some(name) = channel_name(code) else { continue };
-        let bit = 1u32 << code;
-        if !seen.iter().any(|m| m & bit != 0) {
-            continue;
-        }
-        let (mut m, mut r, mut rd) = (0u64, 0u64, 0u64);
-        for i in 0..seen.len() {
-            if sent[i] & bit != 0 {
-                m += 1;
-                if delivered[i] & bit != 0 {
-                    r += 1;
-                    if read[i] & bit != 0 {
-                        rd += 1;
+    let keys: Vec<Option<String>> = match group {
+        Some(_) => masks.column("group_key")?.str()?.iter().map(|v| v.map(str::to_string)).collect(),
+        None => vec![None; seen.len()],
+    };
+    let mut groups: std::collections::BTreeMap<Option<&str>, Vec<usize>> = std::collections::BTreeMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        groups.entry(k.as_deref()).or_default().push(i);
+    }
+    // (group, channel, messaged, reached, read); a null group sorts last.
+    let mut rows: Vec<(Option<&str>, &str, u64, u64, u64)> = Vec::new();
+    let mut ordered: Vec<(Option<&str>, Vec<usize>)> = groups.into_iter().collect();
+    ordered.sort_by_key(|(k, _)| (k.is_none(), *k));
+    for (key, members) in &ordered {
+        for code in 0..8u8 {
+            let Some(name) = channel_name(code) else { continue };
+            let bit = 1u32 << code;
+            if !members.iter().any(|&i| seen[i] & bit != 0) {
+                continue;
+            }
+            let (mut m, mut r, mut rd) = (0u64, 0u64, 0u64);
+            for &i in members {
+                if sent[i] & bit != 0 {
+                    m += 1;
+                    if delivered[i] & bit != 0 {
+                        r += 1;
+                        if read[i] & bit != 0 {
+                            rd += 1;
+                        }
                     }
                 }
             }
+            rows.push((*key, name, m, r, rd));
         }
-        rows.push((name, m, r, rd));
     }
-    rows.sort_by(|a, b| a.0.cmp(b.0));
-    let table = DataFrame::new_infer_height(vec![
-        frame::col_str("channel", rows.iter().map(|r| Some(r.0.to_string())).collect()),
-        frame::col_i64("messaged", rows.iter().map(|r| Some(r.1 as i64)).collect()),
-        frame::col_i64("reached", rows.iter().map(|r| Some(r.2 as i64)).collect()),
-        frame::col_i64("read", rows.iter().map(|r| Some(r.3 as i64)).collect()),
-    ])?;
-    let (m, r, rd) = (counts(&table, "messaged")?, counts(&table, "reached")?, counts(&table, "read")?);
-    let hidden: Vec<bool> = m.iter().map(|&m| crate::privacy::suppressed(m, s.suppression_threshold)).collect();
-    let rows = 0..table.height();
+    rows.sort_by(|a, b| (a.0.is_none(), a.0).cmp(&(b.0.is_none(), b.0)).then(a.1.cmp(b.1)));
+    let hidden: Vec<bool> = rows.iter().map(|r| crate::privacy::suppressed(r.2, s.suppression_threshold)).collect();
+    let n = rows.len();
     let show = |i: usize, v: Option<f64>| if hidden[i] { None } else { v };
-    DataFrame::new(
-        table.height(),
-        vec![
-            table.column("channel")?.clone(),
-            frame::col_i64("interviews_messaged", rows.clone().map(|i| (!hidden[i]).then_some(m[i] as i64)).collect()),
-            frame::col_i64("interviews_reached", rows.clone().map(|i| (!hidden[i]).then_some(r[i] as i64)).collect()),
-            frame::col_i64("interviews_read", rows.clone().map(|i| (!hidden[i]).then_some(rd[i] as i64)).collect()),
-            frame::col_f64("reach_rate", rows.clone().map(|i| show(i, ratio(r[i], m[i]))).collect()),
-            frame::col_f64("read_rate", rows.clone().map(|i| show(i, ratio(rd[i], m[i]))).collect()),
-            frame::col_f64("unread_rate", rows.clone().map(|i| show(i, ratio(r[i] - rd[i], r[i]))).collect()),
-            frame::col_bool("suppressed", hidden),
-        ],
-    )
+    let count = |i: usize, v: u64| (!hidden[i]).then_some(v as i64);
+    let mut columns = Vec::new();
+    if let Some(g) = group {
+        columns.push(frame::col_str(g, rows.iter().map(|r| r.0.map(str::to_string)).collect()));
+    }
+    columns.extend([
+        frame::col_str("channel", rows.iter().map(|r| Some(r.1.to_string())).collect()),
+        frame::col_i64("interviews_messaged", (0..n).map(|i| count(i, rows[i].2)).collect()),
+        frame::col_i64("interviews_reached", (0..n).map(|i| count(i, rows[i].3)).collect()),
+        frame::col_i64("interviews_read", (0..n).map(|i| count(i, rows[i].4)).collect()),
+        frame::col_f64("reach_rate", (0..n).map(|i| show(i, ratio(rows[i].3, rows[i].2))).collect()),
+        frame::col_f64("read_rate", (0..n).map(|i| show(i, ratio(rows[i].4, rows[i].2))).collect()),
+        frame::col_f64("unread_rate", (0..n).map(|i| show(i, ratio(rows[i].3 - rows[i].4, rows[i].3))).collect()),
+        frame::col_bool("suppressed", hidden.clone()),
+    ]);
+    DataFrame::new(n, columns)
 }

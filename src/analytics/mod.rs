@@ -229,6 +229,7 @@ pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Po
         out.push(format!("rates_by_{dim}"), rates::rate_table(&closed, &[dim.as_str()], s, rates::Compare::RecentWindows)?);
     }
     out.extra_dimensions = extra;
+    out.push("rates_by_month", rates::rate_table(&closed, &["month"], s, rates::Compare::RecentWindows)?);
     out.push("rates_by_slot", rates::rate_table(&closed, &["weekday", "hour"], s, rates::Compare::RecentWindows)?);
     out.push("rates_by_lead_time", rates::lead_time_table(&closed, s)?);
     for cut in &s.cuts {
@@ -243,6 +244,8 @@ pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Po
     out.push("funnel_by_role", funnel::funnel(&closed, Some("role"), s)?);
     out.push("funnel_by_channel", funnel::funnel(&closed, Some("preferred_channel"), s)?);
     out.push("channel_reach", funnel::channel_reach(&closed, s)?);
+    out.push("reach_by_channel_region", funnel::channel_reach_by(&closed, Some("region"), s)?);
+    out.push("reach_by_channel_role", funnel::channel_reach_by(&closed, Some("role"), s)?);
     out.push(
         "reminder_effects",
         behaviour::reminder_effects(&closed, prepared.reminder_offsets.lazy(), prepared.reminder_channels.lazy(), s)?,

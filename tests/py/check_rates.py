@@ -17,7 +17,9 @@ from datetime import datetime
 import duckdb
 import pandas as pd
 
-DIMS = ["role", "region", "education", "fresh_graduate", "source", "preferred_channel", "week"]
+DIMS = ["role", "region", "education", "fresh_graduate", "source", "preferred_channel", "week", "month"]
+# The local-time keys are computed here (the lake's `month=` folders are UTC months).
+KEY_COLUMN = {"month": "local_month"}
 Z = 1.959964
 TOL = 1e-9
 
@@ -67,7 +69,8 @@ def main():
                 timezone($tz, i.scheduled_at) AS local_slot
             FROM interviews i LEFT JOIN joined j USING (interview_id)
         )
-        SELECT *, printf('%d-W%02d', isoyear(local_slot), week(local_slot)) AS week
+        SELECT *, printf('%d-W%02d', isoyear(local_slot), week(local_slot)) AS week,
+            strftime(local_slot, '%Y-%m') AS local_month
         FROM derived WHERE final_status <> 'scheduled' AND scheduled_at < $as_of
         """,
         {"as_of": as_of, "grace": a.grace_minutes, "tz": a.tz},
@@ -77,7 +80,7 @@ def main():
         want = {}
         rows = con.execute(
             f"""
-            SELECT {dim} AS seg, count(*) AS n,
+            SELECT {KEY_COLUMN.get(dim, dim)} AS seg, count(*) AS n,
                 count(*) FILTER (WHERE final_status = 'attended'),
                 count(*) FILTER (WHERE final_status = 'no_show'),
                 count(*) FILTER (WHERE final_status = 'cancelled_by_candidate'),
