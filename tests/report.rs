@@ -835,3 +835,44 @@ fn reach_by_group_and_monthly_rates_match_a_naive_count() {
         texts(&monthly, "month").into_iter().zip(ints(&monthly, "interviews")).map(|(k, v)| (k.unwrap(), v.unwrap())).collect();
     assert_eq!(got, months);
 }
+
+/// The cause tables in the added cuts against a naive count.
+#[test]
+fn causes_in_more_cuts_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic(1500, 23);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--suppression-threshold", "1", "--quiet"]));
+    let as_of = as_of();
+    let mut by_edu: BTreeMap<(Option<String>, Option<String>), i64> = BTreeMap::new();
+    let mut reschedules: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for iv in &interviews {
+        let (status, closed) = naive_status(iv, &events, as_of, 15);
+        if !closed {
+            continue;
+        }
+        let cause = if iv.status == "scheduled" && status == "no_show" { Some("unknown".to_string()) } else { iv.cause.clone() };
+        if status == "no_show" {
+            *by_edu.entry((iv.education.clone(), cause.clone())).or_default() += 1;
+        }
+        if status == "rescheduled" {
+            *reschedules.entry(cause).or_default() += 1;
+        }
+    }
+    let df = read_parquet(&w.path("out/causes_no_show_by_education.parquet"));
+    let got: BTreeMap<(Option<String>, Option<String>), i64> = texts(&df, "education")
+        .into_iter()
+        .zip(texts(&df, "cause"))
+        .zip(ints(&df, "count"))
+        .map(|(k, v)| (k, v.unwrap()))
+        .collect();
+    assert_eq!(got, by_edu);
+    let df = read_parquet(&w.path("out/causes_reschedule.parquet"));
+    let got: BTreeMap<Option<String>, i64> = texts(&df, "cause").into_iter().zip(ints(&df, "count")).map(|(k, v)| (k, v.unwrap())).collect();
+    assert_eq!(got, reschedules);
+    assert!(!reschedules.is_empty());
+    for dim in ["fresh_graduate", "source", "preferred_channel"] {
+        assert!(w.path(&format!("out/causes_no_show_by_{dim}.csv")).is_file());
+        assert!(w.path(&format!("out/causes_cancellation_by_{dim}.csv")).is_file());
+    }
+}

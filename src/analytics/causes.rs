@@ -1,6 +1,7 @@
-//! Cause tables: how no-shows and cancellations split by recorded cause (and no-shows
-//! by HR's grade), overall and within each role and region, with suppression of
-//! groups too small to publish.
+//! Cause tables: how no-shows, cancellations and reschedules split by recorded cause
+//! (and no-shows by HR's grade), overall and within each role, region, education,
+//! new-graduate status, source and preferred channel, with suppression of groups too
+//! small to publish.
 
 use polars::prelude::*;
 
@@ -72,5 +73,15 @@ pub fn cause_tables(closed: &LazyFrame, s: &Settings) -> PolarsResult<Vec<(Strin
             share_table(cancels.clone(), &[dim, "initiated_by"], &["cause"], "cancellations", t)?,
         ));
     }
+    // The same causes in the other cuts HR reads them by.
+    for dim in ["education", "fresh_graduate", "source", "preferred_channel"] {
+        out.push((format!("causes_no_show_by_{dim}"), share_table(no_shows.clone(), &[dim], &["cause"], "no_shows", t)?));
+        out.push((
+            format!("causes_cancellation_by_{dim}"),
+            share_table(cancels.clone(), &[dim, "initiated_by"], &["cause"], "cancellations", t)?,
+        ));
+    }
+    let reschedules = closed.clone().filter(col("status").eq(lit("rescheduled")));
+    out.push(("causes_reschedule".to_string(), share_table(reschedules, &[], &["cause"], "reschedules", t)?));
     Ok(out)
 }
