@@ -242,3 +242,56 @@ fn the_recovery_worklist_lists_recent_misses_not_yet_reinvited() {
     }
     assert!(action.iter().any(|a| a == "confirm_follow_up"), "{action:?}");
 }
+
+/// `cancel_notice` and `cancel_notice_cost` against a recount from the lake's files.
+#[test]
+fn cancellation_notice_matches_a_recount() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "3000", "--seed", "4", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", DAY1, "report", "--lake", "lake", "--out", "rep", "--suppression-threshold", "1", "-q"]);
+    let as_of = noshow::time::parse_timestamp(DAY1, chrono_tz::UTC).unwrap();
+    let events = concat_files(&manifest_files(&wd, "events"));
+    let (ev_iv, ev_type, ev_ts) = (strs(&events, "interview_id"), strs(&events, "type"), micros(&events, "ts"));
+    let mut first: HashMap<&str, i64> = HashMap::new();
+    for i in 0..events.height() {
+        if ev_type[i] == "cancel_requested" && ev_ts[i] <= as_of {
+            let t = first.entry(ev_iv[i].as_str()).or_insert(ev_ts[i]);
+            *t = (*t).min(ev_ts[i]);
+        }
+    }
+    let interviews = concat_files(&manifest_files(&wd, "interviews"));
+    let (iv, status, slot) = (strs(&interviews, "interview_id"), strs(&interviews, "status"), micros(&interviews, "scheduled_at"));
+    let cost = interviews.column("cost").unwrap().f64().unwrap().clone();
+    let mut buckets: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut n, mut late, mut late_cost) = (0i64, 0i64, 0.0f64);
+    for i in 0..interviews.height() {
+        if status[i] != "cancelled_by_candidate" || slot[i] >= as_of {
+            continue;
+        }
+        n += 1;
+        let (bucket, is_late) = match first.get(iv[i].as_str()) {
+            None => ("no_cancel_request", true),
+            Some(&t) => {
+                let h = (slot[i] - t) as f64 / 3_600_000_000.0;
+                let b = if h < 0.0 { "after_slot" } else if h < 2.0 { "0-2h" } else if h < 24.0 { "2-24h" } else if h < 72.0 { "1-3d" } else { "3d+" };
+                (b, h < 24.0)
+            }
+        };
+        *buckets.entry(bucket.to_string()).or_default() += 1;
+        if is_late {
+            late += 1;
+            late_cost += cost.get(i).unwrap_or(0.0);
+        }
+    }
+    let df = read_parquet(&wd.path("rep/cancel_notice.parquet"));
+    let got: BTreeMap<String, i64> = strs(&df, "notice").into_iter().zip(df.column("count").unwrap().i64().unwrap().iter()).map(|(k, v)| (k, v.unwrap())).collect();
+    assert_eq!(got, buckets);
+    assert!(buckets.len() >= 3, "{buckets:?}");
+    let c = read_parquet(&wd.path("rep/cancel_notice_cost.parquet"));
+    let int = |name: &str| c.column(name).unwrap().i64().unwrap().get(0);
+    let float = |name: &str| c.column(name).unwrap().f64().unwrap().get(0).unwrap();
+    assert_eq!((int("cancellations"), int("late")), (Some(n), Some(late)));
+    assert!((float("late_cost") - late_cost).abs() < 1e-6);
+    assert!((float("share_with_24h_notice") - (n - late) as f64 / n as f64).abs() < 1e-12);
+}

@@ -99,6 +99,67 @@ pub fn miss_timing(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> 
     share_table(misses, &["outcome"], &["since_last_reminder"], "misses", s.suppression_threshold)
 }
 
+/// Notice buckets of a candidate cancellation: hours from the first
+/// `cancel_requested` event to the slot start (upper bound, label).
+pub const NOTICE_BUCKETS: &[(f64, &str)] = &[(2.0, "0-2h"), (24.0, "2-24h"), (72.0, "1-3d")];
+
+/// Candidate cancellations with their `notice` bucket (`0-2h`, `2-24h`, `1-3d`,
+/// `3d+`; `after_slot` for a request after the slot start, `no_cancel_request` without
+/// a `cancel_requested` event) and `late` (less than 24 hours, or no request).
+fn cancellations_with_notice(closed: &LazyFrame) -> LazyFrame {
+    let notice_h = (col("slot_us") - col("cancel_request_us")).cast(DataType::Float64) / lit(MICROS_PER_HOUR as f64);
+    let mut bucket = lit("3d+");
+    for (upper, label) in NOTICE_BUCKETS.iter().rev() {
+        bucket = when(notice_h.clone().lt(lit(*upper))).then(lit(*label)).otherwise(bucket);
+    }
+    let bucket = when(col("cancel_request_us").is_null())
+        .then(lit("no_cancel_request"))
+        .otherwise(when(notice_h.clone().lt(lit(0.0))).then(lit("after_slot")).otherwise(bucket));
+    closed.clone().filter(col("status").eq(lit("cancelled_by_candidate"))).with_columns([
+        bucket.alias("notice"),
+        col("cancel_request_us").is_null().or(notice_h.lt(lit(24.0))).alias("late"),
+    ])
+}
+
+/// `cancel_notice` (overall), `cancel_notice_by_role`, `cancel_notice_by_cause`: how
+/// much notice candidates give when they cancel; and `cancel_notice_cost`: how many
+/// cancellations came with less than 24 hours' notice, their share and the cost of
+/// those slots (which could rarely be refilled).
+pub fn cancel_notice_tables(closed: &LazyFrame, s: &Settings) -> PolarsResult<Vec<(String, DataFrame)>> {
+    let t = s.suppression_threshold;
+    let cancels = cancellations_with_notice(closed);
+    let mut out = vec![("cancel_notice".to_string(), share_table(cancels.clone(), &[], &["notice"], "cancellations", t)?)];
+    for dim in ["role", "cause"] {
+        out.push((format!("cancel_notice_by_{dim}"), share_table(cancels.clone(), &[dim], &["notice"], "cancellations", t)?));
+    }
+    let totals = cancels
+        .select([
+            len().cast(DataType::Int64).alias("cancellations"),
+            count_if(col("late")).alias("late"),
+            when(col("late")).then(col("cost")).otherwise(lit(NULL).cast(DataType::Float64)).sum().alias("late_cost"),
+        ])
+        .collect()?;
+    let (n, late) = (counts(&totals, "cancellations")?[0], counts(&totals, "late")?[0]);
+    let hidden = crate::privacy::suppressed(n, t);
+    let late_cost = totals.column("late_cost")?.f64()?.get(0);
+    out.push((
+        "cancel_notice_cost".to_string(),
+        DataFrame::new(
+            1,
+            vec![
+                frame::col_str("scope", vec![Some("all".to_string())]),
+                frame::col_i64("cancellations", vec![(!hidden).then_some(n as i64)]),
+                frame::col_i64("with_24h_notice", vec![(!hidden).then_some((n - late) as i64)]),
+                frame::col_f64("share_with_24h_notice", vec![if hidden { None } else { ratio(n - late, n) }]),
+                frame::col_i64("late", vec![(!hidden).then_some(late as i64)]),
+                frame::col_f64("late_cost", vec![if hidden { None } else { late_cost.or(Some(0.0)) }]),
+                frame::col_bool("suppressed", vec![hidden]),
+            ],
+        )?,
+    ));
+    Ok(out)
+}
+
 /// `reinvites_by_cause`: after a no-show or candidate cancellation, how often a
 /// re-invitation was sent and accepted (events up to as-of), by outcome and cause.
 pub fn reinvites_by_cause(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
