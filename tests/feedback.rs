@@ -295,3 +295,67 @@ fn cancellation_notice_matches_a_recount() {
     assert!((float("late_cost") - late_cost).abs() < 1e-6);
     assert!((float("share_with_24h_notice") - (n - late) as f64 / n as f64).abs() < 1e-12);
 }
+
+/// `reinvite_outcomes` against a recount from the lake's files.
+#[test]
+fn reinvite_outcomes_match_a_recount() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "4000", "--seed", "6", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", DAY1, "report", "--lake", "lake", "--out", "rep", "--suppression-threshold", "1", "-q"]);
+    let as_of = noshow::time::parse_timestamp(DAY1, chrono_tz::UTC).unwrap();
+    let events = concat_files(&manifest_files(&wd, "events"));
+    let (ev_iv, ev_type, ev_ts) = (strs(&events, "interview_id"), strs(&events, "type"), micros(&events, "ts"));
+    let with = |kind: &str| -> std::collections::HashSet<String> {
+        (0..events.height()).filter(|&i| ev_type[i] == kind && ev_ts[i] <= as_of).map(|i| ev_iv[i].clone()).collect()
+    };
+    let (reinvited, joined) = (with("reinvite_sent"), with("joined"));
+    let interviews = concat_files(&manifest_files(&wd, "interviews"));
+    let (iv, cand, status, slot) =
+        (strs(&interviews, "interview_id"), strs(&interviews, "candidate_id"), strs(&interviews, "status"), micros(&interviews, "scheduled_at"));
+    let cause: Vec<Option<String>> = interviews.column("cause").unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+    // Closed interviews with the derived status, by candidate in slot order.
+    let mut closed: Vec<(String, i64, String, String, Option<String>)> = Vec::new();
+    for i in 0..interviews.height() {
+        if slot[i] >= as_of {
+            continue;
+        }
+        let s = if status[i] == "scheduled" {
+            if slot[i] >= as_of - 15 * 60_000_000 {
+                continue;
+            }
+            if joined.contains(&iv[i]) { "attended".to_string() } else { "no_show".to_string() }
+        } else {
+            status[i].clone()
+        };
+        let c = if status[i] == "scheduled" { Some("unknown".to_string()) } else { cause[i].clone() };
+        closed.push((cand[i].clone(), slot[i], iv[i].clone(), s, c));
+    }
+    closed.sort_by(|a, b| (&a.0, a.1, &a.2).cmp(&(&b.0, b.1, &b.2)));
+    let mut want: BTreeMap<(String, Option<String>), [i64; 4]> = BTreeMap::new();
+    for k in 0..closed.len() {
+        let (c, _, id, s, cause) = &closed[k];
+        if !(s == "no_show" || s == "cancelled_by_candidate") || !reinvited.contains(id) {
+            continue;
+        }
+        let g = want.entry((s.clone(), cause.clone())).or_default();
+        g[0] += 1;
+        if let Some(next) = closed.get(k + 1).filter(|n| &n.0 == c) {
+            g[1] += 1;
+            match next.3.as_str() {
+                "attended" => g[2] += 1,
+                "no_show" | "cancelled_by_candidate" => g[3] += 1,
+                _ => {}
+            }
+        }
+    }
+    let df = read_parquet(&wd.path("rep/reinvite_outcomes.parquet"));
+    let col = |name: &str| -> Vec<i64> { df.column(name).unwrap().i64().unwrap().iter().map(|v| v.unwrap()).collect() };
+    let (r, w, a, m) = (col("reinvited"), col("with_next"), col("attended_next"), col("missed_next"));
+    let outcome = strs(&df, "outcome");
+    let causes: Vec<Option<String>> = df.column("cause").unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+    let got: BTreeMap<(String, Option<String>), [i64; 4]> =
+        (0..df.height()).map(|i| ((outcome[i].clone(), causes[i].clone()), [r[i], w[i], a[i], m[i]])).collect();
+    assert_eq!(got, want);
+    assert!(want.values().map(|g| g[1]).sum::<i64>() > 10, "the case should have re-invited candidates with a next interview: {want:?}");
+}

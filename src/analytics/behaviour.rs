@@ -160,6 +160,65 @@ pub fn cancel_notice_tables(closed: &LazyFrame, s: &Settings) -> PolarsResult<Ve
     Ok(out)
 }
 
+/// `reinvite_outcomes`: of the misses (no-show or candidate cancellation) that got a
+/// `reinvite_sent`, what the candidate's next interview (the same candidate id, the
+/// next slot, closed by as-of) became, by `outcome` and `cause` of the miss:
+/// `reinvited`, `with_next` (a next interview closed by as-of), `attended_next`,
+/// `missed_next` (no-show or candidate cancellation), `attended_rate`
+/// (attended / with_next) with its Wilson interval, `suppressed` (reinvited below the
+/// threshold).
+pub fn reinvite_outcomes(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {
+    let df = closed
+        .clone()
+        .select([col("candidate_id"), col("slot_us"), col("interview_id"), col("status"), col("cause"), col("reinvite_sent")])
+        .sort(["candidate_id", "slot_us", "interview_id"], SortMultipleOptions::default())
+        .collect()?;
+    let cand = df.column("candidate_id")?.str()?.clone();
+    let status = df.column("status")?.str()?.clone();
+    let cause = df.column("cause")?.str()?.clone();
+    let reinvited = df.column("reinvite_sent")?.bool()?.clone();
+    // (outcome, cause) -> (reinvited, with_next, attended_next, missed_next)
+    let mut groups: std::collections::BTreeMap<(String, Option<String>), [u64; 4]> = std::collections::BTreeMap::new();
+    for i in 0..df.height() {
+        let miss = matches!(status.get(i), Some("no_show" | "cancelled_by_candidate"));
+        if !miss || !reinvited.get(i).unwrap_or(false) {
+            continue;
+        }
+        let g = groups.entry((status.get(i).unwrap_or("").to_string(), cause.get(i).map(str::to_string))).or_default();
+        g[0] += 1;
+        let next = (i + 1 < df.height() && cand.get(i + 1) == cand.get(i) && cand.get(i).is_some()).then_some(i + 1);
+        if let Some(j) = next {
+            g[1] += 1;
+            match status.get(j) {
+                Some("attended") => g[2] += 1,
+                Some("no_show" | "cancelled_by_candidate") => g[3] += 1,
+                _ => {}
+            }
+        }
+    }
+    let keys: Vec<&(String, Option<String>)> = groups.keys().collect();
+    let v: Vec<[u64; 4]> = groups.values().copied().collect();
+    let hidden: Vec<bool> = v.iter().map(|c| crate::privacy::suppressed(c[0], s.suppression_threshold)).collect();
+    let n = keys.len();
+    let count = |i: usize, k: usize| (!hidden[i]).then_some(v[i][k] as i64);
+    let ci: Vec<Option<(f64, f64)>> = (0..n).map(|i| if hidden[i] { None } else { wilson_interval(v[i][2], v[i][1], Z95) }).collect();
+    DataFrame::new(
+        n,
+        vec![
+            frame::col_str("outcome", keys.iter().map(|k| Some(k.0.clone())).collect()),
+            frame::col_str("cause", keys.iter().map(|k| k.1.clone()).collect()),
+            frame::col_i64("reinvited", (0..n).map(|i| count(i, 0)).collect()),
+            frame::col_i64("with_next", (0..n).map(|i| count(i, 1)).collect()),
+            frame::col_i64("attended_next", (0..n).map(|i| count(i, 2)).collect()),
+            frame::col_i64("missed_next", (0..n).map(|i| count(i, 3)).collect()),
+            frame::col_f64("attended_rate", (0..n).map(|i| if hidden[i] { None } else { ratio(v[i][2], v[i][1]) }).collect()),
+            frame::col_f64("attended_rate_low", ci.iter().map(|c| c.map(|c| c.0)).collect()),
+            frame::col_f64("attended_rate_high", ci.iter().map(|c| c.map(|c| c.1)).collect()),
+            frame::col_bool("suppressed", hidden),
+        ],
+    )
+}
+
 /// `reinvites_by_cause`: after a no-show or candidate cancellation, how often a
 /// re-invitation was sent and accepted (events up to as-of), by outcome and cause.
 pub fn reinvites_by_cause(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> {

@@ -255,6 +255,7 @@ pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Po
     out.push("cost_by_role", cost::cost_table(&closed, "role", s)?);
     out.push("cost_by_month", cost::cost_table(&closed, "month", s)?);
     out.push("reinvites_by_cause", behaviour::reinvites_by_cause(&closed, s)?);
+    out.push("reinvite_outcomes", behaviour::reinvite_outcomes(&closed, s)?);
     for (name, df) in behaviour::cancel_notice_tables(&closed, s)? {
         out.push(name, df);
     }
