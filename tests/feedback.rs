@@ -359,3 +359,67 @@ fn reinvite_outcomes_match_a_recount() {
     assert_eq!(got, want);
     assert!(want.values().map(|g| g[1]).sum::<i64>() > 10, "the case should have re-invited candidates with a next interview: {want:?}");
 }
+
+/// `reminder_schedules` against a recount from the lake's files: each closed
+/// interview's reminders before its slot, as (offsets earliest first, channels).
+#[test]
+fn reminder_schedules_match_a_recount() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "3000", "--seed", "8", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", DAY1, "report", "--lake", "lake", "--out", "rep", "--suppression-threshold", "1", "-q"]);
+    let as_of = noshow::time::parse_timestamp(DAY1, chrono_tz::UTC).unwrap();
+    let events = concat_files(&manifest_files(&wd, "events"));
+    let (ev_iv, ev_type, ev_ts) = (strs(&events, "interview_id"), strs(&events, "type"), micros(&events, "ts"));
+    let detail: Vec<Option<String>> = events.column("detail").unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+    let channel: Vec<Option<String>> = events.column("channel").unwrap().str().unwrap().iter().map(|v| v.map(str::to_string)).collect();
+    let interviews = concat_files(&manifest_files(&wd, "interviews"));
+    let (iv, status, slot) = (strs(&interviews, "interview_id"), strs(&interviews, "status"), micros(&interviews, "scheduled_at"));
+    let slot_of: HashMap<&str, i64> = iv.iter().map(String::as_str).zip(slot.iter().copied()).collect();
+    let mut reminders: HashMap<&str, (Vec<String>, Vec<String>)> = HashMap::new();
+    for i in 0..events.height() {
+        let Some(&s) = slot_of.get(ev_iv[i].as_str()) else { continue };
+        if ev_type[i] == "reminder_sent" && ev_ts[i] < s && ev_ts[i] <= as_of {
+            let e = reminders.entry(ev_iv[i].as_str()).or_default();
+            if let Some(d) = &detail[i] {
+                e.0.push(d.trim().to_string());
+            }
+            e.1.push(channel[i].clone().unwrap_or_else(|| "unknown".into()));
+        }
+    }
+    let hours = |d: &str| -> f64 {
+        let t = d.trim_start_matches(['-', '+']);
+        let (n, u) = t.split_at(t.len() - 1);
+        n.parse::<f64>().unwrap() * if u == "d" { 24.0 } else { 1.0 }
+    };
+    let mut want: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for i in 0..interviews.height() {
+        let closed = slot[i] < as_of && (status[i] != "scheduled" || slot[i] < as_of - 15 * 60_000_000);
+        if !closed {
+            continue;
+        }
+        let key = match reminders.get(iv[i].as_str()) {
+            None => ("none".to_string(), "none".to_string()),
+            Some((offs, chans)) => {
+                let mut offs = offs.clone();
+                offs.sort_by(|a, b| hours(b).total_cmp(&hours(a)).then(a.cmp(b)));
+                offs.dedup();
+                let mut chans = chans.clone();
+                chans.sort();
+                chans.dedup();
+                (if offs.is_empty() { "none".into() } else { offs.join(",") }, chans.join("+"))
+            }
+        };
+        *want.entry(key).or_default() += 1;
+    }
+    let df = read_parquet(&wd.path("rep/reminder_schedules.parquet"));
+    let n = df.column("interviews").unwrap().cast(&DataType::Int64).unwrap();
+    let got: BTreeMap<(String, String), i64> = strs(&df, "offsets")
+        .into_iter()
+        .zip(strs(&df, "channels"))
+        .zip(n.i64().unwrap().iter())
+        .map(|(k, v)| (k, v.unwrap()))
+        .collect();
+    assert_eq!(got, want);
+    assert!(want.keys().any(|(o, _)| o.contains(',')), "the case should hold multi-reminder schedules");
+}

@@ -99,6 +99,76 @@ pub fn miss_timing(closed: &LazyFrame, s: &Settings) -> PolarsResult<DataFrame> 
     share_table(misses, &["outcome"], &["since_last_reminder"], "misses", s.suppression_threshold)
 }
 
+/// Hours before the slot an offset label such as `-3d`, `-2h`, `24h` or `-30m` stands
+/// for (the sign is ignored: every reminder is before the slot); `None` if unreadable.
+fn offset_hours(label: &str) -> Option<f64> {
+    let t = label.trim().trim_start_matches(['-', '+']);
+    let (num, unit) = t.split_at(t.find(|c: char| !c.is_ascii_digit() && c != '.')?);
+    let n: f64 = num.parse().ok()?;
+    Some(match unit.trim().to_ascii_lowercase().as_str() {
+        "d" | "day" | "days" => n * 24.0,
+        "h" | "hr" | "hour" | "hours" => n,
+        "m" | "min" | "minutes" => n / 60.0,
+        _ => return None,
+    })
+}
+
+/// `reminder_schedules`: the rate-table columns for each whole reminder schedule an
+/// interview received before its slot: `offsets` (its distinct offsets, earliest
+/// first, e.g. `-3d,-1d,-1h`; `none` without a reminder) and `channels` (its distinct
+/// reminder channels, e.g. `app+sms`); and the same within `role`, `region` and
+/// `preferred_channel` (`reminder_schedules_by_D`).
+pub fn reminder_schedules(closed: &LazyFrame, offsets: &DataFrame, channels: &DataFrame, s: &Settings) -> PolarsResult<Vec<(String, DataFrame)>> {
+    use std::collections::HashMap;
+    let mut offs: HashMap<IdxSize, Vec<String>> = HashMap::new();
+    for (iv, o) in offsets.column("iv_idx")?.idx()?.iter().zip(offsets.column("offset")?.str()?.iter()) {
+        if let (Some(iv), Some(o)) = (iv, o) {
+            offs.entry(iv).or_default().push(o.trim().to_string());
+        }
+    }
+    let mut chans: HashMap<IdxSize, Vec<String>> = HashMap::new();
+    for (iv, c) in channels.column("iv_idx")?.idx()?.iter().zip(channels.column("channel")?.str()?.iter()) {
+        if let Some(iv) = iv {
+            chans.entry(iv).or_default().push(c.unwrap_or("unknown").to_string());
+        }
+    }
+    let frame = closed.clone().collect()?;
+    let ids: Vec<Option<IdxSize>> = frame.column("iv_idx")?.idx()?.iter().collect();
+    let schedule: Vec<String> = ids
+        .iter()
+        .map(|iv| match iv.and_then(|iv| offs.get(&iv)) {
+            Some(list) => {
+                let mut list = list.clone();
+                list.sort_by(|a, b| offset_hours(b).unwrap_or(f64::MAX).total_cmp(&offset_hours(a).unwrap_or(f64::MAX)).then(a.cmp(b)));
+                list.dedup();
+                list.join(",")
+            }
+            None => "none".to_string(),
+        })
+        .collect();
+    let pair: Vec<String> = ids
+        .iter()
+        .map(|iv| match iv.and_then(|iv| chans.get(&iv)) {
+            Some(list) => {
+                let mut list = list.clone();
+                list.sort();
+                list.dedup();
+                list.join("+")
+            }
+            None => "none".to_string(),
+        })
+        .collect();
+    let with = frame
+        .lazy()
+        .with_columns([lit(Series::new("offsets".into(), schedule)).alias("offsets"), lit(Series::new("channels".into(), pair)).alias("channels")]);
+    let compare = super::rates::Compare::RecentWindows;
+    let mut out = vec![("reminder_schedules".to_string(), super::rates::rate_table(&with, &["offsets", "channels"], s, compare)?)];
+    for dim in ["role", "region", "preferred_channel"] {
+        out.push((format!("reminder_schedules_by_{dim}"), super::rates::rate_table(&with, &[dim, "offsets", "channels"], s, compare)?));
+    }
+    Ok(out)
+}
+
 /// Notice buckets of a candidate cancellation: hours from the first
 /// `cancel_requested` event to the slot start (upper bound, label).
 pub const NOTICE_BUCKETS: &[(f64, &str)] = &[(2.0, "0-2h"), (24.0, "2-24h"), (72.0, "1-3d")];

@@ -248,9 +248,12 @@ pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Po
     out.push("reach_by_channel_role", funnel::channel_reach_by(&closed, Some("role"), s)?);
     out.push(
         "reminder_effects",
-        behaviour::reminder_effects(&closed, prepared.reminder_offsets.lazy(), prepared.reminder_channels.lazy(), s)?,
+        behaviour::reminder_effects(&closed, prepared.reminder_offsets.clone().lazy(), prepared.reminder_channels.clone().lazy(), s)?,
     );
     out.push("miss_timing", behaviour::miss_timing(&closed, s)?);
+    for (name, df) in behaviour::reminder_schedules(&closed, &prepared.reminder_offsets, &prepared.reminder_channels, s)? {
+        out.push(name, df);
+    }
     out.push("cost_total", cost::cost_table(&closed.clone().with_column(lit("all").alias("scope")), "scope", s)?);
     out.push("cost_by_role", cost::cost_table(&closed, "role", s)?);
     out.push("cost_by_month", cost::cost_table(&closed, "month", s)?);
