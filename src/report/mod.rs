@@ -169,6 +169,9 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     }
     h.push_str("</div>");
 
+    // What changed: the largest moves against the previous period, with intervals.
+    h.push_str(&changes_section(a, lang)?);
+
     // Findings.
     let _ = write!(h, "<h2>{}</h2><ul class=\"findings\">", esc(&tr("findings")));
     if input.findings.iter().all(|f| !matches!(f, Finding::SegmentAbove { .. })) {
@@ -392,6 +395,75 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     Ok(h)
 }
 
+/// One move of a no-show rate between the previous and the current period.
+struct Move {
+    dim: String,
+    segment: Option<String>,
+    previous: f64,
+    recent: f64,
+    low: f64,
+    high: f64,
+}
+
+/// The moves whose 95 % interval (Newcombe, on the two periods' counts) excludes no
+/// change, largest first: the overall rate and every segment of the one-way tables
+/// (the week table is the trend itself and is left out).
+fn moves(a: &Analysis) -> PolarsResult<Vec<Move>> {
+    let mut out = Vec::new();
+    let dims: Vec<String> =
+        std::iter::once("overall".to_string()).chain(crate::analytics::DIMENSIONS.iter().filter(|d| **d != "week").map(|d| d.to_string())).collect();
+    for dim in dims {
+        let table = if dim == "overall" { "overall".to_string() } else { format!("rates_by_{dim}") };
+        let Some(df) = a.get(&table) else { continue };
+        let segment: Vec<Option<String>> = if dim == "overall" { vec![None; df.height()] } else { strings(df, &dim)? };
+        let (rn, rr, pn, pr) = (i64s(df, "recent_interviews")?, f64s(df, "recent_no_show_rate")?, i64s(df, "previous_interviews")?, f64s(df, "previous_no_show_rate")?);
+        for i in 0..df.height() {
+            let (Some(n1), Some(r1), Some(n2), Some(r2)) = (rn[i], rr[i], pn[i], pr[i]) else { continue };
+            let (n1, n2) = (n1.max(0) as u64, n2.max(0) as u64);
+            let (x1, x2) = ((r1 * n1 as f64).round() as u64, (r2 * n2 as f64).round() as u64);
+            let Some((_, low, high)) = crate::analytics::stats::newcombe_difference(x1, n1, x2, n2, crate::analytics::stats::Z95) else { continue };
+            if low > 0.0 || high < 0.0 {
+                out.push(Move { dim: dim.clone(), segment: segment[i].clone(), previous: r2, recent: r1, low, high });
+            }
+        }
+    }
+    out.sort_by(|a, b| (b.recent - b.previous).abs().total_cmp(&(a.recent - a.previous).abs()));
+    out.truncate(5);
+    Ok(out)
+}
+
+fn changes_section(a: &Analysis, lang: Lang) -> PolarsResult<String> {
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
+    let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p><ul class=\"findings\">", esc(&tr("changes")), esc(&tr("changes_note")));
+    let found = moves(a)?;
+    if found.is_empty() {
+        let _ = write!(h, "<li>{}</li>", esc(&tr("no_changes")));
+    }
+    let points = |v: f64| format!("{:+.1}", v * 100.0);
+    for m in found {
+        let what = match &m.segment {
+            None => tr("changes_overall"),
+            Some(_) => format!("{} {}", tr(&format!("dim_{}", m.dim)), label(lang, &m.dim, &m.segment)),
+        };
+        let key = if m.recent > m.previous { "change_up" } else { "change_down" };
+        let text = fill(
+            &tr(key),
+            &[
+                ("what", what),
+                ("previous", pct(m.previous)),
+                ("recent", pct(m.recent)),
+                ("change", points(m.recent - m.previous)),
+                ("low", points(m.low)),
+                ("high", points(m.high)),
+            ],
+        );
+        let _ = write!(h, "<li>{}</li>", esc(&text));
+    }
+    h.push_str("</ul>");
+    Ok(h)
+}
+
 /// A stacked-share chart from a long `group, item, share` table (the top seven items
 /// keep their own colour; the rest are summed as "other").
 fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsResult<String> {
@@ -445,4 +517,39 @@ fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsRe
         row.1.sort_by_key(|(c, _)| cats.iter().position(|x| x == c).unwrap_or(usize::MAX));
     }
     Ok(svg::stacked_shares(&rows, &cats))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rates(dim: &str, rows: &[(&str, i64, f64, i64, f64)]) -> DataFrame {
+        df!(
+            dim => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            "recent_interviews" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            "recent_no_show_rate" => rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            "previous_interviews" => rows.iter().map(|r| r.3).collect::<Vec<_>>(),
+            "previous_no_show_rate" => rows.iter().map(|r| r.4).collect::<Vec<_>>(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn only_moves_beyond_chance_are_listed_largest_first() {
+        let mut a = Analysis::default();
+        a.tables.push(("overall".into(), df!("recent_interviews" => [1000i64], "recent_no_show_rate" => [0.12], "previous_interviews" => [1000i64], "previous_no_show_rate" => [0.121]).unwrap()));
+        a.tables.push((
+            "rates_by_role".into(),
+            // sales: 10 % → 25 % on 400 each (a real move); ops: 10 % → 14 % on 20 each (chance).
+            rates("role", &[("sales", 400, 0.25, 400, 0.10), ("ops", 20, 0.14, 20, 0.10), ("it", 500, 0.05, 500, 0.12)]),
+        ));
+        let found = moves(&a).unwrap();
+        let names: Vec<Option<String>> = found.iter().map(|m| m.segment.clone()).collect();
+        assert_eq!(names, vec![Some("sales".to_string()), Some("it".to_string())]);
+        // The interval is Newcombe's on the rounded counts (100/400 vs 40/400).
+        let (_, low, high) = crate::analytics::stats::newcombe_difference(100, 400, 40, 400, crate::analytics::stats::Z95).unwrap();
+        assert!((found[0].low - low).abs() < 1e-12 && (found[0].high - high).abs() < 1e-12);
+        let html = changes_section(&a, Lang::Zh).unwrap();
+        assert!(html.contains("近期变化") && html.contains("升至"), "{html}");
+    }
 }
