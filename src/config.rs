@@ -43,6 +43,19 @@ pub struct Config {
     pub output: OutputConfig,
     #[serde(default)]
     pub input: InputConfig,
+    /// `[labels.en]`, `[labels.zh]`: words for data values in the report (a code =
+    /// its label), adding to or overriding the built-in table.
+    #[serde(default)]
+    pub labels: LabelsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LabelsConfig {
+    #[serde(default)]
+    pub en: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    pub zh: std::collections::BTreeMap<String, String>,
 }
 
 /// `[input]`: how HR systems' own exports map to format v1 (`docs/input-mapping.md`).

@@ -423,3 +423,37 @@ fn reminder_schedules_match_a_recount() {
     assert_eq!(got, want);
     assert!(want.keys().any(|(o, _)| o.contains(',')), "the case should hold multi-reminder schedules");
 }
+
+/// The Chinese report shows data codes as words, and `[labels.zh]` overrides them.
+#[test]
+fn the_chinese_report_shows_codes_as_words() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "1500", "--seed", "2", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    fs::write(wd.path("labels.toml"), "[labels.zh]\nsales = \"销售岗\"\n").unwrap();
+    wd.run(&["--config", "labels.toml", "--as-of", DAY1, "report", "--lake", "lake", "--out", "rep", "--lang", "zh", "-q"]);
+    let html = wd.read("rep/report.html");
+    // The visible text: tags, styles and attribute values out.
+    let body = &html[html.find("<body").unwrap()..];
+    let mut text = String::new();
+    let mut in_tag = false;
+    for ch in body.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    for word in ["忘记", "时间冲突", "销售岗", "本科"] {
+        assert!(text.contains(word), "{word} missing from the Chinese report");
+    }
+    let codes: Vec<&str> = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.contains('_') && w.chars().any(|c| c.is_ascii_lowercase()))
+        .collect();
+    assert!(codes.is_empty(), "untranslated codes in the Chinese report: {codes:?}");
+}

@@ -603,7 +603,7 @@ fn report_html_renders_in_headless_chromium() {
     w.run(&report_args(&["--quiet"]));
     let html = w.read("out/report.html");
     assert!(html.starts_with("<!DOCTYPE html>"));
-    for needle in ["No-show rate by segment", "Weekly trend", "Invitation funnel", "Cost of no-shows", "<svg", "software_engineer"] {
+    for needle in ["No-show rate by segment", "Weekly trend", "Invitation funnel", "Cost of no-shows", "<svg", "software engineer"] {
         assert!(html.contains(needle), "report lacks {needle:?}");
     }
     assert!(!html.contains("http://") && !html.contains("https://") && !html.contains("<script"), "the page must work offline");

@@ -150,6 +150,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     }
     let settings = ReportSettings::resolve(args, &common)?;
+    report::i18n::set_value_labels(&common.config.labels.en, &common.config.labels.zh);
     // A `--by` column must be one of the fixed ones or an extra column of this lake.
     if let Some(snapshot) = Lake::new(&lake).current()? {
         let extra = analytics::extra_columns(&mut snapshot.scan_interviews()?)

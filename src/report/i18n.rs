@@ -2,7 +2,7 @@
 //! translation is reviewed in one place. Data values (roles, regions) are not translated.
 
 /// The report's language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     En,
@@ -68,6 +68,38 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("reinvites", "Re-invitations after a miss", "爽约后的再次邀约"),
     ("model", "Risk model", "风险模型"),
     ("suppressed", "suppressed", "已隐藏"),
+    ("driver_flag", "{feature}: {or}× the odds of not attending", "{feature}：未出席几率为 {or} 倍"),
+    ("driver_flag_absent", "without “{feature}”: {or}× the odds of not attending", "缺少“{feature}”：未出席几率为 {or} 倍"),
+    ("driver_more", "each one more ({feature}): {or}× the odds of not attending", "每多一次（{feature}）：未出席几率为 {or} 倍"),
+    ("driver_doubling", "{feature} doubling: {or}× the odds of not attending", "{feature}翻倍：未出席几率为 {or} 倍"),
+    ("driver_level", "{feature} {level} (vs {reference}): {or}× the odds of not attending", "{feature}为{level}（对比{reference}）：未出席几率为 {or} 倍"),
+    ("feature_invitation_delivered", "messages reached the device", "消息已送达"),
+    ("feature_invitation_read", "invitation read", "已读邀约"),
+    ("feature_jd_viewed", "viewed the job description", "查看过职位描述"),
+    ("feature_company_intro_viewed", "viewed the company introduction", "查看过公司介绍"),
+    ("feature_link_clicked", "opened the interview link", "打开过面试链接"),
+    ("feature_link_clicked_last_24h", "opened the link in the last 24 h", "最近 24 小时打开过链接"),
+    ("feature_link_errors", "link errors", "链接错误"),
+    ("feature_questionnaire_completed", "questionnaire filled", "填写过问卷"),
+    ("feature_confirmed", "confirmed the time", "已确认时间"),
+    ("feature_log_hours_to_confirm", "time to confirm", "确认所用时间"),
+    ("feature_reschedule_requests", "asked to reschedule", "申请改期"),
+    ("feature_reminders", "reminders sent", "已发提醒"),
+    ("feature_reminder_channels", "reminder channels", "提醒渠道数"),
+    ("feature_reminder_on_preferred_channel", "reminded on the preferred channel", "在偏好渠道收到提醒"),
+    ("feature_log_lead_time_hours", "lead time", "提前邀约时长"),
+    ("feature_log_hours_left", "time left before the slot", "距面试剩余时间"),
+    ("feature_prior_no_shows", "earlier no-shows", "既往爽约"),
+    ("feature_prior_candidate_cancels", "earlier cancellations", "既往取消"),
+    ("feature_prior_attended", "attended earlier interviews", "既往到场"),
+    ("feature_role", "role", "岗位"),
+    ("feature_region", "region", "地区"),
+    ("feature_education", "education", "学历"),
+    ("feature_fresh_graduate", "new graduate", "应届生"),
+    ("feature_source", "source", "来源"),
+    ("feature_preferred_channel", "preferred channel", "偏好渠道"),
+    ("feature_slot_weekday", "weekday of the slot", "面试星期"),
+    ("feature_slot_daypart", "time of day of the slot", "面试时段"),
     ("changes", "What changed", "近期变化"),
     ("changes_note", "No-show rates of the last 28 days against the 28 days before, where the 95 % interval of the change (Newcombe) excludes no change; the largest first.", "最近 28 天与之前 28 天的爽约率对比，仅列出变化的 95% 区间（Newcombe 法）不含零的项，按变化幅度排序。"),
     ("no_changes", "No segment's no-show rate moved by more than chance between the two periods.", "两个时段之间，没有任何分组的爽约率变化超出随机波动。"),
@@ -173,13 +205,14 @@ pub fn t(lang: Lang, key: &str) -> String {
     }
 }
 
-/// The label for `prefix_key` when there is one, else `key` unchanged.
+/// The label for `prefix_key` when there is one, else `key` as a data value
+/// ([`value`]).
 pub fn t_or(lang: Lang, prefix: &str, key: &str) -> String {
     let full = format!("{prefix}{key}");
     if LABELS.iter().any(|(k, _, _)| *k == full) {
         t(lang, &full)
     } else {
-        key.to_string()
+        value(lang, key)
     }
 }
 
@@ -209,5 +242,98 @@ mod tests {
         assert_eq!(t(Lang::Zh, "no_show_rate"), "爽约率");
         assert_eq!(t(Lang::En, "software_engineer"), "software_engineer");
         assert_eq!(Lang::parse("ZH"), Some(Lang::Zh));
+    }
+}
+
+/// Code values the data holds (causes, grades, education, sources, channels, the
+/// generator's roles and regions) as words: (code, English, Chinese). A value not
+/// listed is shown as it is (a role already written in Chinese, say); `[labels.en]`
+/// and `[labels.zh]` in the config add to or override this table.
+const VALUES: &[(&str, &str, &str)] = &[
+    ("forgot", "forgot", "忘记"),
+    ("technical_issue", "technical issue", "技术问题"),
+    ("schedule_conflict", "schedule conflict", "时间冲突"),
+    ("unfamiliar_process", "unfamiliar with the process", "不熟悉流程"),
+    ("emergency", "emergency", "突发情况"),
+    ("role_mismatch", "role mismatch", "岗位不匹配"),
+    ("found_another_job", "found another job", "已找到其他工作"),
+    ("position_closed", "position closed", "职位关闭"),
+    ("double_booking", "double booking", "重复预约"),
+    ("failed_screening", "failed screening", "筛选未通过"),
+    ("unknown", "unknown", "未知"),
+    ("unreachable", "unreachable", "无法联系"),
+    ("force_majeure", "force majeure", "不可抗力"),
+    ("no_reason", "no reason given", "无理由"),
+    ("high_school", "high school", "高中"),
+    ("associate", "associate degree", "大专"),
+    ("bachelor", "bachelor", "本科"),
+    ("master", "master", "硕士"),
+    ("doctorate", "doctorate", "博士"),
+    ("other", "other", "其他"),
+    ("job_board", "job board", "招聘网站"),
+    ("campus", "campus", "校园招聘"),
+    ("referral", "referral", "内部推荐"),
+    ("headhunter", "headhunter", "猎头"),
+    ("social_media", "social media", "社交媒体"),
+    ("sms", "SMS", "短信"),
+    ("email", "e-mail", "邮件"),
+    ("app", "app", "应用推送"),
+    ("dingtalk", "DingTalk", "钉钉"),
+    ("wechat", "WeChat", "微信"),
+    ("phone", "phone", "电话"),
+    ("software_engineer", "software engineer", "软件工程师"),
+    ("data_engineer", "data engineer", "数据工程师"),
+    ("sales", "sales", "销售"),
+    ("customer_service", "customer service", "客服"),
+    ("operations", "operations", "运营"),
+    ("product_manager", "product manager", "产品经理"),
+    ("north_america", "North America", "北美"),
+    ("europe", "Europe", "欧洲"),
+    ("none", "none", "无"),
+    ("interviewer_unavailable", "interviewer unavailable", "面试官无法出席"),
+    ("no_reminder", "no reminder", "未发送提醒"),
+    ("before_last_reminder", "before the last reminder", "在最后一次提醒之前"),
+    ("no_cancel_request", "no cancel request", "无取消申请"),
+    ("after_slot", "after the slot", "面试开始之后"),
+    ("mon", "Monday", "周一"),
+    ("tue", "Tuesday", "周二"),
+    ("wed", "Wednesday", "周三"),
+    ("thu", "Thursday", "周四"),
+    ("fri", "Friday", "周五"),
+    ("sat", "Saturday", "周六"),
+    ("sun", "Sunday", "周日"),
+    ("morning", "morning", "上午"),
+    ("afternoon", "afternoon", "下午"),
+    ("evening", "evening", "晚上"),
+    ("night", "night", "夜间"),
+];
+
+static OVERRIDES: std::sync::OnceLock<std::collections::HashMap<(Lang, String), String>> = std::sync::OnceLock::new();
+
+/// The config's `[labels.en]` / `[labels.zh]` (set once, before rendering).
+pub fn set_value_labels(en: &std::collections::BTreeMap<String, String>, zh: &std::collections::BTreeMap<String, String>) {
+    let mut map = std::collections::HashMap::new();
+    for (k, v) in en {
+        map.insert((Lang::En, k.clone()), v.clone());
+    }
+    for (k, v) in zh {
+        map.insert((Lang::Zh, k.clone()), v.clone());
+    }
+    let _ = OVERRIDES.set(map);
+}
+
+/// A data value as people read it: the override, else the table's word, else the
+/// value itself (in English, a snake_case code becomes words).
+pub fn value(lang: Lang, code: &str) -> String {
+    if let Some(v) = OVERRIDES.get().and_then(|m| m.get(&(lang, code.to_string()))) {
+        return v.clone();
+    }
+    match VALUES.iter().find(|(k, _, _)| *k == code) {
+        Some((_, en, zh)) => match lang {
+            Lang::En => en.to_string(),
+            Lang::Zh => zh.to_string(),
+        },
+        None if lang == Lang::En && code.contains('_') && code.is_ascii() => code.replace('_', " "),
+        None => code.to_string(),
     }
 }

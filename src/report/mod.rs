@@ -55,7 +55,7 @@ fn label(lang: Lang, dim: &str, value: &Option<String>) -> String {
     match value {
         None => t(lang, "unknown"),
         Some(v) if dim == "fresh_graduate" => t(lang, v),
-        Some(v) => v.clone(),
+        Some(v) => i18n::value(lang, v),
     }
 }
 
@@ -193,9 +193,15 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             ),
             Finding::DominantCause { role, cause, share } => fill(
                 &tr("finding_cause"),
-                &[("role", role.clone()), ("cause", cause.clone().unwrap_or_else(|| tr("unknown"))), ("share", pct(*share))],
+                &[
+                    ("role", i18n::value(lang, role)),
+                    ("cause", cause.as_deref().map(|c| i18n::value(lang, c)).unwrap_or_else(|| tr("unknown"))),
+                    ("share", pct(*share)),
+                ],
             ),
-            Finding::WorstChannel { channel, unread_rate } => fill(&tr("finding_channel"), &[("channel", channel.clone()), ("rate", pct(*unread_rate))]),
+            Finding::WorstChannel { channel, unread_rate } => {
+                fill(&tr("finding_channel"), &[("channel", i18n::value(lang, channel)), ("rate", pct(*unread_rate))])
+            }
             Finding::SignalRisk { signal, relative_risk, low, high } => fill(
                 &tr("finding_signal"),
                 &[("signal", tr(&format!("signal_{signal}"))), ("rr", format!("{relative_risk:.2}")), ("low", format!("{low:.2}")), ("high", format!("{high:.2}"))],
@@ -270,7 +276,7 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         let rows: Vec<(String, f64, String)> = (0..df.height())
             .map(|i| {
                 let note = format!("{} {} · {} {}", tr("reach_rate"), opt_pct(reach[i]), tr("unread_rate"), opt_pct(unread[i]));
-                (ch[i].clone().unwrap_or_default(), unread[i].unwrap_or(0.0), note)
+                (ch[i].as_deref().map(|c| i18n::value(lang, c)).unwrap_or_default(), unread[i].unwrap_or(0.0), note)
             })
             .collect();
         h.push_str(&svg::bars(&rows, Some(1.0), "#E69F00"));
@@ -306,7 +312,7 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             .map(|i| {
                 let slot = format!("{} {:02}:00", tr(&format!("weekday_{}", wd[i].unwrap_or(0))), hour[i].unwrap_or(0));
                 vec![
-                    (role[i].clone().unwrap_or_default(), false),
+                    (role[i].as_deref().map(|r| i18n::value(lang, r)).unwrap_or_default(), false),
                     (rank[i].map(|r| r.to_string()).unwrap_or_default(), true),
                     (slot, false),
                     (opt_pct(rate[i]), true),
@@ -377,7 +383,7 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             .map(|i| {
                 vec![
                     (t_or(lang, "outcome_", outcome[i].as_deref().unwrap_or("")), false),
-                    (cause[i].clone().unwrap_or_else(|| tr("unknown")), false),
+                    (cause[i].as_deref().map(|c| i18n::value(lang, c)).unwrap_or_else(|| tr("unknown")), false),
                     (m[i].map(|v| v.to_string()).unwrap_or_default(), true),
                     (r[i].map(|v| v.to_string()).unwrap_or_default(), true),
                     (opt_pct(acc[i]), true),
@@ -468,7 +474,7 @@ fn changes_section(a: &Analysis, lang: Lang) -> PolarsResult<String> {
 /// keep their own colour; the rest are summed as "other").
 fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsResult<String> {
     let (g, it, share, count) = (strings(df, group)?, strings(df, item)?, f64s(df, "share")?, i64s(df, "count")?);
-    let item_label = |v: &Option<String>| v.clone().unwrap_or_else(|| t(lang, "unknown"));
+    let item_label = |v: &Option<String>| v.as_deref().map(|v| i18n::value(lang, v)).unwrap_or_else(|| t(lang, "unknown"));
     let mut totals: BTreeMap<String, i64> = BTreeMap::new();
     for i in 0..df.height() {
         *totals.entry(item_label(&it[i])).or_default() += count[i].unwrap_or(0);

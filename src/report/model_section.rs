@@ -113,7 +113,7 @@ pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64) -> anyho
     let evaluation = model_dir.join("evaluation");
     if let Ok(cal) = read_parquet(&evaluation.join("calibration.parquet")) {
         let _ = write!(h, "<h3>{}</h3>", esc(l("calibration")));
-        h.push_str(&calibration_chart(&cal)?);
+        h.push_str(&calibration_chart(&cal, lang)?);
     }
     if let Ok(fair) = read_parquet(&evaluation.join("fairness.parquet")) {
         let _ = write!(h, "<h3>{}</h3>", esc(l("fairness")));
@@ -128,20 +128,50 @@ pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64) -> anyho
             s(b).total_cmp(&s(a))
         });
         for r in ranked.iter().take(12) {
-            let sentence = r["sentence"].as_str().unwrap_or_default();
             // A flag whose odds ratio is below 1 is phrased from its absence ("messages
             // unread: 1.49×"), so its interval is inverted to match the sentence.
             let inverted = r["unit"].as_str() == Some("having vs not having it") && r["odds_ratio"].as_f64().is_some_and(|v| v < 1.0);
+            let sentence = driver_sentence(r, lang, inverted);
             let interval = match (r["odds_ratio_low"].as_f64(), r["odds_ratio_high"].as_f64()) {
                 (Some(lo), Some(hi)) if inverted => format!(" (95 %: {:.2}–{:.2})", 1.0 / hi, 1.0 / lo),
                 (Some(lo), Some(hi)) => format!(" (95 %: {lo:.2}–{hi:.2})"),
                 _ => String::new(),
             };
-            let _ = write!(h, "<li>{}{}</li>", esc(sentence), esc(&interval));
+            let _ = write!(h, "<li>{}{}</li>", esc(&sentence), esc(&interval));
         }
         h.push_str("</ul>");
     }
     Ok(Some(h))
+}
+
+/// One coefficient in words, from its fields and the one label table (the model file's
+/// own English `sentence` is for other programs).
+fn driver_sentence(r: &Value, lang: Lang, inverted: bool) -> String {
+    use super::i18n::{fill, t, t_or, value};
+    let feature = r["feature"].as_str().unwrap_or_default();
+    let odds = r["odds_ratio"].as_f64().unwrap_or(f64::NAN);
+    let shown = if inverted { 1.0 / odds } else { odds };
+    let or = format!("{shown:.2}");
+    let name = |f: &str| t_or(lang, "feature_", f);
+    match feature.split_once('=') {
+        Some((f, level)) => {
+            let reference = r["unit"].as_str().and_then(|u| u.strip_prefix("vs ")).unwrap_or("");
+            fill(
+                &t(lang, "driver_level"),
+                &[("feature", name(f)), ("level", value(lang, level)), ("reference", value(lang, reference)), ("or", or)],
+            )
+        }
+        None => {
+            let key = match r["unit"].as_str() {
+                Some("having vs not having it") if inverted => "driver_flag_absent",
+                Some("having vs not having it") => "driver_flag",
+                Some("one more") => "driver_more",
+                Some(u) if u.starts_with("doubling") => "driver_doubling",
+                _ => return r["sentence"].as_str().unwrap_or(feature).to_string(),
+            };
+            fill(&t(lang, key), &[("feature", name(feature)), ("or", or)])
+        }
+    }
 }
 
 fn column_f64(df: &DataFrame, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
@@ -157,7 +187,7 @@ fn column_str(df: &DataFrame, name: &str) -> anyhow::Result<Vec<Option<String>>>
 }
 
 /// Predicted against observed rate per decile, with the diagonal of perfect calibration.
-fn calibration_chart(cal: &DataFrame) -> anyhow::Result<String> {
+fn calibration_chart(cal: &DataFrame, lang: Lang) -> anyhow::Result<String> {
     let predicted = column_f64(cal, "mean_predicted")?;
     let observed = column_f64(cal, "observed_rate")?;
     let points: Vec<(f64, f64)> = predicted.iter().zip(&observed).filter_map(|(p, o)| Some(((*p)?, (*o)?))).collect();
@@ -170,8 +200,8 @@ fn calibration_chart(cal: &DataFrame) -> anyhow::Result<String> {
     for (p, o) in &points {
         let _ = write!(svg, r##"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="#0072B2"/>"##, s(*p), size - s(*o));
     }
-    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="end">{}</text>"#, size - pad, size - 8.0, esc(&format!("predicted (0–{})", pct(max))));
-    let _ = write!(svg, r#"<text x="8" y="{:.1}" class="note">observed</text>"#, pad - 12.0);
+    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="end">{}</text>"#, size - pad, size - 8.0, esc(&format!("{} (0–{})", label(lang, "predicted"), pct(max))));
+    let _ = write!(svg, r#"<text x="8" y="{:.1}" class="note">{}</text>"#, pad - 12.0, esc(label(lang, "observed")));
     svg.push_str("</svg>");
     Ok(svg)
 }
@@ -199,7 +229,11 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
         None => "–".to_string(),
     };
     for i in 0..fair.height() {
-        let group = format!("{}: {}", dims[i].clone().unwrap_or_default(), levels[i].clone().unwrap_or_else(|| "unknown".into()));
+        let group = format!(
+            "{}: {}",
+            super::i18n::t_or(lang, "feature_", dims[i].as_deref().unwrap_or_default()),
+            super::i18n::value(lang, levels[i].as_deref().unwrap_or("unknown"))
+        );
         // Groups too small to be anonymous keep their row with the figures withheld.
         if rows[i].is_none_or(|n| n < threshold as f64) {
             let text = l("suppressed").replace("{n}", &threshold.to_string());
