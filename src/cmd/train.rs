@@ -15,7 +15,9 @@ use crate::lake::Lake;
 use crate::model::fit::FitOptions;
 use crate::model::file::ModelFile;
 use crate::model::metrics::{auc, log_loss, Metrics};
+use crate::model::penalty::{self, PenaltySetting, SearchSettings};
 use crate::model::promotion::{self, Comparison, Promotion, Refused, Rules};
+use crate::model::recalibrate;
 use crate::model::store::{self, Tables};
 use crate::model::train::{train, GroupMetrics, Label, TrainSettings, Trained};
 use crate::usage_error;
@@ -47,7 +49,8 @@ pub struct Args {
     /// Latest weeks held out for the evaluation [config: train.test_weeks; default 4].
     #[arg(long, value_name = "N")]
     pub test_weeks: Option<u32>,
-    /// L2 penalty α (scikit-learn C = 1/α) [config: train.l2; default 1].
+    /// L2 penalty α (scikit-learn C = 1/α); fixes it and skips the search over
+    /// train.l2_grid [config: train.l2; default: chosen by the search].
     #[arg(long, value_name = "ALPHA")]
     pub l2: Option<f64>,
     /// Optimiser: newton (default; exact Hessian, a few passes) or linfa (linfa-logistic L-BFGS).
@@ -98,10 +101,19 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
     if test_weeks == 0 {
         return Err(usage_error("test_weeks must be at least 1"));
     }
-    let l2 = args.l2.or(cfg.l2).unwrap_or(1.0);
+    let (l2, penalty) = match (args.l2, cfg.l2) {
+        (Some(l2), _) => (l2, PenaltySetting::Fixed { by: "--l2".into() }),
+        (None, Some(l2)) => (l2, PenaltySetting::Fixed { by: "train.l2".into() }),
+        (None, None) => (penalty::DEFAULT_L2, PenaltySetting::Search(search_settings(cfg)?)),
+    };
     if !(l2.is_finite() && l2 >= 0.0) {
         return Err(usage_error(format!("l2 must be a finite number >= 0, not {l2}")));
     }
+    let recalibrate_weeks = match (cfg.recalibrate.unwrap_or(true), cfg.recalibrate_weeks) {
+        (_, Some(0)) => return Err(usage_error("train.recalibrate_weeks must be at least 1")),
+        (true, weeks) => Some(weeks.unwrap_or(recalibrate::DEFAULT_WEEKS)),
+        (false, _) => None,
+    };
     let grace_minutes = crate::derive::grace_minutes(common.config.report.grace_minutes)?;
     let defaults = Rules::default();
     let rules = Rules {
@@ -141,8 +153,26 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
                 n => n,
             },
             fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
+            penalty,
+            recalibrate_weeks,
         },
     })
+}
+
+/// The penalty search's settings from `[train]`, checked.
+fn search_settings(cfg: &crate::config::TrainConfig) -> anyhow::Result<SearchSettings> {
+    let defaults = SearchSettings::default();
+    let mut grid = cfg.l2_grid.clone().unwrap_or(defaults.grid);
+    if grid.is_empty() || grid.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        return Err(usage_error(format!("train.l2_grid must list penalties that are finite and > 0, not {grid:?}")));
+    }
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let folds = cfg.l2_folds.unwrap_or(defaults.folds);
+    if folds == 0 {
+        return Err(usage_error("train.l2_folds must be at least 1"));
+    }
+    Ok(SearchSettings { grid, folds, max_rows: cfg.l2_search_max_rows.unwrap_or(defaults.max_rows) })
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
