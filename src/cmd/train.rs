@@ -410,11 +410,15 @@ fn evaluation_tables(t: &Trained, withhold: Withhold) -> anyhow::Result<Tables> 
     cols.extend(metrics_columns(&rows));
     let metrics = DataFrame::new_infer_height(cols)?;
 
+    let before: Vec<Option<f64>> = (0..t.calibration.len())
+        .map(|i| model.recalibration.as_ref().and_then(|r| r.deciles.get(i)).map(|d| d.mean_predicted_before))
+        .collect();
     let calibration = DataFrame::new_infer_height(vec![
         Column::new("decile".into(), t.calibration.iter().map(|b| b.decile).collect::<Vec<u32>>()),
         Column::new("rows".into(), t.calibration.iter().map(|b| b.rows).collect::<Vec<u64>>()),
         Column::new("mean_predicted".into(), t.calibration.iter().map(|b| b.mean_predicted).collect::<Vec<f64>>()),
         Column::new("observed_rate".into(), t.calibration.iter().map(|b| b.observed_rate).collect::<Vec<f64>>()),
+        Column::new("mean_predicted_before_recalibration".into(), before),
     ])?;
 
     let fairness = fairness_table(&t.fairness, withhold)?;
@@ -435,5 +439,75 @@ fn evaluation_tables(t: &Trained, withhold: Withhold) -> anyhow::Result<Tables> 
         Column::new("p_not_attend".into(), t.test_predictions.clone()),
         Column::new("label".into(), t.test_labels.clone()),
     ])?;
-    Ok(vec![("test_predictions", predictions), ("metrics", metrics), ("calibration", calibration), ("fairness", fairness), ("coefficients", coefficients)])
+    Ok(vec![
+        ("test_predictions", predictions),
+        ("metrics", metrics),
+        ("calibration", calibration),
+        ("fairness", fairness),
+        ("coefficients", coefficients),
+        ("recalibration", recalibration_table(model)?),
+        ("l2_search", l2_search_table(model)?),
+    ])
+}
+
+/// Calibration on the test window with the fitted and with the recalibrated
+/// intercept: the headline rows, then each horizon.
+fn recalibration_table(model: &ModelFile) -> anyhow::Result<DataFrame> {
+    use crate::model::recalibrate::Calibration;
+    let mut sets: Vec<String> = Vec::new();
+    let mut horizons: Vec<f64> = Vec::new();
+    let mut pairs: Vec<(&Calibration, &Calibration)> = Vec::new();
+    if let Some(r) = &model.recalibration {
+        sets.push("test_headline".into());
+        horizons.push(model.horizon_hours);
+        pairs.push((&r.test_before, &r.test_after));
+        for h in &r.by_horizon {
+            sets.push(format!("test_{}h", h.horizon_hours));
+            horizons.push(h.horizon_hours);
+            pairs.push((&h.before, &h.after));
+        }
+    }
+    let f = |name: &str, get: &dyn Fn(&(&Calibration, &Calibration)) -> Option<f64>| {
+        Column::new(name.into(), pairs.iter().map(get).collect::<Vec<Option<f64>>>())
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("set".into(), sets),
+        Column::new("horizon_hours".into(), horizons),
+        Column::new("rows".into(), pairs.iter().map(|p| p.0.rows).collect::<Vec<u64>>()),
+        f("observed_rate", &|p| p.0.observed_rate),
+        f("mean_predicted_before", &|p| p.0.mean_predicted),
+        f("mean_predicted_after", &|p| p.1.mean_predicted),
+        f("ece_before", &|p| p.0.ece),
+        f("ece_after", &|p| p.1.ece),
+        f("log_loss_before", &|p| p.0.log_loss),
+        f("log_loss_after", &|p| p.1.log_loss),
+        f("brier_before", &|p| p.0.brier),
+        f("brier_after", &|p| p.1.brier),
+    ])?)
+}
+
+/// The penalty search's validation curve: one row per grid value, its mean log loss
+/// and one column per validation week (`week_YYYY-MM-DD`); a fixed penalty gives one
+/// row with no losses.
+fn l2_search_table(model: &ModelFile) -> anyhow::Result<DataFrame> {
+    let Some(p) = &model.penalty else {
+        return Ok(DataFrame::new_infer_height(vec![Column::new("l2".into(), Vec::<f64>::new())])?);
+    };
+    if p.curve.is_empty() {
+        return Ok(DataFrame::new_infer_height(vec![
+            Column::new("l2".into(), vec![p.l2]),
+            Column::new("chosen".into(), vec![true]),
+            Column::new("mean_log_loss".into(), vec![None::<f64>]),
+        ])?);
+    }
+    let mut columns = vec![
+        Column::new("l2".into(), p.curve.iter().map(|c| c.l2).collect::<Vec<f64>>()),
+        Column::new("chosen".into(), p.curve.iter().map(|c| c.l2 == p.l2).collect::<Vec<bool>>()),
+        Column::new("mean_log_loss".into(), p.curve.iter().map(|c| c.mean_log_loss).collect::<Vec<Option<f64>>>()),
+    ];
+    for (k, fold) in p.folds.iter().enumerate() {
+        let name = format!("week_{}", fold.validation_start.get(..10).unwrap_or(&fold.validation_start));
+        columns.push(Column::new(name.into(), p.curve.iter().map(|c| c.fold_log_loss.get(k).copied().flatten()).collect::<Vec<Option<f64>>>()));
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
 }

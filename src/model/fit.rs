@@ -127,6 +127,25 @@ pub fn fit_logistic_with_hessian(design: &Design, y: &[bool], options: &FitOptio
 /// (a fit of nearby data or a nearby penalty: a warm start takes fewer passes to the
 /// same optimum) instead of all zeros. linfa always starts from zeros.
 pub fn fit_rows(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+    fit_checked(design, y, options, start, None)
+}
+
+/// As [`fit_rows`] for fits judged only by their predictions (the penalty search):
+/// once the Newton decrement gᵀH⁻¹g per row falls below `final_step_below`, the
+/// step is taken unchecked and the fit stops, saving the pass that would only confirm
+/// it (the remaining error after such a step is of the order of its square). Linfa
+/// ignores it.
+pub fn fit_rows_quick(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>, final_step_below: f64) -> Result<Fitted, FitError> {
+    fit_checked(design, y, options, start, Some(final_step_below)).map(|(f, _)| f)
+}
+
+fn fit_checked(
+    design: Rows<'_>,
+    y: &[bool],
+    options: &FitOptions,
+    start: Option<&Fitted>,
+    final_step_below: Option<f64>,
+) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
     let positives = y.iter().filter(|&&v| v).count();
     if positives == 0 {
         return Err(FitError::OneClass("all attended"));
@@ -139,7 +158,7 @@ pub fn fit_rows(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Optio
     }
     match options.solver {
         SolverKind::Linfa => fit_linfa(design, y, options).map(|f| (f, None)),
-        SolverKind::Newton => fit_newton(design, y, options, start),
+        SolverKind::Newton => fit_newton(design, y, options, start, final_step_below),
     }
 }
 
@@ -263,7 +282,13 @@ fn loss_gradient_hessian(design: Rows<'_>, y: &[bool], beta: &[f64], l2: f64) ->
 /// Each trial point gets the full loss + gradient + Hessian pass: a full step is
 /// almost always accepted, and then that pass is already the next iteration's, so an
 /// iteration costs one pass over the data rather than two.
-fn fit_newton(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+fn fit_newton(
+    design: Rows<'_>,
+    y: &[bool],
+    options: &FitOptions,
+    start: Option<&Fitted>,
+    final_step_below: Option<f64>,
+) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
     let p = design.cols;
     let mut beta = match start {
         Some(f) if f.coefficients.len() == p && f.intercept.is_finite() && f.coefficients.iter().all(|c| c.is_finite()) => {
@@ -285,6 +310,11 @@ fn fit_newton(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<
         iterations += 1;
         let inv = invert_spd(&h).ok_or_else(|| FitError::Solver("the Hessian is singular (perfect separation or a constant column)".into()))?;
         let step: Vec<f64> = (0..=p).map(|a| (0..=p).map(|b| inv[a][b] * grad[b]).sum()).collect();
+        let decrement: f64 = step.iter().zip(&grad).map(|(s, g)| s * g).sum();
+        if final_step_below.is_some_and(|below| decrement.abs() / n < below) {
+            beta.iter_mut().zip(&step).for_each(|(b, s)| *b -= s);
+            break false;
+        }
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();

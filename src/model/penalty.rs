@@ -15,8 +15,9 @@
 //!
 //! Cost: every fit of a fold starts from the previous grid value's coefficients
 //! (warm start: Newton then needs one or two passes instead of five), the search fits
-//! stop at a gradient of [`SEARCH_TOLERANCE_PER_ROW`] (the log loss they are judged by
-//! moves with the square of the remaining error), and above `max_rows` training rows
+//! stop at a gradient of [`SEARCH_TOLERANCE_PER_ROW`] or take their last, small step
+//! without the pass that would confirm it (the log loss they are judged by moves with
+//! the square of the remaining error), and above `max_rows` training rows
 //! the search runs on a deterministic subsample of interviews (XXH3 of
 //! `interview_id`, every snapshot of a kept interview), recorded in model.json. The
 //! final fit then starts from the latest fold's coefficients at the chosen value.
@@ -25,7 +26,7 @@ use polars::prelude::StringChunked;
 use serde::{Deserialize, Serialize};
 
 use super::encoding::{Design, Rows};
-use super::fit::{fit_rows, FitOptions, Fitted};
+use super::fit::{fit_rows_quick, FitOptions, Fitted};
 use super::metrics::log_loss;
 use crate::time::{format_utc, Micros, MICROS_PER_DAY};
 
@@ -40,6 +41,9 @@ pub const DEFAULT_FOLDS: u32 = 3;
 pub const DEFAULT_SEARCH_MAX_ROWS: usize = 200_000;
 /// Gradient tolerance (per row) of the search's fits.
 pub const SEARCH_TOLERANCE_PER_ROW: f64 = 1e-5;
+/// A search fit takes its last Newton step unchecked once the decrement per row is
+/// below this (see [`fit_rows_quick`]).
+const FINAL_STEP_BELOW: f64 = 1e-5;
 /// Seed of the subsample hash, apart from `train.max_interviews`'s unseeded one.
 const SUBSAMPLE_SEED: u64 = 0x6c32_7365_6172_6368;
 
@@ -207,7 +211,7 @@ pub fn search(
         let mut start = previous_fold_first.clone();
         for (g, &l2) in settings.grid.iter().enumerate() {
             let rows = data.design.slice_rows(train.clone());
-            let fitted = fit_rows(rows, &data.y[train.clone()], &options(l2), start.as_ref()).map(|(f, _)| f);
+            let fitted = fit_rows_quick(rows, &data.y[train.clone()], &options(l2), start.as_ref(), FINAL_STEP_BELOW);
             match fitted {
                 Ok(fitted) => {
                     let p = fitted.predict_rows(data.design.slice_rows(valid.clone()));
