@@ -159,8 +159,19 @@ pub struct TrainConfig {
     pub label: Option<String>,
     /// The latest weeks held out as the test window.
     pub test_weeks: Option<u32>,
-    /// L2 penalty strength (alpha in linfa-logistic; 1/C in scikit-learn).
+    /// L2 penalty strength (alpha in linfa-logistic; 1/C in scikit-learn). Set, it
+    /// fixes the penalty and no search is run.
     pub l2: Option<f64>,
+    /// The penalties the search tries (when `l2` is not set).
+    pub l2_grid: Option<Vec<f64>>,
+    /// The search's validation weeks: the last this many weeks of the training window.
+    pub l2_folds: Option<u32>,
+    /// Above this many training rows the search fits a deterministic subsample (0 = never).
+    pub l2_search_max_rows: Option<usize>,
+    /// Re-estimate the intercept on the latest training weeks (default true).
+    pub recalibrate: Option<bool>,
+    /// How many latest training weeks the intercept is re-estimated on.
+    pub recalibrate_weeks: Option<u32>,
     /// How many model versions to keep.
     pub keep_versions: Option<usize>,
     /// Above this many closed interviews, train on a deterministic sample of them.

@@ -16,3 +16,4 @@ mod notebook;
 mod safety;
 mod feedback;
 mod mapping;
+mod model_choice;

@@ -53,6 +53,10 @@ pub struct Args {
     /// Replace earlier generated exports in --out and ground truth in --truth.
     #[arg(long)]
     pub force: bool,
+    /// Add X to the log-odds of not attending per week of slot time, counted from
+    /// --as-of (0.03: the miss rate climbs over the half year; negative: it falls).
+    #[arg(long, value_name = "X", default_value_t = 0.0, allow_negative_numbers = true)]
+    pub miss_rate_trend: f64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -64,8 +68,12 @@ pub enum Gzip {
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let common = Common::resolve(global)?;
-    let plan = Plan::new(args.interviews, args.seed, common.as_of, common.tz, args.bad_rows)
+    let mut plan = Plan::new(args.interviews, args.seed, common.as_of, common.tz, args.bad_rows)
         .map_err(|e| usage_error(e.to_string()))?;
+    if !(args.miss_rate_trend.is_finite() && args.miss_rate_trend.abs() <= 1.0) {
+        return Err(usage_error(format!("--miss-rate-trend must be between -1 and 1 (log-odds per week), not {}", args.miss_rate_trend)));
+    }
+    plan.miss_rate_trend = args.miss_rate_trend;
     let truth = args.truth.clone().unwrap_or_else(|| default_truth_dir(&args.out));
     check_apart(&args.out, &truth)?;
     prepare_dir(&args.out, args.force, is_generated_export)?;
@@ -359,6 +367,7 @@ fn expected_json(plan: &Plan, args: &Args, t: &Tally, names: &[String]) -> Value
             "gzip": format!("{:?}", args.gzip).to_lowercase(),
             "window_start": format_utc(plan.window_start),
             "window_end": format_utc(plan.window_end),
+            "miss_rate_trend": plan.miss_rate_trend,
         },
         "interviews": {
             "files": iv_files,

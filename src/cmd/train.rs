@@ -15,7 +15,9 @@ use crate::lake::Lake;
 use crate::model::fit::FitOptions;
 use crate::model::file::ModelFile;
 use crate::model::metrics::{auc, log_loss, Metrics};
+use crate::model::penalty::{self, PenaltySetting, SearchSettings};
 use crate::model::promotion::{self, Comparison, Promotion, Refused, Rules};
+use crate::model::recalibrate;
 use crate::model::store::{self, Tables};
 use crate::model::train::{train, GroupMetrics, Label, TrainSettings, Trained};
 use crate::usage_error;
@@ -47,7 +49,8 @@ pub struct Args {
     /// Latest weeks held out for the evaluation [config: train.test_weeks; default 4].
     #[arg(long, value_name = "N")]
     pub test_weeks: Option<u32>,
-    /// L2 penalty α (scikit-learn C = 1/α) [config: train.l2; default 1].
+    /// L2 penalty α (scikit-learn C = 1/α); fixes it and skips the search over
+    /// train.l2_grid [config: train.l2; default: chosen by the search].
     #[arg(long, value_name = "ALPHA")]
     pub l2: Option<f64>,
     /// Optimiser: newton (default; exact Hessian, a few passes) or linfa (linfa-logistic L-BFGS).
@@ -98,10 +101,19 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
     if test_weeks == 0 {
         return Err(usage_error("test_weeks must be at least 1"));
     }
-    let l2 = args.l2.or(cfg.l2).unwrap_or(1.0);
+    let (l2, penalty) = match (args.l2, cfg.l2) {
+        (Some(l2), _) => (l2, PenaltySetting::Fixed { by: "--l2".into() }),
+        (None, Some(l2)) => (l2, PenaltySetting::Fixed { by: "train.l2".into() }),
+        (None, None) => (penalty::DEFAULT_L2, PenaltySetting::Search(search_settings(cfg)?)),
+    };
     if !(l2.is_finite() && l2 >= 0.0) {
         return Err(usage_error(format!("l2 must be a finite number >= 0, not {l2}")));
     }
+    let recalibrate_weeks = match (cfg.recalibrate.unwrap_or(true), cfg.recalibrate_weeks) {
+        (_, Some(0)) => return Err(usage_error("train.recalibrate_weeks must be at least 1")),
+        (true, weeks) => Some(weeks.unwrap_or(recalibrate::DEFAULT_WEEKS)),
+        (false, _) => None,
+    };
     let grace_minutes = crate::derive::grace_minutes(common.config.report.grace_minutes)?;
     let defaults = Rules::default();
     let rules = Rules {
@@ -141,8 +153,26 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
                 n => n,
             },
             fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
+            penalty,
+            recalibrate_weeks,
         },
     })
+}
+
+/// The penalty search's settings from `[train]`, checked.
+fn search_settings(cfg: &crate::config::TrainConfig) -> anyhow::Result<SearchSettings> {
+    let defaults = SearchSettings::default();
+    let mut grid = cfg.l2_grid.clone().unwrap_or(defaults.grid);
+    if grid.is_empty() || grid.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+        return Err(usage_error(format!("train.l2_grid must list penalties that are finite and > 0, not {grid:?}")));
+    }
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let folds = cfg.l2_folds.unwrap_or(defaults.folds);
+    if folds == 0 {
+        return Err(usage_error("train.l2_folds must be at least 1"));
+    }
+    Ok(SearchSettings { grid, folds, max_rows: cfg.l2_search_max_rows.unwrap_or(defaults.max_rows) })
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
@@ -380,11 +410,15 @@ fn evaluation_tables(t: &Trained, withhold: Withhold) -> anyhow::Result<Tables> 
     cols.extend(metrics_columns(&rows));
     let metrics = DataFrame::new_infer_height(cols)?;
 
+    let before: Vec<Option<f64>> = (0..t.calibration.len())
+        .map(|i| model.recalibration.as_ref().and_then(|r| r.deciles.get(i)).map(|d| d.mean_predicted_before))
+        .collect();
     let calibration = DataFrame::new_infer_height(vec![
         Column::new("decile".into(), t.calibration.iter().map(|b| b.decile).collect::<Vec<u32>>()),
         Column::new("rows".into(), t.calibration.iter().map(|b| b.rows).collect::<Vec<u64>>()),
         Column::new("mean_predicted".into(), t.calibration.iter().map(|b| b.mean_predicted).collect::<Vec<f64>>()),
         Column::new("observed_rate".into(), t.calibration.iter().map(|b| b.observed_rate).collect::<Vec<f64>>()),
+        Column::new("mean_predicted_before_recalibration".into(), before),
     ])?;
 
     let fairness = fairness_table(&t.fairness, withhold)?;
@@ -405,5 +439,75 @@ fn evaluation_tables(t: &Trained, withhold: Withhold) -> anyhow::Result<Tables> 
         Column::new("p_not_attend".into(), t.test_predictions.clone()),
         Column::new("label".into(), t.test_labels.clone()),
     ])?;
-    Ok(vec![("test_predictions", predictions), ("metrics", metrics), ("calibration", calibration), ("fairness", fairness), ("coefficients", coefficients)])
+    Ok(vec![
+        ("test_predictions", predictions),
+        ("metrics", metrics),
+        ("calibration", calibration),
+        ("fairness", fairness),
+        ("coefficients", coefficients),
+        ("recalibration", recalibration_table(model)?),
+        ("l2_search", l2_search_table(model)?),
+    ])
+}
+
+/// Calibration on the test window with the fitted and with the recalibrated
+/// intercept: the headline rows, then each horizon.
+fn recalibration_table(model: &ModelFile) -> anyhow::Result<DataFrame> {
+    use crate::model::recalibrate::Calibration;
+    let mut sets: Vec<String> = Vec::new();
+    let mut horizons: Vec<f64> = Vec::new();
+    let mut pairs: Vec<(&Calibration, &Calibration)> = Vec::new();
+    if let Some(r) = &model.recalibration {
+        sets.push("test_headline".into());
+        horizons.push(model.horizon_hours);
+        pairs.push((&r.test_before, &r.test_after));
+        for h in &r.by_horizon {
+            sets.push(format!("test_{}h", h.horizon_hours));
+            horizons.push(h.horizon_hours);
+            pairs.push((&h.before, &h.after));
+        }
+    }
+    let f = |name: &str, get: &dyn Fn(&(&Calibration, &Calibration)) -> Option<f64>| {
+        Column::new(name.into(), pairs.iter().map(get).collect::<Vec<Option<f64>>>())
+    };
+    Ok(DataFrame::new_infer_height(vec![
+        Column::new("set".into(), sets),
+        Column::new("horizon_hours".into(), horizons),
+        Column::new("rows".into(), pairs.iter().map(|p| p.0.rows).collect::<Vec<u64>>()),
+        f("observed_rate", &|p| p.0.observed_rate),
+        f("mean_predicted_before", &|p| p.0.mean_predicted),
+        f("mean_predicted_after", &|p| p.1.mean_predicted),
+        f("ece_before", &|p| p.0.ece),
+        f("ece_after", &|p| p.1.ece),
+        f("log_loss_before", &|p| p.0.log_loss),
+        f("log_loss_after", &|p| p.1.log_loss),
+        f("brier_before", &|p| p.0.brier),
+        f("brier_after", &|p| p.1.brier),
+    ])?)
+}
+
+/// The penalty search's validation curve: one row per grid value, its mean log loss
+/// and one column per validation week (`week_YYYY-MM-DD`); a fixed penalty gives one
+/// row with no losses.
+fn l2_search_table(model: &ModelFile) -> anyhow::Result<DataFrame> {
+    let Some(p) = &model.penalty else {
+        return Ok(DataFrame::new_infer_height(vec![Column::new("l2".into(), Vec::<f64>::new())])?);
+    };
+    if p.curve.is_empty() {
+        return Ok(DataFrame::new_infer_height(vec![
+            Column::new("l2".into(), vec![p.l2]),
+            Column::new("chosen".into(), vec![true]),
+            Column::new("mean_log_loss".into(), vec![None::<f64>]),
+        ])?);
+    }
+    let mut columns = vec![
+        Column::new("l2".into(), p.curve.iter().map(|c| c.l2).collect::<Vec<f64>>()),
+        Column::new("chosen".into(), p.curve.iter().map(|c| c.l2 == p.l2).collect::<Vec<bool>>()),
+        Column::new("mean_log_loss".into(), p.curve.iter().map(|c| c.mean_log_loss).collect::<Vec<Option<f64>>>()),
+    ];
+    for (k, fold) in p.folds.iter().enumerate() {
+        let name = format!("week_{}", fold.validation_start.get(..10).unwrap_or(&fold.validation_start));
+        columns.push(Column::new(name.into(), p.curve.iter().map(|c| c.fold_log_loss.get(k).copied().flatten()).collect::<Vec<Option<f64>>>()));
+    }
+    Ok(DataFrame::new_infer_height(columns)?)
 }

@@ -102,7 +102,7 @@ pub fn generate_chunk(plan: &Plan, index: u64) -> ChunkOutput {
         for &(scheduled_at, weekday, hour) in &slots {
             let interview_id = FIRST_INTERVIEW_ID + first + produced;
             produced += 1;
-            let ctx = SlotContext { scheduled_at, as_of: plan.as_of, weekday, hour };
+            let ctx = SlotContext { scheduled_at, as_of: plan.as_of, weekday, hour, miss_rate_trend: plan.miss_rate_trend };
             let iv = simulate::simulate(&mut w.rng, &cand, history, &ctx, std::mem::take(&mut events_buf));
             match iv.outcome {
                 Outcome::NoShow => history.no_shows += 1,

@@ -60,6 +60,9 @@ pub struct Plan {
     pub window_start: Micros,
     pub window_end: Micros,
     pub offsets: OffsetTable,
+    /// Log-odds of not attending added per week of slot time, zero at as-of (so the
+    /// miss rate rises over the window for a positive value). Default 0.
+    pub miss_rate_trend: f64,
 }
 
 /// Header of the regular interview exports, in the spec's column order.
@@ -87,7 +90,7 @@ impl Plan {
         let window_end = as_of + WEEKS_AFTER * WEEK;
         // Invitations go out up to three weeks ahead and re-invitations follow misses.
         let offsets = OffsetTable::new(tz, window_start - 5 * WEEK, window_end + 2 * WEEK);
-        Ok(Plan { interviews, seed, as_of, tz, bad_rows, window_start, window_end, offsets })
+        Ok(Plan { interviews, seed, as_of, tz, bad_rows, window_start, window_end, offsets, miss_rate_trend: 0.0 })
     }
 
     pub fn chunks(&self) -> u64 {

@@ -182,6 +182,9 @@ pub struct SlotContext {
     /// Local weekday (1 = Monday) and hour of the slot.
     pub weekday: u32,
     pub hour: u32,
+    /// Change of the log-odds of not attending per week of slot time, zero at
+    /// as-of (`--miss-rate-trend`; 0 leaves every draw as without it).
+    pub miss_rate_trend: f64,
 }
 
 const OTHER_CHANNELS: &[(Channel, f64)] =
@@ -288,7 +291,8 @@ pub fn simulate(rng: &mut ChaCha8Rng, cand: &Candidate, history: History, slot: 
         + m.prior_no_shows * f64::from(history.no_shows.min(3))
         + m.prior_cancellations * f64::from(history.cancellations.min(3))
         + m.prior_attended * f64::from(history.attended.min(3))
-        + m.working_hours_slot_sales * f(working_hours && cand.role.working_hours_sensitive);
+        + m.working_hours_slot_sales * f(working_hours && cand.role.working_hours_sensitive)
+        + slot.miss_rate_trend * ((scheduled_at - slot.as_of) as f64 / (7 * MICROS_PER_DAY) as f64);
     let p_na_given_open = sigmoid(eta);
     let cs = world::CANCEL_SHARE;
     let cancel_share =
@@ -559,7 +563,7 @@ mod tests {
     use rand::SeedableRng;
 
     fn ctx(scheduled_at: Micros, as_of: Micros) -> SlotContext {
-        SlotContext { scheduled_at, as_of, weekday: 3, hour: 10 }
+        SlotContext { scheduled_at, as_of, weekday: 3, hour: 10, miss_rate_trend: 0.0 }
     }
 
     #[test]

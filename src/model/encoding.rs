@@ -90,6 +90,40 @@ impl Design {
     pub fn row(&self, i: usize) -> &[f64] {
         &self.values[i * self.cols..(i + 1) * self.cols]
     }
+
+    /// Every row, borrowed.
+    pub fn all(&self) -> Rows<'_> {
+        self.slice(0..self.rows)
+    }
+
+    /// Rows `range` (clamped to the matrix), borrowed: a fold of the penalty search
+    /// is a run of consecutive rows of the time-ordered training design.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> Rows<'_> {
+        let end = range.end.min(self.rows);
+        let start = range.start.min(end);
+        Rows { rows: end - start, cols: self.cols, values: &self.values[start * self.cols..end * self.cols] }
+    }
+}
+
+/// Consecutive rows of a design matrix, borrowed (what the solvers read).
+#[derive(Debug, Clone, Copy)]
+pub struct Rows<'a> {
+    pub rows: usize,
+    pub cols: usize,
+    pub values: &'a [f64],
+}
+
+impl<'a> Rows<'a> {
+    pub fn row(&self, i: usize) -> &'a [f64] {
+        &self.values[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// Rows `range` of these rows (clamped).
+    pub fn slice_rows(&self, range: std::ops::Range<usize>) -> Rows<'a> {
+        let end = range.end.min(self.rows);
+        let start = range.start.min(end);
+        Rows { rows: end - start, cols: self.cols, values: &self.values[start * self.cols..end * self.cols] }
+    }
 }
 
 fn numeric_column(df: &DataFrame, name: &str) -> Result<Vec<f64>, EncodingError> {

@@ -23,7 +23,8 @@ pub const SCORING_RECIPE: &str = "For each interview, compute every feature of `
 z = (x - mean) / sd with the recorded mean and sd. Categorical: a value listed in `folded` becomes \
 \"other\"; the column `name=level` is 1 for the value's level and 0 otherwise; the reference level and \
 values never seen in training have all columns 0. Then logit = intercept + sum over columns of \
-coefficients[column] * value, and p_not_attend = 1 / (1 + exp(-logit)).";
+coefficients[column] * value, and p_not_attend = 1 / (1 + exp(-logit)). `intercept` is the recalibrated one \
+(`recalibration.fitted_intercept` + `recalibration.shift`) when `recalibration.applied` is true: use it as it is.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelFileError {
@@ -137,6 +138,14 @@ pub struct ModelFile {
     /// Absent in files written before the promotion checks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub promotion: Option<super::promotion::Promotion>,
+    /// How the L2 penalty was set: searched (grid, validation curve, folds, choice)
+    /// or fixed. Absent in files written before the search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub penalty: Option<super::penalty::Penalty>,
+    /// The intercept's re-estimation on recent weeks and the test window's
+    /// calibration before and after. Absent in older files (no recalibration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recalibration: Option<super::recalibrate::Recalibration>,
     /// sha256 of this JSON with this field removed (keys sorted, compact).
     #[serde(default)]
     pub content_sha256: String,

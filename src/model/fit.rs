@@ -23,7 +23,7 @@ use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use serde::{Deserialize, Serialize};
 
-use super::encoding::Design;
+use super::encoding::{Design, Rows};
 
 #[derive(Debug, thiserror::Error)]
 pub enum FitError {
@@ -86,7 +86,11 @@ impl Fitted {
     }
 
     pub fn predict(&self, design: &Design) -> Vec<f64> {
-        (0..design.rows).map(|i| sigmoid(self.linear_predictor(design.row(i)))).collect()
+        self.predict_rows(design.all())
+    }
+
+    pub fn predict_rows(&self, rows: Rows<'_>) -> Vec<f64> {
+        (0..rows.rows).map(|i| sigmoid(self.linear_predictor(rows.row(i)))).collect()
     }
 }
 
@@ -99,11 +103,11 @@ pub fn sigmoid(z: f64) -> f64 {
     }
 }
 
-fn to_ndarray(design: &Design) -> Result<Array2<f64>, FitError> {
+fn to_ndarray(design: Rows<'_>) -> Result<Array2<f64>, FitError> {
     if design.values.len() != design.rows * design.cols {
         return Err(FitError::Shape { rows: design.values.len(), n: design.rows, p: design.cols });
     }
-    Array2::from_shape_vec((design.rows, design.cols), design.values.clone())
+    Array2::from_shape_vec((design.rows, design.cols), design.values.to_vec())
         .map_err(|e| FitError::Solver(e.to_string()))
 }
 
@@ -116,6 +120,32 @@ pub fn fit_logistic(design: &Design, y: &[bool], options: &FitOptions) -> Result
 /// (coefficients…, intercept last) when the solver computed it there (Newton does, as
 /// its convergence check), so the standard errors need no extra pass over the data.
 pub fn fit_logistic_with_hessian(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+    fit_rows(design.all(), y, options, None)
+}
+
+/// As [`fit_logistic_with_hessian`] on borrowed rows, Newton starting from `start`
+/// (a fit of nearby data or a nearby penalty: a warm start takes fewer passes to the
+/// same optimum) instead of all zeros. linfa always starts from zeros.
+pub fn fit_rows(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+    fit_checked(design, y, options, start, None)
+}
+
+/// As [`fit_rows`] for fits judged only by their predictions (the penalty search):
+/// once the Newton decrement gᵀH⁻¹g per row falls below `final_step_below`, the
+/// step is taken unchecked and the fit stops, saving the pass that would only confirm
+/// it (the remaining error after such a step is of the order of its square). Linfa
+/// ignores it.
+pub fn fit_rows_quick(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>, final_step_below: f64) -> Result<Fitted, FitError> {
+    fit_checked(design, y, options, start, Some(final_step_below)).map(|(f, _)| f)
+}
+
+fn fit_checked(
+    design: Rows<'_>,
+    y: &[bool],
+    options: &FitOptions,
+    start: Option<&Fitted>,
+    final_step_below: Option<f64>,
+) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
     let positives = y.iter().filter(|&&v| v).count();
     if positives == 0 {
         return Err(FitError::OneClass("all attended"));
@@ -128,7 +158,7 @@ pub fn fit_logistic_with_hessian(design: &Design, y: &[bool], options: &FitOptio
     }
     match options.solver {
         SolverKind::Linfa => fit_linfa(design, y, options).map(|f| (f, None)),
-        SolverKind::Newton => fit_newton(design, y, options),
+        SolverKind::Newton => fit_newton(design, y, options, start, final_step_below),
     }
 }
 
@@ -146,7 +176,7 @@ struct Partial {
 
 /// Runs `work` on every block of `rows` over the available cores (std threads; the
 /// work per block is uniform), returning the results in block order.
-fn par_blocks<T: Send>(rows: usize, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
+pub(crate) fn par_blocks<T: Send>(rows: usize, work: impl Fn(std::ops::Range<usize>) -> T + Sync) -> Vec<T> {
     let blocks = rows.div_ceil(BLOCK_ROWS).max(1);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8).min(blocks);
     let range = |b: usize| b * BLOCK_ROWS..((b + 1) * BLOCK_ROWS).min(rows);
@@ -180,7 +210,7 @@ fn row_loss(z: f64, y: bool) -> f64 {
 /// One block's loss and, with `with_hessian`, its gradient and Hessian. Only a row's
 /// non-zero columns are visited (one-hot columns are mostly zero), so a row costs
 /// nnz²/2 multiply-adds rather than p²/2.
-fn block_sums(design: &Design, y: &[bool], beta: &[f64], rows: std::ops::Range<usize>, with_hessian: bool) -> Partial {
+fn block_sums(design: Rows<'_>, y: &[bool], beta: &[f64], rows: std::ops::Range<usize>, with_hessian: bool) -> Partial {
     let p = design.cols;
     let q = p + 1;
     let mut out = Partial { loss: 0.0, grad: vec![0.0; q], hessian: if with_hessian { vec![0.0; q * q] } else { Vec::new() } };
@@ -220,7 +250,7 @@ fn block_sums(design: &Design, y: &[bool], beta: &[f64], rows: std::ops::Range<u
 
 /// The penalised loss, its gradient and Hessian (coefficients…, intercept last) in one
 /// pass over the rows.
-fn loss_gradient_hessian(design: &Design, y: &[bool], beta: &[f64], l2: f64) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
+fn loss_gradient_hessian(design: Rows<'_>, y: &[bool], beta: &[f64], l2: f64) -> (f64, Vec<f64>, Vec<Vec<f64>>) {
     let p = design.cols;
     let q = p + 1;
     let parts = par_blocks(design.rows, |rows| block_sums(design, y, beta, rows, true));
@@ -252,9 +282,20 @@ fn loss_gradient_hessian(design: &Design, y: &[bool], beta: &[f64], l2: f64) -> 
 /// Each trial point gets the full loss + gradient + Hessian pass: a full step is
 /// almost always accepted, and then that pass is already the next iteration's, so an
 /// iteration costs one pass over the data rather than two.
-fn fit_newton(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+fn fit_newton(
+    design: Rows<'_>,
+    y: &[bool],
+    options: &FitOptions,
+    start: Option<&Fitted>,
+    final_step_below: Option<f64>,
+) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
     let p = design.cols;
-    let mut beta = vec![0.0; p + 1];
+    let mut beta = match start {
+        Some(f) if f.coefficients.len() == p && f.intercept.is_finite() && f.coefficients.iter().all(|c| c.is_finite()) => {
+            f.coefficients.iter().copied().chain([f.intercept]).collect()
+        }
+        _ => vec![0.0; p + 1],
+    };
     let n = design.rows.max(1) as f64;
     let (mut loss, mut grad, mut h) = loss_gradient_hessian(design, y, &beta, options.l2);
     let mut iterations = 0;
@@ -269,6 +310,11 @@ fn fit_newton(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitt
         iterations += 1;
         let inv = invert_spd(&h).ok_or_else(|| FitError::Solver("the Hessian is singular (perfect separation or a constant column)".into()))?;
         let step: Vec<f64> = (0..=p).map(|a| (0..=p).map(|b| inv[a][b] * grad[b]).sum()).collect();
+        let decrement: f64 = step.iter().zip(&grad).map(|(s, g)| s * g).sum();
+        if final_step_below.is_some_and(|below| decrement.abs() / n < below) {
+            beta.iter_mut().zip(&step).for_each(|(b, s)| *b -= s);
+            break false;
+        }
         let mut t = 1.0;
         loop {
             let trial: Vec<f64> = beta.iter().zip(&step).map(|(b, s)| b - t * s).collect();
@@ -282,13 +328,19 @@ fn fit_newton(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitt
     };
     if std::env::var_os("NOSHOW_PROFILE").is_some() {
         let norm = grad.iter().map(|g| g * g).sum::<f64>().sqrt();
-        eprintln!("profile fit: newton {iterations} iterations, gradient norm per row {:.2e}", norm / n);
+        eprintln!(
+            "profile fit: newton {iterations} iterations on {} rows (l2 {}{}), gradient norm per row {:.2e}",
+            design.rows,
+            options.l2,
+            if start.is_some() { ", warm start" } else { "" },
+            norm / n
+        );
     }
     Ok((Fitted { intercept: beta[p], coefficients: beta[..p].to_vec() }, converged.then_some(h)))
 }
 
 /// linfa-logistic's L-BFGS (see the module doc for the loss and the sign convention).
-fn fit_linfa(design: &Design, y: &[bool], options: &FitOptions) -> Result<Fitted, FitError> {
+fn fit_linfa(design: Rows<'_>, y: &[bool], options: &FitOptions) -> Result<Fitted, FitError> {
     let x = to_ndarray(design)?;
     let targets: Array1<bool> = y.iter().copied().collect();
     let dataset = Dataset::new(x, targets);

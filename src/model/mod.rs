@@ -12,5 +12,7 @@ pub mod coefficients;
 pub mod file;
 pub mod train;
 pub mod promotion;
+pub mod penalty;
+pub mod recalibrate;
 pub mod store;
 pub mod stopwatch;

@@ -13,15 +13,21 @@
 //!
 //! The time split holds out the slots of the latest `test_weeks` weeks before as-of;
 //! the model is fitted on the older ones only, so the reported metrics are what the
-//! model would have scored on weeks it never saw.
+//! model would have scored on weeks it never saw. Within the training window the
+//! penalty is chosen by rolling-origin validation over its last weeks
+//! ([`super::penalty`]) unless it is fixed, and after the fit the intercept is
+//! re-estimated on its most recent weeks ([`super::recalibrate`]); the test metrics
+//! are those of the recalibrated model, the one the feed uses.
 
 use polars::prelude::*;
 
 use super::coefficients::{coefficient_table, CoefficientRow};
 use super::encoding::{Design, Encoding};
 use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
-use super::fit::{covariance, fit_logistic_with_hessian, invert_spd, FitOptions, Fitted};
+use super::fit::{covariance, fit_rows, invert_spd, sigmoid, FitOptions, Fitted};
 use super::metrics::{auc_interval, calibration_deciles, CalibrationBin, Metrics};
+use super::penalty::{self, Penalty, PenaltySetting};
+use super::recalibrate::{self, Calibration, HorizonCalibration, Recalibration};
 use super::stopwatch::Stopwatch;
 use crate::features::facts::Status;
 use crate::features::{self, FeatureSettings, Facts, Snap, CATEGORICAL_FEATURES, NUMERIC_FEATURES};
@@ -87,7 +93,12 @@ pub struct TrainSettings {
     /// A categorical level needs this many training interviews for its own column;
     /// `None`: [`default_min_level_interviews`].
     pub min_level_interviews: Option<usize>,
+    /// Solver settings; `fit.l2` is the penalty when `penalty` fixes it.
     pub fit: FitOptions,
+    /// A fixed penalty, or the grid search.
+    pub penalty: PenaltySetting,
+    /// Weeks of the intercept's re-estimation; `None`: keep the fitted intercept.
+    pub recalibrate_weeks: Option<u32>,
 }
 
 /// Default of `train.min_level_interviews`: 30 interviews, or one in 200 of the
@@ -112,8 +123,9 @@ pub struct Trained {
     /// Headline test rows (features) and their labels, to score earlier models on.
     pub test_features: DataFrame,
     pub test_labels: Vec<bool>,
-    /// The model's probabilities for `test_features`.
+    /// The model's probabilities for `test_features` (recalibrated).
     pub test_predictions: Vec<f64>,
+    /// Deciles of the headline test rows with the recalibrated probabilities.
     pub calibration: Vec<CalibrationBin>,
     /// Metrics per education level and per region on the headline test rows.
     pub fairness: Vec<GroupMetrics>,
@@ -278,9 +290,14 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
             100.0 * sample.share
         );
     }
-    let (test_rows, train_rows): (Vec<Labelled>, Vec<Labelled>) = labelled
+    let (test_rows, mut train_rows): (Vec<Labelled>, Vec<Labelled>) = labelled
         .into_iter()
         .partition(|l| facts.slot[l.snap.interview as usize].is_some_and(|slot| slot >= test_start));
+    // Training rows in slot order: the penalty search's folds and the recalibration
+    // weeks are then runs of consecutive rows.
+    let slot_of = |l: &Labelled| facts.slot[l.snap.interview as usize].unwrap_or_default();
+    train_rows.sort_by_key(|l| (slot_of(l), facts.id_rank[l.snap.interview as usize], l.snap.cutoff));
+    let train_slots: Vec<Micros> = train_rows.iter().map(slot_of).collect();
     clock.mark("labelled snapshots");
     if train_rows.is_empty() {
         return Err(TrainError::NoTrainingRows(format_utc(test_start), s.test_weeks).into());
@@ -302,28 +319,55 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let design = encoding.design(&train_df)?;
     let y = bools(&train_df, "label")?;
     clock.mark("design matrix");
-    let (fitted, hessian) = fit_logistic_with_hessian(&design, &y, &s.fit)?;
+    let (penalty, warm_start) = match &s.penalty {
+        PenaltySetting::Fixed { by } => (Penalty::fixed(s.fit.l2, by), None),
+        PenaltySetting::Search(search) => {
+            let ids = train_df.column("interview_id")?.str()?;
+            let out = penalty::search(&design, &y, &train_slots, ids, test_start, search, &s.fit);
+            (out.penalty, out.warm_start)
+        }
+    };
+    clock.mark("penalty");
+    let options = FitOptions { l2: penalty.l2, ..s.fit.clone() };
+    let (fitted, hessian) = fit_rows(design.all(), &y, &options, warm_start.as_ref())?;
     clock.mark("fit");
     // Newton's last Hessian is the penalised loss's Hessian at the fit already.
     let cov = match hessian {
         Some(h) => invert_spd(&h),
-        None => covariance(&design, &fitted, s.fit.l2),
+        None => covariance(&design, &fitted, options.l2),
     };
     let std_errors: Option<Vec<f64>> = cov.map(|cov| (0..design.cols).map(|j| cov[j][j].max(0.0).sqrt()).collect());
     let table = coefficient_table(&encoding, &fitted.coefficients, std_errors.as_deref());
     clock.mark("standard errors");
 
-    let evaluate = |df: &DataFrame| -> anyhow::Result<(Vec<f64>, Vec<bool>)> {
+    // The intercept's re-estimation on the latest training weeks.
+    let (shift, mut recalibration) = recalibrate_on_recent(s, &design, &y, &train_slots, &fitted, test_start);
+    let calibrated = Fitted { intercept: fitted.intercept + shift, coefficients: fitted.coefficients.clone() };
+    clock.mark("recalibration");
+
+    // Linear predictors with the fitted intercept; + shift for the model's own.
+    let evaluate = |df: &DataFrame| -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<bool>)> {
         let d = encoding.design(df)?;
-        Ok((fitted.predict(&d), bools(df, "label")?))
+        let eta: Vec<f64> = (0..d.rows).map(|i| fitted.linear_predictor(d.row(i))).collect();
+        let before = eta.iter().map(|&e| sigmoid(e)).collect();
+        let after = eta.iter().map(|&e| sigmoid(e + shift)).collect();
+        Ok((before, after, bools(df, "label")?))
     };
     let mut by_horizon = Vec::new();
     for h in horizons(s.horizon_hours) {
         let part = test_df.clone().lazy().filter(col("horizon_hours").eq(lit(h))).collect()?;
-        let (p, l) = evaluate(&part)?;
+        let (before, p, l) = evaluate(&part)?;
         by_horizon.push(HorizonMetrics { horizon_hours: h, metrics: Metrics::compute(&p, &l) });
+        recalibration.by_horizon.push(HorizonCalibration {
+            horizon_hours: h,
+            before: Calibration::of(&before, &l),
+            after: Calibration::of(&p, &l),
+        });
     }
-    let (p, labels) = evaluate(&headline)?;
+    let (before, p, labels) = evaluate(&headline)?;
+    recalibration.test_before = Calibration::of(&before, &labels);
+    recalibration.test_after = Calibration::of(&p, &labels);
+    recalibration.deciles = recalibrate::deciles(&before, &p, &labels);
     let metrics = Metrics::compute(&p, &labels);
     let calibration = calibration_deciles(&p, &labels);
     let mut fairness = Vec::new();
@@ -345,8 +389,10 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
 
     clock.mark("evaluation");
-    let mut model = assemble(s, &encoding, &fitted, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
+    let mut model = assemble(s, &options, &encoding, &calibrated, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
     model.features.min_level_interviews = Some(min_level as u64);
+    model.penalty = Some(penalty);
+    model.recalibration = Some(recalibration);
     if let Some(note) = sample.describe(s.max_interviews) {
         model.snapshot_rule.push_str(&note);
     }
@@ -363,6 +409,51 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     })
 }
 
+/// The intercept shift on the training rows of the last `recalibrate_weeks` weeks
+/// (a suffix of the slot-ordered rows), and the record with its window filled in; the
+/// test-window figures are added by the caller. Shift 0 when switched off or when
+/// those rows cannot estimate it.
+fn recalibrate_on_recent(s: &TrainSettings, design: &Design, y: &[bool], slots: &[Micros], fitted: &Fitted, test_start: Micros) -> (f64, Recalibration) {
+    let weeks = s.recalibrate_weeks.unwrap_or(recalibrate::DEFAULT_WEEKS);
+    let start = test_start - i64::from(weeks) * 7 * MICROS_PER_DAY;
+    let first = slots.partition_point(|&t| t < start);
+    let rows = design.slice(first..design.rows);
+    let recent = &y[first.min(y.len())..];
+    let mut notes = Vec::new();
+    let shift = if s.recalibrate_weeks.is_none() {
+        notes.push("train.recalibrate = false: the fitted intercept is kept".to_string());
+        None
+    } else {
+        let eta: Vec<f64> = (0..rows.rows).map(|i| fitted.linear_predictor(rows.row(i))).collect();
+        let shift = recalibrate::intercept_shift(&eta, recent);
+        if shift.is_none() {
+            notes.push(format!(
+                "the last {weeks} training weeks hold {} rows with one outcome or none: the fitted intercept is kept",
+                rows.rows
+            ));
+        }
+        shift
+    };
+    let empty = Calibration::of(&[], &[]);
+    let record = Recalibration {
+        applied: shift.is_some(),
+        method: recalibrate::METHOD.into(),
+        weeks,
+        window_start: format_utc(start),
+        window_end: format_utc(test_start),
+        window_rows: rows.rows as u64,
+        window_positives: recent.iter().filter(|&&v| v).count() as u64,
+        fitted_intercept: fitted.intercept,
+        shift: shift.unwrap_or(0.0),
+        test_before: empty.clone(),
+        test_after: empty,
+        deciles: Vec::new(),
+        by_horizon: Vec::new(),
+        notes,
+    };
+    (shift.unwrap_or(0.0), record)
+}
+
 fn min_time(df: &DataFrame) -> PolarsResult<Micros> {
     Ok(df.column("scheduled_at_us")?.i64()?.min().unwrap_or_default())
 }
@@ -370,6 +461,7 @@ fn min_time(df: &DataFrame) -> PolarsResult<Micros> {
 #[allow(clippy::too_many_arguments)]
 fn assemble(
     s: &TrainSettings,
+    options: &FitOptions,
     encoding: &Encoding,
     fitted: &Fitted,
     table: Vec<CoefficientRow>,
@@ -399,7 +491,7 @@ fn assemble(
         grace_minutes: s.grace_minutes,
         training_window,
         test_window,
-        solver: ModelFile::solver(&s.fit),
+        solver: ModelFile::solver(options),
         intercept: fitted.intercept,
         coefficients: names.iter().cloned().zip(fitted.coefficients.iter().copied()).collect(),
         features: Features {
@@ -433,6 +525,8 @@ fn assemble(
         metrics_by_horizon,
         coefficient_table: table,
         promotion: None,
+        penalty: None,
+        recalibration: None,
         content_sha256: String::new(),
     }
 }
@@ -459,6 +553,8 @@ mod tests {
             max_interviews: None,
             min_level_interviews: None,
             fit: FitOptions::default(),
+            penalty: PenaltySetting::Fixed { by: "the test".into() },
+            recalibrate_weeks: None,
         };
         let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();
         let truth: HashMap<String, f64> = lake.truth.into_iter().collect();
