@@ -471,6 +471,7 @@ pub(crate) mod tests {
             suppression_threshold: 10,
             model_section: Some("<p id=\"model-hook\">model</p>".into()),
             loop_section: String::new(),
+            set_aside: 0,
         })
         .unwrap();
         assert!(html.contains("爽约率") && html.contains("model-hook") && html.contains("<svg"));

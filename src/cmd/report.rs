@@ -226,6 +226,11 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         suppression_threshold: s.suppression_threshold,
         model_section,
         loop_section,
+        set_aside: snapshot
+            .manifest()
+            .ok()
+            .and_then(|m| m["source_files"].as_array().map(|files| files.iter().filter_map(|f| f["set_aside"].as_u64()).sum()))
+            .unwrap_or(0),
     })
     .map_err(|e| anyhow::anyhow!("rendering the report: {e}"))?;
     let lake_files: Vec<String> = ["interviews", "events"]

@@ -21,8 +21,9 @@ blacklist candidates: a high score means the process is failing someone, not tha
 pub const SCORING_RECIPE: &str = "For each interview, compute every feature of `features.numeric` and \
 `features.categorical` as its definition says, at the cutoff (the scoring as-of time). Numeric: \
 z = (x - mean) / sd with the recorded mean and sd. Categorical: a value listed in `folded` becomes \
-\"other\"; the column `name=level` is 1 for the value's level and 0 otherwise; the reference level and \
-values never seen in training have all columns 0. Then logit = intercept + sum over columns of \
+\"other\"; the column `name=level` is 1 for the value's level and 0 otherwise; the reference level has all \
+columns 0. A value never seen in training is scored as `features.unseen_levels` says: with \"other\", as the \
+\"other\" level (all columns 0 when \"other\" is the reference); without it (older files), all columns 0. Then logit = intercept + sum over columns of \
 coefficients[column] * value, and p_not_attend = 1 / (1 + exp(-logit)). `intercept` is the recalibrated one \
 (`recalibration.fitted_intercept` + `recalibration.shift`) when `recalibration.applied` is true: use it as it is.";
 

@@ -100,6 +100,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("feature_preferred_channel", "preferred channel", "偏好渠道"),
     ("feature_slot_weekday", "weekday of the slot", "面试星期"),
     ("feature_slot_daypart", "time of day of the slot", "面试时段"),
+    ("coverage", "These figures cover {closed} closed interviews with slots from {from} to {to}; {set_aside} rows of the exports were set aside at ingest (the lake's rejected table lists each with its reason).", "以下数据涵盖 {closed} 场已结束的面试，面试时间从 {from} 到 {to}；导入时共有 {set_aside} 行导出数据被剔除（数据湖的 rejected 表逐行列出原因）。"),
     ("changes", "What changed", "近期变化"),
     ("changes_note", "No-show rates of the last 28 days against the 28 days before, where the 95 % interval of the change (Newcombe) excludes no change; the largest first.", "最近 28 天与之前 28 天的爽约率对比，仅列出变化的 95% 区间（Newcombe 法）不含零的项，按变化幅度排序。"),
     ("no_changes", "No segment's no-show rate moved by more than chance between the two periods.", "两个时段之间，没有任何分组的爽约率变化超出随机波动。"),

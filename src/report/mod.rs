@@ -34,6 +34,8 @@ pub struct ReportInput<'a> {
     pub model_section: Option<String>,
     /// The closing-the-loop section (always drawn: it says what is missing).
     pub loop_section: String,
+    /// Rows set aside at ingest over the lake's life (from its manifest).
+    pub set_aside: u64,
 }
 
 const CSS: &str = r#"
@@ -141,6 +143,26 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         esc(&tr("title")),
         esc(&fill(&tr("subtitle"), &[("as_of", input.as_of.clone()), ("tz", input.tz.clone()), ("version", input.lake_version.to_string()), ("noshow", crate::VERSION.to_string())]))
     );
+    // What the figures cover, before any figure.
+    if let Ok(slots) = a.closed.column("scheduled_at").and_then(|c| c.cast(&DataType::Int64)) {
+        if let (Ok(Some(first)), Ok(Some(last))) = (slots.i64().map(|s| s.min()), slots.i64().map(|s| s.max())) {
+            let tz: chrono_tz::Tz = input.tz.parse().unwrap_or(chrono_tz::UTC);
+            let day = |us: i64| crate::time::format_local(us, tz).chars().take(10).collect::<String>();
+            let _ = write!(
+                h,
+                "<p class=\"note\">{}</p>",
+                esc(&fill(
+                    &tr("coverage"),
+                    &[
+                        ("from", day(first)),
+                        ("to", day(last)),
+                        ("closed", a.closed.height().to_string()),
+                        ("set_aside", input.set_aside.to_string()),
+                    ]
+                ))
+            );
+        }
+    }
 
     // Headline tiles.
     let overall = overall_rate(a);
