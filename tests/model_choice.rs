@@ -29,12 +29,7 @@ fn write_many_roles_lake(wd: &Workdir, n: usize, seed: u64) {
         .map(|id| format!("role-{:02}", xxhash_rust::xxh3::xxh3_64(id.unwrap().as_bytes()) % 25))
         .collect();
     lake.interviews.with_column(Column::new("role".into(), roles)).unwrap();
-    let l = noshow::lake::Lake::new(wd.path("lake"));
-    let lock = l.lock().unwrap();
-    let v = l.begin_version(&lock).unwrap();
-    noshow::export::write_parquet(&v.dir().join("interviews/part-0.parquet"), &mut lake.interviews).unwrap();
-    noshow::export::write_parquet(&v.dir().join("events/part-0.parquet"), &mut lake.events).unwrap();
-    v.commit_listing_files(2).unwrap();
+    crate::train::commit_synth_lake(wd, &mut lake);
 }
 
 fn train(wd: &Workdir, model: &str, extra: &[&str]) -> serde_json::Value {

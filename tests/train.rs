@@ -14,13 +14,18 @@ pub const AS_OF: &str = "2026-03-02T00:00:00Z";
 pub fn write_synth_lake(wd: &Workdir, n: usize, seed: u64) -> noshow::features::synth::SynthLake {
     let as_of = noshow::time::parse_timestamp(AS_OF, chrono_tz::UTC).unwrap();
     let mut lake = noshow::features::synth::synth_lake(n, 12, as_of, seed).unwrap();
+    commit_synth_lake(wd, &mut lake);
+    lake
+}
+
+/// Commits a synthetic lake's frames as the version of `WORKDIR/lake`.
+pub fn commit_synth_lake(wd: &Workdir, lake: &mut noshow::features::synth::SynthLake) {
     let l = noshow::lake::Lake::new(wd.path("lake"));
     let lock = l.lock().unwrap();
     let v = l.begin_version(&lock).unwrap();
     noshow::export::write_parquet(&v.dir().join("interviews/part-0.parquet"), &mut lake.interviews).unwrap();
     noshow::export::write_parquet(&v.dir().join("events/part-0.parquet"), &mut lake.events).unwrap();
     v.commit_listing_files(2).unwrap();
-    lake
 }
 
 fn read_json(path: &Path) -> serde_json::Value {
