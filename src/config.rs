@@ -132,6 +132,8 @@ pub struct IngestConfig {
     pub keep_versions: Option<usize>,
     /// Fail the run when a file yields no row (every row set aside).
     pub fail_on_empty_file: Option<bool>,
+    /// Event files a month may have before new events compact it into one.
+    pub max_event_parts: Option<usize>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -133,7 +133,7 @@ impl VersionWriter {
             for path in paths {
                 let rows = parquet_rows(&path)?;
                 let rel = path.strip_prefix(self.dir()).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                files.push(WrittenFile { path: rel, rows, source_files: Vec::new() });
+                files.push(WrittenFile { path: rel, rows, source_files: Vec::new(), orphans: None });
             }
             let rows = files.iter().map(|f| f.rows).sum();
             tables.insert(table.to_string(), TableEntry { rows, files });

@@ -611,3 +611,139 @@ fn parallel_parsing_keeps_the_reading_order_for_duplicates() {
     assert_eq!(n(&s["events"]["kept"]), 20_000 + 100);
     assert_eq!(n(&s["events"]["duplicates"]), 5 * 100);
 }
+
+/// Every row of a table in a lake's current version (the files its manifest lists),
+/// each as text, sorted: the table's content whatever its file layout.
+fn table_rows(lake: &Path, table: &str) -> Vec<String> {
+    let manifest: Value = serde_json::from_str(&fs::read_to_string(lake.join("current/manifest.json")).unwrap()).unwrap();
+    let mut rows = Vec::new();
+    for f in manifest["tables"][table]["files"].as_array().unwrap() {
+        let path = lake.join("current").join(f["path"].as_str().unwrap());
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap().build().unwrap();
+        for b in reader {
+            let b = b.unwrap();
+            for i in 0..b.num_rows() {
+                let cells: Vec<String> = b
+                    .columns()
+                    .iter()
+                    .map(|c| match c.as_any().downcast_ref::<TimestampMicrosecondArray>() {
+                        Some(t) if t.is_null(i) => "null".to_string(),
+                        Some(t) => t.value(i).to_string(),
+                        None => arrow::util::display::array_value_to_string(c, i).unwrap(),
+                    })
+                    .collect();
+                rows.push(cells.join("|"));
+            }
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// (device, inode) of a file: two names with the same are one file (a hard link).
+#[cfg(unix)]
+fn inode(path: &Path) -> (u64, u64) {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).unwrap();
+    (m.dev(), m.ino())
+}
+
+#[test]
+#[cfg(unix)]
+fn weekly_runs_give_the_lake_of_one_run_and_write_only_what_they_touch() {
+    let w = Workdir::new();
+    w.run(&["generate", "--out", "raw", "--interviews", "3000", "--seed", "8", "--bad-rows", "2", "--as-of", "2026-11-16T00:00:00Z", "-q"]);
+    // Compaction after 3 parts, so these few weeks exercise it.
+    fs::write(w.path("noshow.toml"), "[ingest]\nmax_event_parts = 3\nkeep_versions = 20\n").unwrap();
+    w.run(&["ingest", "--raw", "raw", "--lake", "whole"]);
+
+    // The same exports, one week at a time, in the order one run reads them.
+    let mut names: Vec<String> = fs::read_dir(w.path("raw")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    names.sort();
+    let weeks: Vec<String> = names.iter().filter_map(|n| n.strip_prefix("events-")).map(|n| n.replace(".jsonl", "")).collect();
+    assert!(weeks.len() >= 4, "the generator wrote {names:?}");
+    fs::create_dir_all(w.path("weekly-raw")).unwrap();
+    let mut last_version = 0;
+    for (k, week) in weeks.iter().enumerate() {
+        for name in [format!("events-{week}.jsonl"), format!("interviews-{week}.csv")] {
+            fs::copy(w.path(&format!("raw/{name}")), w.path(&format!("weekly-raw/{name}"))).unwrap();
+        }
+        if k == weeks.len() - 1 {
+            // Last week also brings the re-export of updated interviews and a second copy
+            // of some events already in the lake (as an export overlapping the last).
+            for name in names.iter().filter(|n| !n.starts_with("events-") && !n.starts_with("interviews-0")) {
+                fs::copy(w.path(&format!("raw/{name}")), w.path(&format!("weekly-raw/{name}"))).unwrap();
+            }
+            let earlier = fs::read_to_string(w.path(&format!("raw/events-{}.jsonl", weeks[0]))).unwrap();
+            let again: String = earlier.lines().take(200).map(|l| format!("{l}\n")).collect();
+            write(&w.path("weekly-raw"), "events-zz-overlap.jsonl", &again);
+            write(&w.path("raw"), "events-zz-overlap.jsonl", &again);
+        }
+        w.run(&["ingest", "--raw", "weekly-raw", "--lake", "weekly"]);
+        last_version = n(&summary(&w, "weekly")["lake_version"]);
+    }
+    w.run(&["ingest", "--raw", "raw", "--lake", "whole"]);
+    assert_eq!(last_version, weeks.len() as u64);
+
+    // The same rows in every table, whatever the layout.
+    for table in ["interviews", "events", "rejected"] {
+        let (a, b) = (table_rows(&w.path("whole"), table), table_rows(&w.path("weekly"), table));
+        assert!(!a.is_empty(), "{table} is empty");
+        assert_eq!(a.len(), b.len(), "{table}: row counts differ");
+        assert!(a == b, "{table}: the weekly lake holds other rows than the one-run lake");
+    }
+    let (sw, sk) = (summary(&w, "whole"), summary(&w, "weekly"));
+    assert_eq!(sw["events"]["orphans_in_lake"], sk["events"]["orphans_in_lake"]);
+    assert_eq!(sw["interviews"]["rows_in_lake"], sk["interviews"]["rows_in_lake"]);
+    // The overlapping copy: all 200 lines counted as duplicates of the lake's events.
+    let overlap = sk["files"].as_array().unwrap().iter().find(|f| f["path"] == "events-zz-overlap.jsonl").unwrap();
+    assert_eq!((n(&overlap["kept"]), n(&overlap["duplicates"])), (0, 200), "{overlap}");
+
+    // The same report tables, byte for byte.
+    w.run(&["report", "--lake", "whole", "--out", "out-whole", "--as-of", "2026-11-16T00:00:00Z"]);
+    w.run(&["report", "--lake", "weekly", "--out", "out-weekly", "--as-of", "2026-11-16T00:00:00Z"]);
+    let tables = |dir: &str| -> BTreeMap<String, Vec<u8>> {
+        tree(&w.path(dir)).into_iter().filter(|(k, _)| k.ends_with(".parquet") || k.ends_with(".csv")).collect()
+    };
+    let (ta, tb) = (tables("out-whole"), tables("out-weekly"));
+    assert!(ta.len() > 20);
+    for (name, bytes) in &ta {
+        assert!(tb.get(name) == Some(bytes), "report table {name} differs between the two lakes");
+    }
+
+    // What the last run did not touch is the previous version's file, not a copy.
+    let manifest = |v: u64| -> Value {
+        serde_json::from_str(&w.read(&format!("weekly/versions/{v:06}/manifest.json"))).unwrap()
+    };
+    let (now, before) = (manifest(last_version), manifest(last_version - 1));
+    let listed = |m: &Value, table: &str| -> Vec<String> {
+        m["tables"][table]["files"].as_array().unwrap().iter().map(|f| f["path"].as_str().unwrap().to_string()).collect()
+    };
+    let mut shared = 0;
+    for table in ["interviews", "events", "rejected"] {
+        for rel in listed(&now, table).iter().filter(|p| listed(&before, table).contains(p)) {
+            let (a, b) = (w.path(&format!("weekly/versions/{last_version:06}/{rel}")), w.path(&format!("weekly/versions/{:06}/{rel}", last_version - 1)));
+            if inode(&a) == inode(&b) {
+                shared += 1;
+            }
+        }
+    }
+    assert!(shared >= 3, "no file was carried into the last version");
+    // Months have more than one part, and none more than the setting allows.
+    let parts = listed(&now, "events");
+    let mut per_month: BTreeMap<String, usize> = BTreeMap::new();
+    for p in &parts {
+        *per_month.entry(p.split('/').nth(1).unwrap().to_string()).or_default() += 1;
+    }
+    assert!(per_month.values().any(|&k| k > 1), "{parts:?}");
+    assert!(per_month.values().all(|&k| k <= 3), "{parts:?}");
+    // Every older version still reads whole: carrying never changed a file under it.
+    for v in 1..last_version {
+        let m = manifest(v);
+        for f in m["tables"]["events"]["files"].as_array().unwrap() {
+            let path = w.path(&format!("weekly/versions/{v:06}/{}", f["path"].as_str().unwrap()));
+            let rows: u64 = ParquetRecordBatchReaderBuilder::try_new(File::open(&path).unwrap()).unwrap().metadata().file_metadata().num_rows() as u64;
+            assert_eq!(rows, n(&f["rows"]), "{}", path.display());
+        }
+    }
+}

@@ -40,6 +40,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         keep_versions: common.config.ingest.keep_versions.unwrap_or(DEFAULT_KEEP_VERSIONS),
         sources: ingest::mapped::Sources::from_config(&common.config.input.source)?,
         fail_on_empty_file: common.config.ingest.fail_on_empty_file.unwrap_or(false),
+        max_event_parts: common.config.ingest.max_event_parts.unwrap_or(ingest::carry::MAX_EVENT_PARTS).max(1),
     };
     match ingest::ingest(&opts)? {
         IngestOutcome::Unchanged { version, skipped } => {

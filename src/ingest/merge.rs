@@ -414,15 +414,19 @@ impl Merger {
     /// should keep it (a lake never holds an id twice, but a damaged one might).
     pub fn lake_event(&mut self, event_id: &str) -> bool {
         self.assert_loading_lake();
-        let fresh = self.seen_events.insert(fingerprint(event_id));
-        self.lake_events += u64::from(fresh);
-        fresh
+        self.seen_events.insert(fingerprint(event_id))
     }
 
-    /// Loads one row of the current version's `rejected` table.
-    pub fn lake_rejected(&mut self, r: &RejectedFields<'_>) {
-        self.assert_loading_lake();
-        self.rejected.push(r);
+    /// Loads the ids (fingerprints) of some lake events. Lake events precede every row
+    /// of the run in reading order, so they may arrive at any time before the first new
+    /// event that could share their id is looked up (see `ingest::carry`).
+    pub fn lake_event_ids(&mut self, fps: &[u128]) {
+        self.seen_events.extend(fps.iter().copied());
+    }
+
+    /// The number of events the lake version holds (carried and re-read).
+    pub fn set_lake_events(&mut self, n: u64) {
+        self.lake_events = n;
     }
 
     /// Marks the end of the lake's rows: from now on rows are this run's.
@@ -481,6 +485,47 @@ impl Merger {
             t.duplicates += 1;
         }
         fresh
+    }
+
+    /// Ids of the interviews this run brought that the lake did not have, sorted by
+    /// bytes (an interview replaced by a newer row is not new).
+    pub fn new_interview_ids(&self, merged: &Merged) -> Vec<&[u8]> {
+        let start = merged.lake_interviews_before as usize;
+        let s = &self.interviews;
+        let mut winner = vec![false; start];
+        let mut run_winners = Vec::new();
+        for &r in &merged.interview_rows {
+            match winner.get_mut(r as usize) {
+                Some(w) => *w = true,
+                None => run_winners.push(r as usize),
+            }
+        }
+        let replaced: FpSet = (0..start).filter(|&r| !winner[r]).map(|r| fingerprint(s.interview_id.text(r))).collect();
+        let mut out: Vec<&[u8]> = run_winners
+            .into_iter()
+            .map(|r| s.interview_id.text(r))
+            .filter(|id| !replaced.contains(&fingerprint(id)))
+            .map(str::as_bytes)
+            .collect();
+        out.sort_unstable();
+        out
+    }
+
+    /// Whether an event id (fingerprint) was seen: the lake's read in full, or this run's.
+    pub fn has_event(&self, fp: u128) -> bool {
+        self.seen_events.contains(&fp)
+    }
+
+    /// Moves this run's events that the lake turned out to hold from kept to duplicates
+    /// (counts by file index, as the writer found them).
+    pub fn set_lake_duplicates(&mut self, by_file: &[u64]) {
+        for (index, t) in self.tallies.iter_mut().enumerate() {
+            let n = by_file.get(index).copied().unwrap_or(0);
+            if let Some(t) = t {
+                t.kept -= n.min(t.kept);
+                t.duplicates += n;
+            }
+        }
     }
 
     /// Frees the event-id set once every row is read (the write phase needs the room).
@@ -699,6 +744,7 @@ mod tests {
         m.lake_interview(&interview("I1", None, &ivw, 2));
         assert!(m.lake_event("e1"));
         assert!(m.lake_event("e9"));
+        m.set_lake_events(2);
         m.begin_run();
         let f = m.register_file(&new, InputKind::Events);
         let kept: Vec<bool> = ["e1", "e2", "e2", "e3"].iter().map(|id| m.event(f, fingerprint(id))).collect();

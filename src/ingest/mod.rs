@@ -7,6 +7,7 @@
 //! accounted for; write a complete new version beside the current one; switch.
 //! Any error before the switch leaves the previous version current and untouched.
 
+pub mod carry;
 pub mod csv_reader;
 pub mod files;
 pub mod jsonl_reader;
@@ -17,7 +18,7 @@ pub mod spill;
 pub mod summary;
 pub mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -30,6 +31,7 @@ use anyhow::{bail, Context};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
+use crate::ingest::carry::PreviousEvents;
 use crate::ingest::files::{FileError, FileStats, InputFile};
 use crate::ingest::merge::{fingerprint, MergeBug, Merger};
 use crate::ingest::spill::{MonthKey, Spill};
@@ -53,6 +55,8 @@ pub struct IngestOptions {
     pub sources: mapped::Sources,
     /// Fail the run when a file yields no row at all (every row set aside).
     pub fail_on_empty_file: bool,
+    /// Event files a month may have before new events compact it into one.
+    pub max_event_parts: usize,
 }
 
 /// How a run ended.
@@ -488,13 +492,33 @@ struct Run<'a> {
     not_read: Vec<summary::NotRead>,
 }
 
+/// The interview months (`YYYY-MM`, UTC) that a row of this run enters or leaves: a
+/// new winner's month, and the month of each lake row it replaced.
+fn touched_months(merger: &Merger, merged: &merge::Merged) -> BTreeSet<String> {
+    let s = &merger.interviews;
+    let start = merged.lake_interviews_before as usize;
+    let mut winner = vec![false; s.len()];
+    let mut out = BTreeSet::new();
+    for &r in &merged.interview_rows {
+        winner[r as usize] = true;
+        if r as usize >= start {
+            out.insert(writer::month_label_of(s.scheduled_at[r as usize]));
+        }
+    }
+    for r in 0..start {
+        if !winner[r] {
+            out.insert(writer::month_label_of(s.scheduled_at[r]));
+        }
+    }
+    out
+}
+
 /// Merges the previous version and the new files into the version folder `dir`
 /// (not yet committed) and returns the run's summary.
 fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunSummary> {
     let spill_dir = dir.join(".spill");
     let mut spill = Spill::new(&spill_dir).with_context(|| format!("creating {}", spill_dir.display()))?;
     let mut merger = Merger::new();
-    let lake_events = run.manifest.and_then(|m| m.tables.get("events")).map_or(0, |t| t.rows);
     // A guess of the events to come, so the id set is allocated once: raw JSON lines run
     // about 120 bytes (gzip about 6 times fewer).
     let raw_events: u64 = run
@@ -503,10 +527,35 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
         .filter(|(f, _)| f.kind == InputKind::Events)
         .map(|(f, _)| if f.gzip { f.size * 6 } else { f.size } / 110)
         .sum();
-    merger.reserve_events(usize::try_from(lake_events + raw_events).unwrap_or(0));
-    if let Some(snap) = run.previous {
+    // Lake ids are loaded only where a new id could equal one (see `carry`): room for
+    // this run's ids is what is known ahead.
+    merger.reserve_events(usize::try_from(raw_events).unwrap_or(0));
+    let mut previous_events = PreviousEvents::default();
+    let mut previous_rejected: Vec<writer::WrittenFile> = Vec::new();
+    let mut previous_interviews: BTreeMap<String, writer::WrittenFile> = BTreeMap::new();
+    if let (Some(snap), Some(manifest)) = (run.previous, run.manifest) {
         info!("loading lake version {} from {}", snap.version, snap.dir.display());
-        writer::load_version(&snap.dir, &mut merger, &mut spill)?;
+        let listed = |table: &str| manifest.tables.get(table).map(|t| t.files.clone()).unwrap_or_default();
+        // What is carried is checked like everything a reader reads: each listed file
+        // there with its rows, nothing else beside them.
+        snap.files("events")?;
+        snap.files("rejected")?;
+        writer::load_interviews(&snap.dir, &mut merger)?;
+        previous_events = PreviousEvents::load(&snap.dir, &listed("events"))?;
+        previous_rejected = listed("rejected").into_iter().filter(|f| f.rows > 0).collect();
+        previous_interviews = listed("interviews")
+            .into_iter()
+            .filter_map(|f| {
+                let month = f.path.strip_prefix("interviews/month=")?.strip_suffix("/part-00000.parquet")?.to_string();
+                Some((month, f))
+            })
+            .collect();
+    }
+    let extra_before = merger.interviews.extra_names().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Events outside month folders (a lake written otherwise) are read in full.
+    let mut lake_events_kept: u64 = previous_events.by_month.values().flatten().map(|f| f.entry.rows).sum();
+    for f in &previous_events.loose {
+        lake_events_kept += writer::load_events_file(&f.path, &mut merger, &mut spill, true)?;
     }
     merger.begin_run();
     let file_ids: Vec<u32> = run.new_files.iter().map(|(f, _)| merger.register_file(&f.rel, f.kind)).collect();
@@ -526,17 +575,73 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
             );
         }
     }
+    // This run's first-of-their-id events that the lake already has are duplicates
+    // after all: one pass over the lake's ids, probing the run's id set.
+    let carried_files: Vec<&carry::OldEventFile> = previous_events.month_files().map(|(_, f)| f).collect();
+    let lake_duplicates = carry::ids_in(&carried_files, &|fp| merger.has_event(fp))?;
+    if previous_events.rows > 0 {
+        info!("{} event(s) of this run were already in the lake (checked against its {} event ids)", lake_duplicates.len(), previous_events.rows);
+    }
     merger.forget_event_ids();
+    merger.set_lake_events(lake_events_kept);
+
+    // Months with new events get a new part, or are compacted when they have enough.
+    let new_months: BTreeSet<MonthKey> = spill.months().into_iter().collect();
+    let mut part_names: BTreeMap<MonthKey, String> = BTreeMap::new();
+    let mut carry_events: Vec<&carry::OldEventFile> = Vec::new();
+    for (month, files) in &previous_events.by_month {
+        if !new_months.contains(month) {
+            carry_events.extend(files);
+        } else if files.len() + 1 > run.opts.max_event_parts {
+            info!("compacting the {} event files of {} into one", files.len() + 1, spill::month_label(*month));
+            for f in files {
+                writer::load_events_file(&f.path, &mut merger, &mut spill, false)?;
+            }
+        } else {
+            carry_events.extend(files);
+            part_names.insert(*month, format!("part-{version:06}"));
+        }
+    }
     let spilled = spill.bytes();
     let months = spill.finish().with_context(|| format!("writing temporary event files in {}", spill_dir.display()))?;
     info!("read {} file(s); {:.1} MB of events set aside in {} month file(s) for sorting", run.new_files.len(), spilled as f64 / 1e6, months.len());
 
     let merged = merger.finish()?;
     let info = VersionInfo { lake_version: version };
-    let iv = writer::write_interviews(dir, &merger, &merged.interview_rows, info)?;
-    let ev: EventsWritten = writer::write_events(dir, &merger, &months, info)?;
+    let previous_dir = run.previous.map(|s| s.dir.clone()).unwrap_or_default();
+    let carry_file = |f: &writer::WrittenFile| -> Result<writer::WrittenFile, writer::LakeFileError> {
+        carry::link_or_copy(&previous_dir.join(&f.path), &dir.join(&f.path))?;
+        Ok(f.clone())
+    };
+
+    // Interview months none of whose rows changed are carried.
+    let touched = touched_months(&merger, &merged);
+    let same_columns = merger.interviews.extra_names().iter().map(|s| s.to_string()).collect::<Vec<_>>() == extra_before;
+    let carry_month = |month: &str, rows: u64| match previous_interviews.get(month) {
+        Some(f) if same_columns && f.rows == rows && !touched.contains(month) => Some(carry_file(f)),
+        _ => None,
+    };
+    let iv = writer::write_interviews(dir, &merger, &merged.interview_rows, info, &carry_month)?;
+
+    // Carried event files keep their orphan counts unless a new interview may adopt some.
+    let new_ids = merger.new_interview_ids(&merged);
+    let known = |fp: u128| merger.has_interview(fp);
+    let recount = |f: &&carry::OldEventFile| -> Result<writer::WrittenFile, writer::LakeFileError> {
+        let mut entry = carry_file(&f.entry)?;
+        if carry::orphans_may_change(f, &new_ids) {
+            entry.orphans = Some(carry::count_orphans(f, &known)?);
+        }
+        Ok(entry)
+    };
+    let carried_events = crate::sys::map_on_two_threads(&carry_events, recount)
+        .ok_or_else(|| anyhow::anyhow!("a thread carrying event files panicked"))?
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?;
+    let part = |m: MonthKey| part_names.get(&m).cloned().unwrap_or_else(|| "part-00000".to_string());
+    let ev: EventsWritten = writer::write_events(dir, &merger, &months, info, &part, carried_events, &lake_duplicates)?;
     fs::remove_dir_all(&spill_dir).with_context(|| format!("removing {}", spill_dir.display()))?;
     merger.set_orphans(&ev.orphans_by_file);
+    merger.set_lake_duplicates(&ev.lake_duplicates_by_file);
 
     let mut run_files = Vec::with_capacity(run.new_files.len());
     let mut nothing_kept = Vec::new();
@@ -630,7 +735,12 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     };
     summary.check().map_err(MergeBug)?;
 
-    let rj = writer::write_rejected(dir, &merger, info)?;
+    // Rejected rows never change: the lake's files are carried, this run's go beside them.
+    let mut rj = previous_rejected.iter().map(carry_file).collect::<Result<Vec<_>, _>>()?;
+    if rj.is_empty() || merger.rejected.len() > 0 {
+        let name = if rj.is_empty() { "part-00000".to_string() } else { format!("part-{version:06}") };
+        rj.extend(writer::write_rejected(dir, &merger, info, &name)?);
+    }
     let mut tables = std::collections::BTreeMap::new();
     for (name, written) in [("interviews", iv), ("events", ev.files), ("rejected", rj)] {
         let rows = written.iter().map(|w| w.rows).sum();

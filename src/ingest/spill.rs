@@ -213,6 +213,11 @@ impl Spill {
         &self.dir
     }
 
+    /// The months with at least one record so far.
+    pub fn months(&self) -> Vec<MonthKey> {
+        self.months.keys().copied().collect()
+    }
+
     /// Bytes spilled so far.
     pub fn bytes(&self) -> u64 {
         self.bytes

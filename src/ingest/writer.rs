@@ -24,7 +24,7 @@ use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
-use crate::ingest::merge::{enum_value, fingerprint_bytes, InterviewStore, Merger, RejectedFields, RejectedStore, StrColumn};
+use crate::ingest::merge::{enum_value, fingerprint_bytes, FpSet, InterviewStore, Merger, RejectedStore, StrColumn};
 use crate::ingest::spill::{self, EventFields, MonthKey, Spill, FROM_LAKE};
 use crate::ingest::record::{InterviewRow, Origin};
 use crate::schema::{self, Channel, Education, EventType, NoShowGrade, Status};
@@ -60,6 +60,10 @@ pub struct WrittenFile {
     pub rows: u64,
     /// Input files (relative to the raw folder) with rows in this file.
     pub source_files: Vec<String>,
+    /// Events files: how many of its events have an interview the version does not
+    /// know (kept so that a carried file need not be re-read to count them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphans: Option<u64>,
 }
 
 /// What is the same in every file of a version.
@@ -266,19 +270,23 @@ fn write_monthly(
     info: VersionInfo,
     sort_columns: &[i32],
     batch: &(dyn Fn(&[u32]) -> Result<RecordBatch, arrow::error::ArrowError> + Sync),
+    carry: &Carry<'_>,
 ) -> Result<Vec<WrittenFile>, LakeFileError> {
     if rows.is_empty() {
         let rel = format!("{table}/part-00000.parquet");
         write_file(&dir.join(&rel), schema, properties(table, info, &[], sort_columns), rows, batch)?;
-        return Ok(vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new() }]);
+        return Ok(vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: None }]);
     }
     let runs = month_runs(rows, time);
     let write_run = |(month, range): &(String, std::ops::Range<usize>)| -> Result<WrittenFile, LakeFileError> {
         let part = &rows[range.clone()];
+        if let Some(carried) = carry(month, part.len() as u64) {
+            return carried;
+        }
         let sources = source_names(part, origin_file, merger);
         let rel = format!("{table}/month={month}/part-00000.parquet");
         write_file(&dir.join(&rel), schema.clone(), properties(table, info, &sources, sort_columns), part, batch)?;
-        Ok(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources })
+        Ok(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources, orphans: None })
     };
     // Months are independent files: a second thread encodes every other one (Parquet
     // encoding and zstd are the bulk of the write).
@@ -288,13 +296,33 @@ fn write_monthly(
         .collect()
 }
 
-/// Writes `interviews/` (by month of `scheduled_at`, UTC).
-pub fn write_interviews(dir: &Path, merger: &Merger, rows: &[u32], info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
+/// For a month (`YYYY-MM`) about to be written with this many rows: the previous
+/// version's file, carried over, when none of the month's rows changed.
+pub type Carry<'a> = dyn Fn(&str, u64) -> Option<Result<WrittenFile, LakeFileError>> + Sync + 'a;
+
+/// Never carries: every month is written.
+pub fn write_all(_: &str, _: u64) -> Option<Result<WrittenFile, LakeFileError>> {
+    None
+}
+
+/// Writes `interviews/` (by month of `scheduled_at`, UTC); `carry` may take a month's
+/// file over from the previous version instead.
+pub fn write_interviews(
+    dir: &Path,
+    merger: &Merger,
+    rows: &[u32],
+    info: VersionInfo,
+    carry: &Carry<'_>,
+) -> Result<Vec<WrittenFile>, LakeFileError> {
     let s = &merger.interviews;
     // Sorted by scheduled_at (9), interview_id (0).
-    write_monthly(dir, "interviews", interviews_schema_with(&s.extra_names()), rows, &s.scheduled_at, &s.origin_file, merger, info, &[9, 0], &|r| {
-        interview_batch(s, merger, r)
-    })
+    let schema = interviews_schema_with(&s.extra_names());
+    write_monthly(dir, "interviews", schema, rows, &s.scheduled_at, &s.origin_file, merger, info, &[9, 0], &|r| interview_batch(s, merger, r), carry)
+}
+
+/// `YYYY-MM` (UTC) of an instant, as the month folders name it.
+pub fn month_label_of(t: Micros) -> String {
+    utc_month(t).0
 }
 
 /// What writing the events found.
@@ -306,6 +334,8 @@ pub struct EventsWritten {
     pub orphans_in_lake: u64,
     /// Of those, this run's (not the lake's), by index in `merger.files`.
     pub orphans_by_file: Vec<u64>,
+    /// This run's events dropped because the lake had their id, by index in `merger.files`.
+    pub lake_duplicates_by_file: Vec<u64>,
 }
 
 /// Builds one Arrow batch from records of a month's buffer, counting orphans.
@@ -363,107 +393,160 @@ fn spilled_batch(
     RecordBatch::try_new(schema::events_schema(), columns).map_err(|e| write_err(path)(Box::new(e)))
 }
 
-/// Writes one month of events from its spill file, then deletes the spill file.
+/// One month's new events file, as [`write_event_month`] wrote it.
+struct MonthWritten {
+    /// `None` when every record was a duplicate of a lake event.
+    file: Option<WrittenFile>,
+    /// All orphans of the file, and this run's by input file.
+    orphans: (u64, Vec<u64>),
+    /// This run's records dropped as duplicates of lake events, by input file.
+    lake_duplicates: Vec<u64>,
+}
+
+fn bump(counts: &mut Vec<u64>, i: usize) {
+    if counts.len() <= i {
+        counts.resize(i + 1, 0);
+    }
+    counts[i] += 1;
+}
+
+/// Writes one month of events from its spill file, then deletes the spill file. This
+/// run's records whose id is in `lake_ids` are dropped (the lake's event came first).
 fn write_event_month(
     dir: &Path,
     month: MonthKey,
+    part: &str,
     spill_path: &Path,
     merger: &Merger,
+    lake_ids: &FpSet,
     info: VersionInfo,
-) -> Result<(WrittenFile, (u64, Vec<u64>)), LakeFileError> {
+) -> Result<MonthWritten, LakeFileError> {
     let buf = fs::read(spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
-    let keys = spill::sorted_offsets(&buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    let mut keys = spill::sorted_offsets(&buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    let damaged = |offset: u64| LakeFileError::Content { path: spill_path.to_path_buf(), what: format!("damaged record at byte {offset}") };
+    let mut lake_duplicates = Vec::new();
+    if !lake_ids.is_empty() {
+        let mut kept = Vec::with_capacity(keys.len());
+        for k in keys {
+            let (r, _) = spill::decode(&buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+            if r.flags & FROM_LAKE == 0 && lake_ids.contains(&fingerprint_bytes(r.event_id)) {
+                bump(&mut lake_duplicates, r.file as usize);
+            } else {
+                kept.push(k);
+            }
+        }
+        keys = kept;
+    }
     // The input files with rows in this month, for the file's metadata.
-    let mut file_ids: Vec<u32> = Vec::new();
-    {
-        let mut seen: Vec<bool> = Vec::new();
-        let mut at = 0usize;
-        while let Some((r, next)) = spill::decode(&buf, at) {
-            let i = r.file as usize;
-            if seen.len() <= i {
-                seen.resize(i + 1, false);
-            }
-            if !seen[i] {
-                seen[i] = true;
-                file_ids.push(r.file);
-            }
-            at = next;
+    let mut seen: Vec<bool> = Vec::new();
+    let mut sources = BTreeSet::new();
+    for k in &keys {
+        let (r, _) = spill::decode(&buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+        let i = r.file as usize;
+        if seen.len() <= i {
+            seen.resize(i + 1, false);
+        }
+        if !seen[i] {
+            seen[i] = true;
+            sources.insert(merger.files.name(r.file).to_string());
         }
     }
-    let sources: Vec<String> = file_ids.iter().map(|&i| merger.files.name(i).to_string()).collect::<BTreeSet<_>>().into_iter().collect();
-    let rel = format!("events/month={}/part-00000.parquet", spill::month_label(month));
-    let path = dir.join(&rel);
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|e| write_err(&path)(Box::new(e)))?;
-    }
-    // Sorted by ts (2), event_id (0).
-    let props = properties("events", info, &sources, &[2, 0]);
-    let file = File::create(&path).map_err(|e| write_err(&path)(Box::new(e)))?;
-    let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema::events_schema(), Some(props))
-        .map_err(|e| write_err(&path)(Box::new(e)))?;
+    let sources: Vec<String> = sources.into_iter().collect();
     let mut orphans = (0u64, Vec::new());
-    for chunk in keys.chunks(BATCH_ROWS) {
-        let batch = spilled_batch(&buf, chunk, merger, spill_path, &mut orphans)?;
-        writer.write(&batch).map_err(|e| write_err(&path)(Box::new(e)))?;
-    }
-    let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
-    inner.into_inner().map_err(|e| write_err(&path)(Box::new(e.into_error())))?;
+    let file = if keys.is_empty() {
+        None
+    } else {
+        let rel = format!("events/month={}/{part}.parquet", spill::month_label(month));
+        let path = dir.join(&rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| write_err(&path)(Box::new(e)))?;
+        }
+        // Sorted by ts (2), event_id (0).
+        let props = properties("events", info, &sources, &[2, 0]);
+        let file = File::create(&path).map_err(|e| write_err(&path)(Box::new(e)))?;
+        let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema::events_schema(), Some(props))
+            .map_err(|e| write_err(&path)(Box::new(e)))?;
+        for chunk in keys.chunks(BATCH_ROWS) {
+            let batch = spilled_batch(&buf, chunk, merger, spill_path, &mut orphans)?;
+            writer.write(&batch).map_err(|e| write_err(&path)(Box::new(e)))?;
+        }
+        let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
+        inner.into_inner().map_err(|e| write_err(&path)(Box::new(e.into_error())))?;
+        Some(WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources, orphans: Some(orphans.0) })
+    };
     drop(buf);
     // The spill file is inside the version being written: removing it now frees the
     // disk early; a failure here would only leave it for the commit to carry.
     fs::remove_file(spill_path).map_err(|e| write_err(spill_path)(Box::new(e)))?;
-    Ok((WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources }, orphans))
+    Ok(MonthWritten { file, orphans, lake_duplicates })
 }
 
 /// Writes `events/` (by month of `ts`, UTC) from the spill's month files, two months at a
 /// time (one per thread: Parquet encoding and zstd are the bulk of the write), holding
-/// one month in memory per thread.
+/// one month in memory per thread. `part(month)` names each month's new file (without
+/// `.parquet`); `carried` are the previous version's files already in place, whose rows
+/// and orphans count too.
 pub fn write_events(
     dir: &Path,
     merger: &Merger,
     months: &[(MonthKey, PathBuf)],
     info: VersionInfo,
+    part: &(dyn Fn(MonthKey) -> String + Sync),
+    carried: Vec<WrittenFile>,
+    lake_ids: &FpSet,
 ) -> Result<EventsWritten, LakeFileError> {
-    if months.is_empty() {
+    let write = |(month, path): &(MonthKey, PathBuf)| write_event_month(dir, *month, &part(*month), path, merger, lake_ids, info);
+    let written = crate::sys::map_on_two_threads(months, write)
+        .ok_or_else(|| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
+    let mut out = EventsWritten::default();
+    for file in carried {
+        out.rows += file.rows;
+        out.orphans_in_lake += file.orphans.unwrap_or(0);
+        out.files.push(file);
+    }
+    let add = |total: &mut Vec<u64>, more: Vec<u64>| {
+        if total.len() < more.len() {
+            total.resize(more.len(), 0);
+        }
+        for (t, n) in total.iter_mut().zip(more) {
+            *t += n;
+        }
+    };
+    for written in written {
+        let w = written?;
+        add(&mut out.orphans_by_file, w.orphans.1);
+        add(&mut out.lake_duplicates_by_file, w.lake_duplicates);
+        out.orphans_in_lake += w.orphans.0;
+        if let Some(file) = w.file {
+            out.rows += file.rows;
+            out.files.push(file);
+        }
+    }
+    if out.files.is_empty() {
+        // An empty table still has a file, so readers find it and its schema.
         let rel = "events/part-00000.parquet".to_string();
         let never = |_: &[u32]| -> Result<RecordBatch, arrow::error::ArrowError> { Ok(RecordBatch::new_empty(schema::events_schema())) };
         write_file(&dir.join(&rel), schema::events_schema(), properties("events", info, &[], &[2, 0]), &[], &never)?;
-        return Ok(EventsWritten { files: vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new() }], ..Default::default() });
+        out.files.push(WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: Some(0) });
     }
-    let write = |(month, path): &(MonthKey, PathBuf)| write_event_month(dir, *month, path, merger, info);
-    let written = crate::sys::map_on_two_threads(&months, write)
-        .ok_or_else(|| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
-    let mut out = EventsWritten::default();
-    for written in written {
-        {
-            let (file, (orphans, by_file)) = written?;
-            out.rows += file.rows;
-            out.files.push(file);
-            out.orphans_in_lake += orphans;
-            if out.orphans_by_file.len() < by_file.len() {
-                out.orphans_by_file.resize(by_file.len(), 0);
-            }
-            for (total, n) in out.orphans_by_file.iter_mut().zip(by_file) {
-                *total += n;
-            }
-        }
-    }
+    // Month by month, a month's parts in the order they were written.
+    out.files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(out)
 }
 
-/// Writes `rejected/part-00000.parquet`: the lake's earlier rows, then this run's, in the
-/// order they were found.
-pub fn write_rejected(dir: &Path, merger: &Merger, info: VersionInfo) -> Result<Vec<WrittenFile>, LakeFileError> {
+/// Writes `rejected/NAME.parquet`: the rows in `merger.rejected`, in the order they were
+/// found (this run's; the lake's earlier files are carried as they are).
+pub fn write_rejected(dir: &Path, merger: &Merger, info: VersionInfo, name: &str) -> Result<Vec<WrittenFile>, LakeFileError> {
     let s = &merger.rejected;
     let rows: Vec<u32> = (0..s.len() as u32).collect();
     let sources: Vec<String> = {
         let names: BTreeSet<&str> = (0..s.len()).map(|i| s.file.text(i)).collect();
         names.into_iter().map(str::to_string).collect()
     };
-    let rel = "rejected/part-00000.parquet".to_string();
+    let rel = format!("rejected/{name}.parquet");
     let props = properties("rejected", info, &sources, &[]);
     write_file(&dir.join(&rel), schema::rejected_schema(), props, &rows, &|r| rejected_batch(s, r))?;
-    Ok(vec![WrittenFile { path: rel, rows: rows.len() as u64, source_files: sources }])
+    Ok(vec![WrittenFile { path: rel, rows: rows.len() as u64, source_files: sources, orphans: None }])
 }
 
 // ---- reading a version back ----
@@ -527,9 +610,9 @@ fn required<T>(v: Option<T>, what: &str, path: &Path) -> Result<T, LakeFileError
     v.ok_or_else(|| LakeFileError::Content { path: path.to_path_buf(), what: format!("{what} is null") })
 }
 
-/// Loads a lake version's interviews and rejected rows into `merger`, and streams its
-/// events (their ids into `merger`, their rows into `spill`).
-pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) -> Result<(), LakeFileError> {
+/// Loads a lake version's interviews into `merger` (its events and rejected rows are
+/// carried, see [`crate::ingest::carry`]).
+pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeFileError> {
     let snapshot = crate::lake::Snapshot { dir: version_dir.to_path_buf(), version: 0 };
     let files = |table: &str| {
         snapshot.files(table).map_err(|e| LakeFileError::Read { path: version_dir.join(table), source: e.into() })
@@ -599,12 +682,21 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) 
             Ok(())
         })?;
     }
+    Ok(())
+}
+
+/// Streams the rows of one lake events file into `spill` (marked as the lake's). With
+/// `ids`, their ids also go into `merger`'s id set (a file read in full instead of
+/// carried); without, they are already there or need not be (a month compacted after
+/// deduplication).
+pub fn load_events_file(path: &Path, merger: &mut Merger, spill: &mut Spill, ids_too: bool) -> Result<u64, LakeFileError> {
     let events_schema = schema::events_schema();
+    let mut spilled = 0u64;
     let mut record = Vec::with_capacity(256);
     let mut last_file: Option<(String, u32)> = None;
-    for path in files("events")? {
-        read_batches(&path, &events_schema, &mut |b| {
-            let p = path.as_path();
+    {
+        read_batches(path, &events_schema, &mut |b| {
+            let p = path;
             let ids = column::<StringArray>(b, 0, p)?;
             let interview = column::<StringArray>(b, 1, p)?;
             let ts = column::<TimestampMicrosecondArray>(b, 2, p)?;
@@ -614,7 +706,7 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) 
             let ofile = column::<StringArray>(b, 6, p)?;
             let oline = column::<UInt64Array>(b, 7, p)?;
             for i in 0..b.num_rows() {
-                if !merger.lake_event(ids.value(i)) {
+                if ids_too && !merger.lake_event(ids.value(i)) {
                     continue;
                 }
                 let fields = EventFields {
@@ -638,36 +730,12 @@ pub fn load_version(version_dir: &Path, merger: &mut Merger, spill: &mut Spill) 
                 record.clear();
                 spill::encode(&fields, file, FROM_LAKE, &mut record);
                 spill.append(spill::month_key(fields.ts), &record).map_err(|e| write_err(spill.dir())(Box::new(e)))?;
+                spilled += 1;
             }
             Ok(())
         })?;
     }
-    let rejected_schema = schema::rejected_schema();
-    for path in files("rejected")? {
-        read_batches(&path, &rejected_schema, &mut |b| {
-            let p = path.as_path();
-            let file = column::<StringArray>(b, 0, p)?;
-            let line = column::<UInt64Array>(b, 1, p)?;
-            let kind = column::<StringArray>(b, 2, p)?;
-            let severity = column::<StringArray>(b, 3, p)?;
-            let reason = column::<StringArray>(b, 4, p)?;
-            let field = column::<StringArray>(b, 5, p)?;
-            let raw = column::<StringArray>(b, 6, p)?;
-            for i in 0..b.num_rows() {
-                merger.lake_rejected(&RejectedFields {
-                    file: file.value(i),
-                    line: line.value(i),
-                    kind: kind.value(i),
-                    severity: severity.value(i),
-                    reason: reason.value(i),
-                    field: opt_str(field, i),
-                    raw: raw.value(i),
-                });
-            }
-            Ok(())
-        })?;
-    }
-    Ok(())
+    Ok(spilled)
 }
 
 #[cfg(test)]
