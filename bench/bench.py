@@ -191,6 +191,14 @@ def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True):
     run = timed([noshow, "run", "--raw", raw, "--lake", lake, "--out", out, "--model", model] + base, env)
     rows.append(("whole run", run, None, run_stages(lake)))
 
+    # A weekly export holding 1 % new or changed interviews, into the lake just built;
+    # the peer is the full ingest above (ratio = increment / full).
+    inc = os.path.join(work, "raw-increment")
+    n_inc = write_increment(raw, inc, max(1, n // 100))
+    incr = timed([noshow, "ingest", "--raw", inc, "--lake", lake] + base, env)
+    rows.append(("weekly 1 %", incr, ing, f"{n_inc} interview rows, full ingest as the peer"))
+    shutil.rmtree(inc)
+
     print(f"\n{n:,} interviews (load average now {os.getloadavg()[0]:.2f})")
     print(f"{'stage':10} {'noshow s':>9} {'peer s':>8} {'ratio':>6} {'noshow CPU s':>12} {'peer CPU s':>10} "
           f"{'noshow MiB':>10} {'peer MiB':>9}  agreement")
@@ -201,6 +209,51 @@ def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True):
         pm = f"{peer[1]:9.0f}" if peer else f"{'-':>9}"
         print(f"{name:10} {mine[0]:9.2f} {ps} {ratio} {mine[3]:12.2f} {pc} {mine[1]:10.0f} {pm}  {note}")
     sys.stdout.flush()
+
+
+def write_increment(raw, out, k):
+    """An export of k interviews: half re-exported with a later update (status changed),
+    half new (new ids, with a copy of their original's events). Returns the row count."""
+    import csv
+    import gzip
+    def opener(path):
+        return gzip.open(path, "rt", encoding="utf-8") if path.endswith(".gz") else open(path, encoding="utf-8")
+    files = sorted(os.listdir(raw))
+    ivw = [f for f in files if f.startswith("interviews-") and "reexport" not in f][-1]
+    with opener(os.path.join(raw, ivw)) as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        rows = [r for _, r in zip(range(k), reader)]
+    col = {name: i for i, name in enumerate(header)}
+    os.makedirs(out)
+    new_ids = {}
+    with open(os.path.join(out, "interviews-increment.csv"), "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for j, r in enumerate(rows):
+            r = list(r)
+            if j % 2 == 0:
+                r[col["status"]] = "attended"
+                r[col["cause"]] = ""
+                r[col["no_show_grade"]] = ""
+                r[col["updated_at"]] = AS_OF
+            else:
+                new_ids[r[col["interview_id"]]] = r[col["interview_id"]] + "-w2"
+                r[col["interview_id"]] = new_ids[r[col["interview_id"]]]
+            w.writerow(r)
+    ev = [f for f in files if f.startswith("events-")][-1]
+    with opener(os.path.join(raw, ev)) as f, open(os.path.join(out, "events-increment.jsonl"), "w", encoding="utf-8") as o:
+        for line in f:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            iv = str(e.get("interview_id"))
+            if iv in new_ids:
+                e["interview_id"] = new_ids[iv]
+                e["event_id"] = f"{e.get('event_id')}-w2"
+                o.write(json.dumps(e) + "\n")
+    return len(rows)
 
 
 def run_stages(lake):

@@ -747,3 +747,43 @@ fn weekly_runs_give_the_lake_of_one_run_and_write_only_what_they_touch() {
         }
     }
 }
+
+#[test]
+fn unchanged_raw_files_are_not_hashed_again_and_a_rewrite_is_still_seen() {
+    let w = Workdir::new();
+    let e = export(0, 60);
+    write(&w.path("raw"), "week1/interviews.csv", &e.interviews_csv);
+    write(&w.path("raw"), "week1/events.jsonl", &e.events_jsonl);
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    assert!(w.path("lake/raw-stamps.json").is_file());
+
+    // A new week: the two old files are taken as known from their stamps.
+    let e2 = export(60, 20);
+    write(&w.path("raw"), "week2/interviews.csv", &e2.interviews_csv);
+    let out = w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("2 raw file(s) unchanged since an earlier run"), "{log}");
+    assert_eq!(summary(&w, "lake")["files"].as_array().unwrap().len(), 1);
+
+    // An export rewritten in place with the same size, its modification time put back:
+    // its status-change time still differs, so it is hashed and read again.
+    let path = w.path("raw/week2/interviews.csv");
+    let modified = fs::metadata(&path).unwrap().modified().unwrap();
+    let changed = e2.interviews_csv.replacen(",10.5,", ",11.5,", 1);
+    assert_eq!(changed.len(), e2.interviews_csv.len());
+    assert_ne!(changed, e2.interviews_csv);
+    std::thread::sleep(Duration::from_millis(20));
+    fs::write(&path, &changed).unwrap();
+    File::options().write(true).open(&path).unwrap().set_modified(modified).unwrap();
+    assert_eq!(fs::metadata(&path).unwrap().modified().unwrap(), modified);
+    let out = w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(!log.contains("lake unchanged"), "a rewritten export was taken as known: {log}");
+    assert_eq!(n(&summary(&w, "lake")["lake_version"]), 3);
+
+    // A cache that is damaged only means hashing everything.
+    fs::write(w.path("lake/raw-stamps.json"), b"{not json").unwrap();
+    let out = w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("lake unchanged") && !log.contains("not hashed again"), "{log}");
+}

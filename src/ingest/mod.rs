@@ -15,6 +15,7 @@ pub mod mapped;
 pub mod merge;
 pub mod record;
 pub mod spill;
+pub mod stamps;
 pub mod summary;
 pub mod writer;
 
@@ -364,13 +365,30 @@ fn merge_in_order(
     Ok(stats)
 }
 
-/// SHA-256 of every file, on two threads (hashing reads every byte once more).
-fn hash_files(found: &[InputFile]) -> Result<Vec<String>, FileError> {
-    let hash = |file: &InputFile| sha256_file(&file.path).map_err(|source| FileError::Io { file: file.rel.to_string(), source });
-    crate::sys::map_on_two_threads(found, hash)
+/// SHA-256 of every file, on two threads (hashing reads every byte once more), except
+/// files that `stamps` shows unchanged since a run that hashed them to a content the lake
+/// already has (`known`): those keep that hash. Returns each file's hash with its stamp
+/// (taken before hashing), and how many hashes were taken from the stamps.
+#[allow(clippy::type_complexity)]
+fn hash_files(
+    found: &[InputFile],
+    stamps: &stamps::Stamps,
+    known: &(dyn Fn(&str) -> bool + Sync),
+) -> Result<(Vec<(String, Option<stamps::Stamp>)>, usize), FileError> {
+    let hash = |file: &InputFile| -> Result<(String, Option<stamps::Stamp>, bool), FileError> {
+        let stamp = stamps::Stamp::of(&file.path);
+        if let Some(sha) = stamp.and_then(|now| stamps.unchanged(&file.rel, now)).filter(|sha| known(sha)) {
+            return Ok((sha.to_string(), stamp, true));
+        }
+        let sha = sha256_file(&file.path).map_err(|source| FileError::Io { file: file.rel.to_string(), source })?;
+        Ok((sha, stamp, false))
+    };
+    let hashed: Vec<(String, Option<stamps::Stamp>, bool)> = crate::sys::map_on_two_threads(found, hash)
         .ok_or_else(|| FileError::Io { file: String::new(), source: std::io::Error::other("a hashing thread panicked") })?
         .into_iter()
-        .collect()
+        .collect::<Result<_, _>>()?;
+    let reused = hashed.iter().filter(|h| h.2).count();
+    Ok((hashed.into_iter().map(|(sha, stamp, _)| (sha, stamp)).collect(), reused))
 }
 
 /// A fault-injection point for the test suite: with `NOSHOW_TEST_PAUSE_AFTER_HASH`
@@ -434,7 +452,14 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
 
     // Content, not names, decides what is new: a renamed copy of an ingested export is
     // skipped, an export rewritten in place is read again.
-    let shas = hash_files(&found)?;
+    let stamps = stamps::Stamps::read(lake.root());
+    let (hashed, reused) = hash_files(&found, &stamps, &|sha| known.contains_key(sha))?;
+    let stamp_of: HashMap<String, stamps::Stamp> =
+        found.iter().zip(&hashed).filter_map(|(f, (_, stamp))| Some((f.rel.to_string(), (*stamp)?))).collect();
+    let shas: Vec<String> = hashed.into_iter().map(|(sha, _)| sha).collect();
+    if reused > 0 {
+        info!("{reused} raw file(s) unchanged since an earlier run (same size, modification and change times): not hashed again");
+    }
     pause_for_tests();
     let mut new_files: Vec<(InputFile, String)> = Vec::new();
     let mut skipped = Vec::new();
@@ -451,7 +476,19 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
             new_files.push((file, sha));
         }
     }
+    // The stamps of the files whose content the lake has (or will have once this run
+    // commits); written after the commit, so a failed run leaves the old ones.
+    let stamped: Vec<(String, stamps::Stamp, String)> = skipped
+        .iter()
+        .map(|s| (s.path.as_str(), s.sha256.as_str()))
+        .chain(new_files.iter().map(|(f, sha)| (&*f.rel, sha.as_str())))
+        .filter_map(|(rel, sha)| Some((rel.to_string(), *stamp_of.get(rel)?, sha.to_string())))
+        .collect();
+    let remember = |lake: &Lake| {
+        stamps::Stamps::write(lake.root(), stamped.iter().map(|(rel, stamp, sha)| (rel.as_str(), *stamp, sha.as_str())));
+    };
     if new_files.is_empty() {
+        // Nothing is written when nothing is new, not even the stamps.
         return Ok(IngestOutcome::Unchanged { version: previous.map(|s| s.version), skipped });
     }
 
@@ -466,6 +503,7 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
         Err(e) => return Err(e),
     };
     let snapshot = vw.commit(opts.keep_versions)?;
+    remember(&lake);
     let runs = lake.runs_dir();
     if let Err(e) = fs::create_dir_all(&runs) {
         warn!("creating {}: {e}", runs.display());
