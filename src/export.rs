@@ -20,11 +20,11 @@ pub fn write_table(dir: &Path, name: &str, df: &mut DataFrame) -> anyhow::Result
 /// Writes `df` as one zstd-compressed Parquet file.
 pub fn write_parquet(path: &Path, df: &mut DataFrame) -> anyhow::Result<()> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    ParquetWriter::new(BufWriter::new(file))
+    let written = ParquetWriter::new(BufWriter::new(file))
         .with_compression(ParquetCompression::Zstd(None))
         .with_statistics(StatisticsOptions::full())
-        .finish(df)
-        .map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+        .finish(df);
+    anyhow::Context::with_context(written, || format!("writing {}", path.display()))?;
     Ok(())
 }
 

@@ -24,6 +24,8 @@ use polars::prelude::*;
 
 use crate::store::{Kind, Staged, Store, StoreLock};
 
+pub mod index;
+
 /// The tables of a lake version.
 pub const TABLES: &[&str] = &["interviews", "events", "rejected"];
 
@@ -133,7 +135,7 @@ impl VersionWriter {
             for path in paths {
                 let rows = parquet_rows(&path)?;
                 let rel = path.strip_prefix(self.dir()).unwrap_or(&path).to_string_lossy().replace('\\', "/");
-                files.push(WrittenFile { path: rel, rows, source_files: Vec::new(), orphans: None });
+                files.push(WrittenFile { path: rel, rows, source_files: Vec::new(), orphans: None, index: None });
             }
             let rows = files.iter().map(|f| f.rows).sum();
             tables.insert(table.to_string(), TableEntry { rows, files });
@@ -219,7 +221,7 @@ impl Snapshot {
         if files.is_empty() {
             bail!("lake version {} has no {table} files", self.dir.display());
         }
-        scan_parquet(&files).map_err(|e| anyhow::anyhow!("scanning {table} in {}: {e}", self.dir.display()))
+        anyhow::Context::with_context(scan_parquet(&files), || format!("scanning {table} in {}", self.dir.display()))
     }
 
     /// The interviews table (one row per interview, as ingested: no derived status).

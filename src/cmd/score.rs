@@ -108,7 +108,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         confirm_follow_up_hours,
     };
     let started = std::time::Instant::now();
-    let mut feed = score(snapshot.scan_interviews()?, snapshot.scan_events()?, &model, &settings)
+    // The events of a few interviews, from the row groups that can hold them.
+    let events_of = |ids: &[&str]| -> anyhow::Result<LazyFrame> {
+        let (events, share) = snapshot.events_of(ids)?;
+        info!("read {} of the lake's {} event row groups for {} interviews", share.row_groups_read, share.row_groups, ids.len());
+        Ok(events)
+    };
+    let mut feed = score(snapshot.scan_interviews()?, &events_of, &model, &settings)
         .with_context(|| format!("scoring with model {} on lake {}", model.version, lake.display()))?;
     // Arms are sticky: an interview an earlier feed scored keeps the arm it got then.
     let archive = crate::score::archive::of_lake(&lake);
@@ -127,13 +133,12 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
     let mut recovery = crate::score::recovery::worklist(
         snapshot.scan_interviews()?,
-        snapshot.scan_events()?,
+        &events_of,
         settings.as_of,
         settings.tz,
         settings.grace_minutes,
         recovery_days,
     )
-    .map_err(anyhow::Error::from)
     .context("building the recovery worklist")?;
     write_table(staged.path(), "recovery", &mut recovery)?;
     let count = |band: &str, holdout: Option<bool>| -> usize {

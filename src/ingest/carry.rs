@@ -230,7 +230,7 @@ mod tests {
 
     fn file(groups: usize) -> OldEventFile {
         OldEventFile {
-            entry: WrittenFile { path: "events/month=2026-01/part-00000.parquet".into(), rows: 1, source_files: vec![], orphans: Some(0) },
+            entry: WrittenFile { path: "events/month=2026-01/part-00000.parquet".into(), rows: 1, source_files: vec![], orphans: Some(0), index: None },
             path: PathBuf::new(),
             groups: (0..groups).map(|_| Group { rows: 1, interview_id: None }).collect(),
         }

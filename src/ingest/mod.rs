@@ -649,6 +649,9 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     let previous_dir = run.previous.map(|s| s.dir.clone()).unwrap_or_default();
     let carry_file = |f: &writer::WrittenFile| -> Result<writer::WrittenFile, writer::LakeFileError> {
         carry::link_or_copy(&previous_dir.join(&f.path), &dir.join(&f.path))?;
+        if let Some(index) = &f.index {
+            carry::link_or_copy(&previous_dir.join(index), &dir.join(index))?;
+        }
         Ok(f.clone())
     };
 

@@ -64,6 +64,10 @@ pub struct WrittenFile {
     /// know (kept so that a carried file need not be re-read to count them).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orphans: Option<u64>,
+    /// Events files: the interview index beside it (see [`crate::lake::index`]), relative
+    /// to the version folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
 }
 
 /// What is the same in every file of a version.
@@ -275,7 +279,7 @@ fn write_monthly(
     if rows.is_empty() {
         let rel = format!("{table}/part-00000.parquet");
         write_file(&dir.join(&rel), schema, properties(table, info, &[], sort_columns), rows, batch)?;
-        return Ok(vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: None }]);
+        return Ok(vec![WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: None, index: None }]);
     }
     let runs = month_runs(rows, time);
     let write_run = |(month, range): &(String, std::ops::Range<usize>)| -> Result<WrittenFile, LakeFileError> {
@@ -286,7 +290,7 @@ fn write_monthly(
         let sources = source_names(part, origin_file, merger);
         let rel = format!("{table}/month={month}/part-00000.parquet");
         write_file(&dir.join(&rel), schema.clone(), properties(table, info, &sources, sort_columns), part, batch)?;
-        Ok(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources, orphans: None })
+        Ok(WrittenFile { path: rel, rows: part.len() as u64, source_files: sources, orphans: None, index: None })
     };
     // Months are independent files: a second thread encodes every other one (Parquet
     // encoding and zstd are the bulk of the write).
@@ -472,7 +476,19 @@ fn write_event_month(
         }
         let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
         inner.into_inner().map_err(|e| write_err(&path)(Box::new(e.into_error())))?;
-        Some(WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources, orphans: Some(orphans.0) })
+        // Which interviews each row group holds, so readers that want a few skip the rest.
+        let mut groups: Vec<Vec<u64>> = Vec::new();
+        for (row, k) in keys.iter().enumerate() {
+            let (r, _) = spill::decode(&buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+            let g = row / ROW_GROUP_ROWS;
+            if groups.len() <= g {
+                groups.push(Vec::new());
+            }
+            groups[g].push(crate::lake::index::key(r.interview_id));
+        }
+        let index_rel = crate::lake::index::path_for(&rel);
+        crate::lake::index::write(&dir.join(&index_rel), groups).map_err(|e| write_err(&dir.join(&index_rel))(Box::new(e)))?;
+        Some(WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources, orphans: Some(orphans.0), index: Some(index_rel) })
     };
     drop(buf);
     // The spill file is inside the version being written: removing it now frees the
@@ -527,7 +543,7 @@ pub fn write_events(
         let rel = "events/part-00000.parquet".to_string();
         let never = |_: &[u32]| -> Result<RecordBatch, arrow::error::ArrowError> { Ok(RecordBatch::new_empty(schema::events_schema())) };
         write_file(&dir.join(&rel), schema::events_schema(), properties("events", info, &[], &[2, 0]), &[], &never)?;
-        out.files.push(WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: Some(0) });
+        out.files.push(WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: Some(0), index: None });
     }
     // Month by month, a month's parts in the order they were written.
     out.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -546,7 +562,7 @@ pub fn write_rejected(dir: &Path, merger: &Merger, info: VersionInfo, name: &str
     let rel = format!("rejected/{name}.parquet");
     let props = properties("rejected", info, &sources, &[]);
     write_file(&dir.join(&rel), schema::rejected_schema(), props, &rows, &|r| rejected_batch(s, r))?;
-    Ok(vec![WrittenFile { path: rel, rows: rows.len() as u64, source_files: sources, orphans: None }])
+    Ok(vec![WrittenFile { path: rel, rows: rows.len() as u64, source_files: sources, orphans: None, index: None }])
 }
 
 // ---- reading a version back ----

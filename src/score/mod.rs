@@ -104,9 +104,16 @@ pub fn technical_roles(interviews: LazyFrame, s: &ScoreSettings, min: u32) -> Po
 ///
 /// Only what the feed needs is read: the interviews of candidates with a slot in the
 /// window (a filter on `scheduled_at` the Parquet reader applies, then a semi-join on
-/// `candidate_id`), and the events of those interviews. With `NOSHOW_PROFILE=1` each
-/// step's time goes to stderr.
-pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &ScoreSettings) -> anyhow::Result<DataFrame> {
+/// `candidate_id`), and the events of the interviews among them still `scheduled` in
+/// the lake (the scored ones, and past ones whose outcome a `joined` event decides):
+/// `events_of(ids)` gives those, reading only what can hold them. With
+/// `NOSHOW_PROFILE=1` each step's time goes to stderr.
+pub fn score(
+    interviews: LazyFrame,
+    events_of: &dyn Fn(&[&str]) -> anyhow::Result<LazyFrame>,
+    model: &ModelFile,
+    s: &ScoreSettings,
+) -> anyhow::Result<DataFrame> {
     let mut clock = Stopwatch::start("score");
     let window_end = s.as_of + (s.window_days * MICROS_PER_DAY as f64).round() as i64;
     let in_window = col("status")
@@ -132,9 +139,15 @@ pub fn score(interviews: LazyFrame, events: LazyFrame, model: &ModelFile, s: &Sc
         .map(|i| Snap { interview: i as u32, cutoff: s.as_of })
         .collect();
     snaps.sort_by_key(|snap| facts.id_rank[snap.interview as usize]);
-    // Every interview held is wanted; saying so pushes the id predicate into the
-    // Parquet reader instead of decoding every event.
-    let wanted = vec![true; facts.len()];
+    // Features read the events of the scored interview, and of a candidate's other
+    // interviews only the first `joined` of those still `scheduled` (the derived-status
+    // rule); interviews with a recorded outcome need none.
+    let wanted: Vec<bool> = facts.status.iter().map(|&st| st == Status::Scheduled).collect();
+    let events = {
+        let ids = facts.carried.column("interview_id")?.str()?;
+        let wanted_ids: Vec<&str> = ids.iter().zip(&wanted).filter_map(|(id, &w)| id.filter(|_| w)).collect();
+        events_of(&wanted_ids)?
+    };
     facts.load_events(events, Some(&wanted))?;
     clock.mark("read their events");
     let technical = technical_roles(interviews, s, 5)?;

@@ -46,12 +46,20 @@ fn next_step(cause: Option<&str>, grade: Option<&str>, read: bool) -> &'static s
 }
 
 /// The worklist as of `as_of` (misses of the last `days` days).
-pub fn worklist(interviews: LazyFrame, events: LazyFrame, as_of: Micros, tz: chrono_tz::Tz, grace_minutes: i64, days: f64) -> PolarsResult<DataFrame> {
+/// `events_of(ids)` gives the events of those interviews.
+pub fn worklist(
+    interviews: LazyFrame,
+    events_of: &dyn Fn(&[&str]) -> anyhow::Result<LazyFrame>,
+    as_of: Micros,
+    tz: chrono_tz::Tz,
+    grace_minutes: i64,
+    days: f64,
+) -> anyhow::Result<DataFrame> {
     let start = as_of - (days * MICROS_PER_DAY as f64).round() as i64;
     let recent = interviews.filter(micros("scheduled_at").gt_eq(lit(start)).and(micros("scheduled_at").lt(lit(as_of))));
     let ids = recent.clone().select([col("interview_id")]).collect()?;
-    let wanted = ids.column("interview_id")?.as_materialized_series().clone();
-    let events = events.filter(col("interview_id").is_in(lit(wanted).implode(false), false));
+    let wanted: Vec<&str> = ids.column("interview_id")?.str()?.iter().flatten().collect();
+    let events = events_of(&wanted)?;
     let settings = Settings { as_of, tz, grace_minutes, suppression_threshold: 0, cuts: Vec::new() };
     let closed = analytics::closed_interviews(recent, events, &settings)?
         .filter(
