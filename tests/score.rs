@@ -203,3 +203,42 @@ fn min_level_interviews_is_a_setting() {
     let out = wd.output(&["--config", "zero.toml", "train", "--lake", "lake", "--model", "model", "--as-of", AS_OF]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn score_reads_only_the_event_row_groups_its_interviews_can_be_in_and_scores_the_same() {
+    let wd = Workdir::new();
+    wd.accept_small_models();
+    let as_of = "2026-11-16T00:00:00Z";
+    wd.run(&["generate", "--out", "raw", "--interviews", "3000", "--seed", "12", "--as-of", as_of, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["train", "--lake", "lake", "--model", "model", "--as-of", as_of, "-q"]);
+    let with_index = wd.run(&["score", "--lake", "lake", "--model", "model", "--out", "feed-a", "--as-of", as_of]);
+    let log = String::from_utf8_lossy(&with_index.stderr).into_owned();
+    let counts: Vec<(usize, usize)> = log
+        .lines()
+        .filter_map(|l| {
+            let rest = l.split("noshow: read ").nth(1)?;
+            let mut words = rest.split_whitespace();
+            let read: usize = words.next()?.parse().ok()?;
+            let total: usize = rest.split("lake's ").nth(1)?.split_whitespace().next()?.parse().ok()?;
+            Some((read, total))
+        })
+        .collect();
+    assert!(!counts.is_empty(), "{log}");
+    assert!(counts.iter().all(|&(read, total)| read < total), "every event row group was read: {log}");
+
+    // Without the indexes every event is read, the general way: the same feed.
+    std::fs::remove_dir_all(wd.path("lake/current/index")).unwrap();
+    let without = wd.run(&["score", "--lake", "lake", "--model", "model", "--out", "feed-b", "--as-of", as_of]);
+    let log_b = String::from_utf8_lossy(&without.stderr);
+    assert!(log_b.lines().filter(|l| l.contains("event row groups")).all(|l| {
+        let rest = l.split("noshow: read ").nth(1).unwrap_or("");
+        let read = rest.split_whitespace().next().unwrap_or("");
+        rest.contains(&format!("lake's {read} "))
+    }), "{log_b}");
+    for name in ["scores.csv", "recovery.csv"] {
+        assert_eq!(wd.read(&format!("feed-a/{name}")), wd.read(&format!("feed-b/{name}")), "{name} differs");
+    }
+    let feed = read_parquet(&wd.path("feed-a/scores.parquet"));
+    assert!(feed.height() > 20);
+}

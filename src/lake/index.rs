@@ -191,7 +191,7 @@ impl Snapshot {
         wanted.sort_unstable();
         wanted.dedup();
         let id_set: HashSet<&str> = ids.iter().copied().collect();
-        let mut plan: Vec<(PathBuf, Option<Vec<usize>>)> = Vec::new();
+        let mut chosen: Vec<(PathBuf, Option<Vec<usize>>)> = Vec::with_capacity(files.len());
         let mut share = ReadShare::default();
         for (path, entry) in files.iter().zip(&listed) {
             let meta = ParquetRecordBatchReaderBuilder::try_new(File::open(path).with_context(|| format!("opening {}", path.display()))?)
@@ -200,22 +200,20 @@ impl Snapshot {
                 .clone();
             let rows: Vec<u64> = meta.row_groups().iter().map(|g| g.num_rows() as u64).collect();
             share.row_groups += rows.len();
-            let chosen = entry
-                .get("index")
-                .and_then(|i| i.as_str())
-                .and_then(|rel| groups_to_read(&self.dir.join(rel), &rows, &wanted));
-            match chosen {
-                Some(groups) if groups.is_empty() => {}
-                Some(groups) => {
-                    share.row_groups_read += groups.len();
-                    plan.push((path.clone(), Some(groups)));
-                }
-                None => {
-                    share.row_groups_read += rows.len();
-                    plan.push((path.clone(), None));
-                }
-            }
+            let groups =
+                entry.get("index").and_then(|i| i.as_str()).and_then(|rel| groups_to_read(&self.dir.join(rel), &rows, &wanted));
+            share.row_groups_read += groups.as_ref().map_or(rows.len(), Vec::len);
+            chosen.push((path.clone(), groups));
         }
+        if chosen.iter().any(|(_, g)| g.is_none()) {
+            // A file without a usable index (written before indexes existed, or by
+            // another tool): every file is read the general way, with the id filter the
+            // Parquet reader applies.
+            let wanted_ids = Series::new("wanted".into(), ids.to_vec());
+            let scan = self.scan_events()?.filter(col("interview_id").is_in(lit(wanted_ids).implode(false), false));
+            return Ok((scan, ReadShare { row_groups_read: share.row_groups, row_groups: share.row_groups }));
+        }
+        let plan: Vec<(PathBuf, Option<Vec<usize>>)> = chosen.into_iter().filter(|(_, g)| g.as_ref().is_some_and(|g| !g.is_empty())).collect();
         let parts = crate::sys::map_on_two_threads(&plan, |(path, groups)| {
             let mut g = Gathered::default();
             gather(path, groups.clone(), &id_set, &mut g).map(|()| g)
