@@ -787,3 +787,35 @@ fn unchanged_raw_files_are_not_hashed_again_and_a_rewrite_is_still_seen() {
     let log = String::from_utf8_lossy(&out.stderr);
     assert!(log.contains("lake unchanged") && !log.contains("not hashed again"), "{log}");
 }
+
+#[test]
+fn orphans_of_carried_files_are_adopted_when_their_interview_arrives() {
+    let w = Workdir::new();
+    let e = export(0, 50);
+    write(&w.path("raw"), "week1/interviews.csv", &e.interviews_csv);
+    write(&w.path("raw"), "week1/events.jsonl", &e.events_jsonl);
+    // Events of three interviews the HR system exports only next week.
+    let early: Vec<String> = (0..3).map(|j| event_line(&format!("ELATE-{j}"), &format!("I9000{j}"), 30 + j, "message_read")).collect();
+    write(&w.path("raw"), "week1/events-early.jsonl", &format!("{}\n", early.join("\n")));
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let orphans = |w: &Workdir| n(&summary(w, "lake")["events"]["orphans_in_lake"]);
+    assert_eq!(orphans(&w), 3 + 3, "the export's own orphans and the early events");
+
+    let mut late = Ivw::new(90000);
+    late.hour = 30;
+    let rows: Vec<String> = (0..3).map(|j| {
+        let mut r = late.clone();
+        r.id = format!("I9000{j}");
+        r.csv()
+    }).collect();
+    write(&w.path("raw"), "week2/interviews.csv", &format!("{HEADER}\n{}\n", rows.join("\n")));
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    assert_eq!(orphans(&w), 3, "the early events found their interviews");
+    // And the same count as one run over everything gives.
+    w.run(&["ingest", "--raw", "raw", "--lake", "one-run"]);
+    assert_eq!(n(&summary(&w, "one-run")["events"]["orphans_in_lake"]), 3);
+    // The events files were carried, not rewritten, yet their counts were updated.
+    let manifest: Value = serde_json::from_str(&w.read("lake/current/manifest.json")).unwrap();
+    let per_file: u64 = manifest["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| n(&f["orphans"])).sum();
+    assert_eq!(per_file, 3);
+}
