@@ -554,6 +554,7 @@ fn touched_months(merger: &Merger, merged: &merge::Merged) -> BTreeSet<String> {
 /// Merges the previous version and the new files into the version folder `dir`
 /// (not yet committed) and returns the run's summary.
 fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunSummary> {
+    let mut clock = crate::model::stopwatch::Stopwatch::start("ingest");
     let spill_dir = dir.join(".spill");
     let mut spill = Spill::new(&spill_dir).with_context(|| format!("creating {}", spill_dir.display()))?;
     let mut merger = Merger::new();
@@ -589,6 +590,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
             })
             .collect();
     }
+    clock.mark("previous version's interviews");
     let extra_before = merger.interviews.extra_names().iter().map(|s| s.to_string()).collect::<Vec<_>>();
     // Events outside month folders (a lake written otherwise) are read in full.
     let mut lake_events_kept: u64 = previous_events.by_month.values().flatten().map(|f| f.entry.rows).sum();
@@ -599,6 +601,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     let file_ids: Vec<u32> = run.new_files.iter().map(|(f, _)| merger.register_file(&f.rel, f.kind)).collect();
 
     let stats = read_new_files(&run.new_files, &file_ids, &run.opts.sources, run.opts.tz, &mut merger, &mut spill)?;
+    clock.mark("new files read");
     // The manifest records what was read: a file rewritten between its hashing and its
     // reading (an exporter still at work) fails the run instead of being remembered
     // whole while only part of it was ingested.
@@ -617,6 +620,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     // after all: one pass over the lake's ids, probing the run's id set.
     let carried_files: Vec<&carry::OldEventFile> = previous_events.month_files().map(|(_, f)| f).collect();
     let lake_duplicates = carry::ids_in(&carried_files, &|fp| merger.has_event(fp))?;
+    clock.mark("lake event ids checked");
     if previous_events.rows > 0 {
         info!("{} event(s) of this run were already in the lake (checked against its {} event ids)", lake_duplicates.len(), previous_events.rows);
     }
@@ -663,6 +667,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
         _ => None,
     };
     let iv = writer::write_interviews(dir, &merger, &merged.interview_rows, info, &carry_month)?;
+    clock.mark("interviews written");
 
     // Carried event files keep their orphan counts unless a new interview may adopt some.
     let new_ids = merger.new_interview_ids(&merged);
@@ -681,6 +686,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     let part = |m: MonthKey| part_names.get(&m).cloned().unwrap_or_else(|| "part-00000".to_string());
     let ev: EventsWritten = writer::write_events(dir, &merger, &months, info, &part, carried_events, &lake_duplicates)?;
     fs::remove_dir_all(&spill_dir).with_context(|| format!("removing {}", spill_dir.display()))?;
+    clock.mark("events written");
     merger.set_orphans(&ev.orphans_by_file);
     merger.set_lake_duplicates(&ev.lake_duplicates_by_file);
 
