@@ -476,8 +476,51 @@ fn drift_levels(wd: &Workdir, lake: &str) -> (Vec<(String, f64, String)>, String
     (features, day["as_of_date"].as_str().unwrap().to_string())
 }
 
+/// The lake's interviews as one v1 export taken at `as_of`: slots after it still
+/// `scheduled` (cause, grade and update time cleared), those whose candidate asked to
+/// cancel by then left out. The generator invites every upcoming interview by its own
+/// as-of (those it would invite later just before it), so a lake generated a week
+/// later and cut back to `as_of` this way has upcoming interviews invited as past ones
+/// were.
+fn export_at(wd: &Workdir, as_of: i64) -> String {
+    let interviews = concat_files(&manifest_files(wd, "interviews"));
+    let events = concat_files(&manifest_files(wd, "events"));
+    let (ev_iv, ev_type, ev_ts) = (strs(&events, "interview_id"), strs(&events, "type"), micros(&events, "ts"));
+    let cancelled: std::collections::HashSet<&str> =
+        (0..events.height()).filter(|&i| ev_type[i] == "cancel_requested" && ev_ts[i] <= as_of).map(|i| ev_iv[i].as_str()).collect();
+    let text = |c: &str| -> Vec<Option<String>> {
+        let col = interviews.column(c).unwrap().cast(&DataType::String).unwrap();
+        col.str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+    };
+    let time = |c: &str| -> Vec<Option<i64>> { interviews.column(c).unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().iter().collect() };
+    let names = ["interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel"];
+    let fields: Vec<Vec<Option<String>>> = names.iter().map(|c| text(c)).collect();
+    let (status, cause, grade, cost) = (text("status"), text("cause"), text("no_show_grade"), text("cost"));
+    let (invited, slot, updated) = (time("invited_at"), time("scheduled_at"), time("updated_at"));
+    let quote = |v: &Option<String>| {
+        let v = v.clone().unwrap_or_default();
+        if v.contains([',', '"']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+    };
+    let mut csv = String::from("interview_id,candidate_id,role,region,education,fresh_graduate,source,preferred_channel,invited_at,scheduled_at,status,cause,no_show_grade,cost,updated_at\n");
+    for i in 0..interviews.height() {
+        let upcoming = slot[i].unwrap() > as_of;
+        let id = fields[0][i].clone().unwrap();
+        if upcoming && cancelled.contains(id.as_str()) {
+            continue;
+        }
+        let row: Vec<String> = fields.iter().map(|f| quote(&f[i])).collect();
+        let (s, c, g, u) = if upcoming {
+            ("scheduled".to_string(), String::new(), String::new(), String::new())
+        } else {
+            (status[i].clone().unwrap(), quote(&cause[i]), quote(&grade[i]), updated[i].map(csv_time).unwrap_or_default())
+        };
+        let _ = writeln!(csv, "{},{},{},{s},{c},{g},{},{u}", row.join(","), csv_time(invited[i].unwrap()), csv_time(slot[i].unwrap()), quote(&cost[i]));
+    }
+    csv
+}
+
 /// Drift: another sample of the training population raises no warning; the same
-/// world with its latest trace-log export missing (no deliveries, reads or
+/// sample with the trace log of its last weeks missing (no reads, clicks or
 /// confirmations for the upcoming interviews) does, and the report's `drift` table
 /// flags it. The PSI in drift.json is recomputed here from its own counts.
 #[test]
@@ -500,39 +543,48 @@ fn drift_warns_on_a_shifted_population_and_not_on_the_same_one() {
         assert!((total - 1.0).abs() < 1e-9, "{} shares sum to {total}", f["name"]);
     }
 
-    // Another sample of the same world (another seed): stable.
-    wd.run(&["generate", "--out", "raw-b", "--interviews", "12000", "--seed", "32", "--as-of", DAY1, "-q"]);
+    // Another sample of the same world (another seed), exported as at DAY1.
+    let week_later = "2026-11-23T00:00:00Z";
+    wd.run(&["generate", "--out", "raw-full", "--interviews", "12000", "--seed", "32", "--as-of", week_later, "-q"]);
+    wd.run(&["ingest", "--raw", "raw-full", "--lake", "lake", "-q"]);
+    let day1 = noshow::time::parse_timestamp(DAY1, chrono_tz::UTC).unwrap();
+    let export = export_at(&wd, day1);
+    let mut events: Vec<String> =
+        fs::read_dir(wd.path("raw-full")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|f| f.starts_with("events")).collect();
+    events.sort();
+    for (raw, files) in [("raw-b", &events[..]), ("raw-c", &events[..events.len() - 1])] {
+        fs::create_dir(wd.path(raw)).unwrap();
+        fs::write(wd.path(&format!("{raw}/interviews-day1.csv")), &export).unwrap();
+        for f in files {
+            fs::copy(wd.path(&format!("raw-full/{f}")), wd.path(&format!("{raw}/{f}"))).unwrap();
+        }
+    }
     wd.run(&["ingest", "--raw", "raw-b", "--lake", "lake-b", "-q"]);
     // No archive yet: the report says so.
     wd.run(&["--as-of", DAY1, "report", "--lake", "lake-b", "--out", "rep-none", "-q"]);
     assert!(wd.read("rep-none/report.html").contains("No drift figures yet"));
     assert!(!wd.path("rep-none/drift.parquet").exists());
-    let same = wd.run(&["--as-of", DAY1, "score", "--lake", "lake-b", "--model", "model", "--out", "feed-b", "--window-days", "14", "-q"]);
+    let same = wd.run(&["--as-of", DAY1, "score", "--lake", "lake-b", "--model", "model", "--out", "feed-b", "-q"]);
     let same_err = String::from_utf8_lossy(&same.stderr).to_string();
     assert!(!same_err.contains("drift: feature"), "the same population warned:\n{same_err}");
     let (stable, date) = drift_levels(&wd, "lake-b");
     assert_eq!(date, "2026-11-16");
     assert!(stable.iter().all(|(_, psi, level)| *psi < 0.2 && level != "shift"), "{stable:?}");
 
-    // The same world, but the trace log of the last weeks never arrived.
-    let mut files: Vec<String> = fs::read_dir(wd.path("raw-b")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    files.sort();
-    fs::create_dir(wd.path("raw-c")).unwrap();
-    let last_events = files.iter().filter(|f| f.starts_with("events")).max().unwrap().clone();
-    for f in &files {
-        if *f != last_events {
-            fs::copy(wd.path(&format!("raw-b/{f}")), wd.path(&format!("raw-c/{f}"))).unwrap();
-        }
-    }
+    // The same interviews, but the trace log of the last weeks never arrived.
     wd.run(&["ingest", "--raw", "raw-c", "--lake", "lake-c", "-q"]);
-    let shifted = wd.run(&["--as-of", DAY1, "score", "--lake", "lake-c", "--model", "model", "--out", "feed-c", "--window-days", "14", "-q"]);
+    let shifted = wd.run(&["--as-of", DAY1, "score", "--lake", "lake-c", "--model", "model", "--out", "feed-c", "-q"]);
     let shifted_err = String::from_utf8_lossy(&shifted.stderr).to_string();
-    assert!(shifted_err.contains("drift: feature invitation_delivered has PSI"), "no drift warning:\n{shifted_err}");
+    assert!(shifted_err.contains("drift: feature confirmed has PSI"), "no drift warning:\n{shifted_err}");
     let (moved, _) = drift_levels(&wd, "lake-c");
     let level_of = |name: &str| moved.iter().find(|f| f.0 == name).unwrap().2.clone();
-    assert_eq!(level_of("invitation_delivered"), "shift", "{moved:?}");
+    for f in ["confirmed", "invitation_read", "jd_viewed"] {
+        assert_eq!(level_of(f), "shift", "{f}: {moved:?}");
+    }
     // Who the candidates are did not change.
-    assert_ne!(level_of("role"), "shift", "{moved:?}");
+    for f in ["role", "region", "education"] {
+        assert_eq!(level_of(f), "stable", "{f}: {moved:?}");
+    }
 
     // drift.json's PSI is the formula applied to its own counts and reference shares.
     let day_dir = fs::read_dir(wd.path("lake-c/feeds")).unwrap().map(|e| e.unwrap().path()).find(|p| p.join("drift.json").is_file()).unwrap();
@@ -549,7 +601,7 @@ fn drift_warns_on_a_shifted_population_and_not_on_the_same_one() {
     }
     // The feed's summary (and so the run log) lists the shifted features.
     let summary: serde_json::Value = serde_json::from_str(&wd.read("feed-c/summary.json")).unwrap();
-    assert!(summary["drift"]["shifted"].as_array().unwrap().iter().any(|f| f == "invitation_delivered"), "{}", summary["drift"]);
+    assert!(summary["drift"]["shifted"].as_array().unwrap().iter().any(|f| f == "confirmed"), "{}", summary["drift"]);
 
     // The report's drift table flags it, and the page says so.
     for (lake, out) in [("lake-b", "rep-b"), ("lake-c", "rep-c")] {
@@ -568,12 +620,12 @@ fn drift_warns_on_a_shifted_population_and_not_on_the_same_one() {
     assert_eq!(fb.len(), names.len(), "one row per feature for the one archived day");
     assert!(lb.iter().all(|l| l != "shift"), "{lb:?}");
     let (fc, lc, psi_c) = table("rep-c");
-    let i = fc.iter().position(|f| f == "invitation_delivered").unwrap();
+    let i = fc.iter().position(|f| f == "confirmed").unwrap();
     assert_eq!(lc[i], "shift");
-    assert!((psi_c[i] - moved.iter().find(|f| f.0 == "invitation_delivered").unwrap().1).abs() < 1e-12);
+    assert!((psi_c[i] - moved.iter().find(|f| f.0 == "confirmed").unwrap().1).abs() < 1e-12);
     assert!(wd.read("rep-b/report.html").contains("No feature has shifted"));
     let html_c = wd.read("rep-c/report.html");
-    assert!(html_c.contains("features have shifted") && html_c.contains("messages reached the device"), "the report names the shifted feature");
+    assert!(html_c.contains("features have shifted") && html_c.contains("confirmed the time"), "the report names the shifted features");
     wd.run(&["--as-of", DAY2, "report", "--lake", "lake-c", "--out", "rep-c-zh", "--lang", "zh", "-q"]);
     assert!(wd.read("rep-c-zh/report.html").contains("个特征发生偏移"));
 }

@@ -216,7 +216,7 @@ fn log_drift(drift: Option<&DriftDay>, model_version: &str, warn_psi: f64) {
     };
     if (day.window_days - day.reference_window_days).abs() > 1e-9 {
         info!(
-            "score: the feed's window is {} days but the drift reference mimics {} days: features that depend on the              hours left (log_hours_left, reminders) may show drift for that reason alone",
+            "score: the feed's window is {} days but the drift reference mimics {} days: features that depend on the hours left (log_hours_left, reminders) may show drift for that reason alone",
             day.window_days, day.reference_window_days
         );
     }
@@ -227,7 +227,7 @@ fn log_drift(drift: Option<&DriftDay>, model_version: &str, warn_psi: f64) {
         if let Some(v) = f.psi.filter(|&v| v >= warn_psi) {
             let moved = f.most_changed().map(|(bin, e, a)| format!(" (most changed: {bin}, {:.1} % in training, {:.1} % today)", 100.0 * e, 100.0 * a)).unwrap_or_default();
             crate::warn!(
-                "score: drift: feature {} has PSI {v:.3} against model {model_version}'s training window, at or above                  [score] drift_warn_psi = {warn_psi}{moved}: the interviews scored differ from those the model learnt from",
+                "score: drift: feature {} has PSI {v:.3} against model {model_version}'s training window, at or above [score] drift_warn_psi = {warn_psi}{moved}: the interviews scored differ from those the model learnt from",
                 f.feature
             );
         }

@@ -14,9 +14,14 @@
 //! so a reference built from the training snapshots would flag the snapshot design
 //! (hours left, reminders sent so far), not the population. The reference rows are
 //! therefore the training window's interviews seen **as a daily feed sees them**: one
-//! snapshot per interview at a cutoff drawn uniformly in the score window before its
-//! slot (a keyed hash of the interview id, so every run draws the same), invited by
-//! then and with no cancellation request yet.
+//! snapshot per interview as one of the daily feeds that score it would (at the
+//! training run's time of day, on one of the `window_days` days before its slot,
+//! picked by a keyed hash of the interview id), invited by then and with no
+//! cancellation request yet. A single day's feed also sees the coming weekdays in an
+//! order set by the day it runs (a Monday feed's first day is a Monday), which moves
+//! the slot weekday, the hours left and the lead time; so the shares are also kept per
+//! weekday of the cutoff, and a feed is compared with the reference rows of its own
+//! weekday.
 //!
 //! The formula: PSI = Σ over bins (a − e) · ln(a / e), with `a` the feed's share and
 //! `e` the training share of the bin, each floored at [`EPSILON`] so an empty bin
@@ -42,9 +47,11 @@ edges merged), categorical features by the model's levels with `other` for folde
 values are left out";
 
 pub const REFERENCE_RULE: &str = "one snapshot per interview with its slot in the training window (the training \
-sample when one was used, at most 200 000 interviews by a keyed hash of interview_id), at a cutoff drawn \
-uniformly within `window_days` before the slot by a keyed hash of interview_id, where invited_at <= cutoff and no \
-cancel_requested event by the cutoff: the training population as a daily feed sees it";
+sample when one was used, at most 200 000 interviews by a keyed hash of interview_id), at the training as-of's time \
+of day on one of the `window_days` days before the slot (picked by a keyed hash of interview_id), where invited_at \
+<= cutoff and no cancel_requested event by the cutoff: the training population as a daily feed sees it; \
+`shares_by_weekday` splits the rows by the local weekday of the cutoff (Monday first), and a feed is compared with \
+its own weekday's shares";
 
 /// Every feature's training distribution, recorded in model.json (`drift_reference`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +80,10 @@ pub struct FeatureReference {
     pub bins: Vec<String>,
     /// The training share per bin.
     pub shares: Vec<f64>,
+    /// The same, over the reference rows whose cutoff fell on each local weekday
+    /// (Monday first): what a feed run on that weekday is compared with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shares_by_weekday: Vec<Vec<f64>>,
 }
 
 /// One feature's drift on one day.
@@ -186,11 +197,15 @@ fn levels_of(c: &super::encoding::CategoricalEncoding) -> Vec<String> {
     bins
 }
 
+/// The bin of a categorical value: its level, else `other`.
+fn level_bin(bins: &[String], value: &str) -> usize {
+    bins.iter().position(|b| b == value).unwrap_or_else(|| bins.iter().position(|b| b == OTHER_LEVEL).unwrap_or(bins.len() - 1))
+}
+
 fn count_levels(bins: &[String], values: &[Option<String>]) -> Vec<u64> {
-    let other = bins.iter().position(|b| b == OTHER_LEVEL).unwrap_or(bins.len() - 1);
     let mut counts = vec![0u64; bins.len()];
     for v in values.iter().flatten() {
-        counts[bins.iter().position(|b| b == v).unwrap_or(other)] += 1;
+        counts[level_bin(bins, v)] += 1;
     }
     counts
 }
@@ -200,27 +215,60 @@ fn shares(counts: &[u64]) -> Vec<f64> {
     counts.iter().map(|&c| if total == 0 { 0.0 } else { c as f64 / total as f64 }).collect()
 }
 
+/// Shares overall and per weekday, from each row's bin (`None`: left out) and weekday.
+fn tally(bins: usize, rows: impl Iterator<Item = (Option<usize>, Option<usize>)>) -> (Vec<f64>, Vec<Vec<f64>>) {
+    let mut all = vec![0u64; bins];
+    let mut by_day = vec![vec![0u64; bins]; 7];
+    for (bin, day) in rows {
+        let Some(b) = bin.filter(|&b| b < bins) else { continue };
+        all[b] += 1;
+        if let Some(d) = day.filter(|&d| d < 7) {
+            by_day[d][b] += 1;
+        }
+    }
+    let by_day = if weekdays_given(&by_day) { by_day.iter().map(|c| shares(c)).collect() } else { Vec::new() };
+    (shares(&all), by_day)
+}
+
+fn weekdays_given(by_day: &[Vec<u64>]) -> bool {
+    by_day.iter().any(|c| c.iter().any(|&n| n > 0))
+}
+
+/// The local weekday (0 = Monday) of an instant.
+pub fn weekday(us: i64, tz: chrono_tz::Tz) -> Option<usize> {
+    use chrono::{Datelike, TimeZone};
+    let utc = chrono::DateTime::<chrono::Utc>::from_timestamp_micros(us)?;
+    Some(tz.from_utc_datetime(&utc.naive_utc()).weekday().num_days_from_monday() as usize)
+}
+
 impl DriftReference {
     /// Learns the bins and shares from the reference rows' features (`df`, with the
-    /// columns of every feature of `encoding`).
-    pub fn learn(df: &DataFrame, encoding: &Encoding, window_days: f64) -> PolarsResult<DriftReference> {
+    /// columns of every feature of `encoding`, and `cutoff` in UTC microseconds, whose
+    /// weekday in `tz` splits the shares by the weekday a feed runs on).
+    pub fn learn(df: &DataFrame, encoding: &Encoding, window_days: f64, tz: chrono_tz::Tz) -> PolarsResult<DriftReference> {
+        let days: Vec<Option<usize>> = match df.column("cutoff") {
+            Ok(c) => c.cast(&DataType::Int64)?.i64()?.iter().map(|v| v.and_then(|us| weekday(us, tz))).collect(),
+            Err(_) => vec![None; df.height()],
+        };
         let mut features = Vec::new();
         for n in &encoding.numeric {
-            let mut values = numeric_values(df, &n.name)?;
+            let column: Vec<Option<f64>> =
+                df.column(&n.name)?.cast(&DataType::Float64)?.f64()?.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+            let mut values: Vec<f64> = column.iter().flatten().copied().collect();
             values.sort_by(f64::total_cmp);
-            let mut edges: Vec<f64> = if values.is_empty() { Vec::new() } else { (1..10).map(|k| quantile(&values, k as f64 / 10.0)).collect() };
+            // The minimum too, so a flag that is 1 for over 90 % of rows keeps 0 apart.
+            let mut edges: Vec<f64> =
+                if values.is_empty() { Vec::new() } else { std::iter::once(values[0]).chain((1..10).map(|k| quantile(&values, k as f64 / 10.0))).collect() };
             edges.dedup();
-            let mut counts = vec![0u64; edges.len() + 1];
-            for &x in &values {
-                counts[bin_of(&edges, x)] += 1;
-            }
+            let (shares, shares_by_weekday) = tally(edges.len() + 1, column.iter().zip(&days).map(|(x, d)| (x.map(|x| bin_of(&edges, x)), *d)));
             let bins = if edges.is_empty() { vec!["all".to_string()] } else { numeric_bins(&edges) };
-            features.push(FeatureReference { name: n.name.clone(), kind: "numeric".into(), edges, bins, shares: shares(&counts) });
+            features.push(FeatureReference { name: n.name.clone(), kind: "numeric".into(), edges, bins, shares, shares_by_weekday });
         }
         for c in &encoding.categorical {
             let bins = levels_of(c);
-            let counts = count_levels(&bins, &text_values(df, &c.name)?);
-            features.push(FeatureReference { name: c.name.clone(), kind: "categorical".into(), edges: Vec::new(), bins, shares: shares(&counts) });
+            let values = text_values(df, &c.name)?;
+            let (shares, shares_by_weekday) = tally(bins.len(), values.iter().zip(&days).map(|(v, d)| (v.as_deref().map(|v| level_bin(&bins, v)), *d)));
+            features.push(FeatureReference { name: c.name.clone(), kind: "categorical".into(), edges: Vec::new(), bins, shares, shares_by_weekday });
         }
         Ok(DriftReference {
             rule: REFERENCE_RULE.into(),
@@ -234,8 +282,9 @@ impl DriftReference {
 }
 
 /// Bins the scored interviews' features (`df`) as the reference does and gives each
-/// feature's PSI and level (warning threshold `warn`).
-pub fn compare(reference: &DriftReference, df: &DataFrame, warn: f64) -> PolarsResult<Vec<FeatureDrift>> {
+/// feature's PSI and level (warning threshold `warn`), against the reference rows of
+/// the feed's weekday (`as_of_weekday`, 0 = Monday) when the reference has them.
+pub fn compare(reference: &DriftReference, df: &DataFrame, warn: f64, as_of_weekday: Option<usize>) -> PolarsResult<Vec<FeatureDrift>> {
     let mut out = Vec::with_capacity(reference.features.len());
     for f in &reference.features {
         let counts = if f.kind == "numeric" {
@@ -250,12 +299,16 @@ pub fn compare(reference: &DriftReference, df: &DataFrame, warn: f64) -> PolarsR
         } else {
             count_levels(&f.bins, &text_values(df, &f.name)?)
         };
-        let value = psi(&f.shares, &counts);
+        let expected = match as_of_weekday.and_then(|d| f.shares_by_weekday.get(d)) {
+            Some(day) if day.iter().sum::<f64>() > 0.0 => day,
+            _ => &f.shares,
+        };
+        let value = psi(expected, &counts);
         out.push(FeatureDrift {
             feature: f.name.clone(),
             kind: f.kind.clone(),
             bins: f.bins.clone(),
-            reference_shares: f.shares.clone(),
+            reference_shares: expected.clone(),
             counts,
             psi: value,
             level: value.map(|v| level(v, warn).to_string()),
@@ -302,6 +355,29 @@ mod tests {
     }
 
     #[test]
+    fn a_feed_is_compared_with_the_reference_rows_of_its_weekday() {
+        // 2026-11-16 is a Monday: Monday cutoffs see role a, Tuesday cutoffs role b.
+        let monday = crate::time::parse_timestamp("2026-11-16T00:00:00Z", chrono_tz::UTC).unwrap();
+        let tuesday = monday + crate::time::MICROS_PER_DAY;
+        let df = df!["cutoff" => [monday, monday, tuesday, tuesday], "role" => ["a", "a", "b", "b"]].unwrap();
+        let encoding = Encoding {
+            numeric: vec![],
+            categorical: vec![super::super::encoding::CategoricalEncoding { name: "role".into(), reference: "a".into(), levels: vec!["b".into()], folded: vec![] }],
+            unseen_to_other: true,
+        };
+        let r = DriftReference::learn(&df, &encoding, 7.0, chrono_tz::UTC).unwrap();
+        assert_eq!(r.features[0].shares, vec![0.5, 0.5, 0.0]);
+        assert_eq!(r.features[0].shares_by_weekday[0], vec![1.0, 0.0, 0.0]);
+        assert_eq!(r.features[0].shares_by_weekday[1], vec![0.0, 1.0, 0.0]);
+        let feed = df!["role" => ["a", "a"]].unwrap();
+        assert_eq!(compare(&r, &feed, 0.2, weekday(monday, chrono_tz::UTC)).unwrap()[0].psi, Some(0.0));
+        assert_eq!(weekday(tuesday, chrono_tz::UTC), Some(1));
+        assert!(compare(&r, &feed, 0.2, Some(1)).unwrap()[0].psi.unwrap() > 5.0);
+        // A weekday with no reference rows falls back to all of them.
+        assert_eq!(compare(&r, &feed, 0.2, Some(4)).unwrap()[0].psi, psi(&[0.5, 0.5, 0.0], &[2, 0, 0]));
+    }
+
+    #[test]
     fn levels_follow_the_threshold() {
         assert_eq!(level(0.05, 0.2), "stable");
         assert_eq!(level(0.1, 0.2), "moderate");
@@ -328,19 +404,25 @@ mod tests {
             }],
             unseen_to_other: true,
         };
-        let r = DriftReference::learn(&df, &encoding, 7.0).unwrap();
-        // Deciles of 1..100 at positions floor(k · 99 / 10): 10, 20, …, 90 (k = 1 → 9.9 → 9 → value 10).
-        assert_eq!(r.features[0].edges, vec![10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]);
-        assert!(r.features[0].shares.iter().all(|&s| (s - 0.1).abs() < 1e-12), "{:?}", r.features[0].shares);
+        let r = DriftReference::learn(&df, &encoding, 7.0, chrono_tz::UTC).unwrap();
+        // The minimum, then the deciles of 1..100 at positions floor(k · 99 / 10): 10, 20, …, 90
+        // (k = 1 → 9.9 → 9 → value 10).
+        assert_eq!(r.features[0].edges, vec![1.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0]);
+        assert_eq!(r.features[0].shares[..2], [0.01, 0.09]);
+        assert!(r.features[0].shares[2..].iter().all(|&s| (s - 0.1).abs() < 1e-12), "{:?}", r.features[0].shares);
+        // A flag that is 1 for 95 % of rows still keeps its zeros apart.
+        let mostly: Vec<f64> = (0..100).map(|i| if i < 5 { 0.0 } else { 1.0 }).collect();
+        let r1 = DriftReference::learn(&df!["x" => &mostly, "flag" => &flag, "role" => &role].unwrap(), &encoding, 7.0, chrono_tz::UTC).unwrap();
+        assert_eq!((r1.features[0].edges.clone(), r1.features[0].shares.clone()), (vec![0.0, 1.0], vec![0.05, 0.95, 0.0]));
         assert_eq!(r.features[1].edges, vec![0.0, 1.0]);
         assert_eq!(r.features[1].bins, vec!["<= 0", "(0, 1]", "> 1"]);
         assert_eq!(r.features[1].shares, vec![0.7, 0.3, 0.0]);
         assert_eq!(r.features[2].bins, vec!["sales", "engineer", "other"]);
         assert_eq!(r.features[2].shares, vec![0.6, 0.3, 0.1]);
         // The same rows: PSI 0, stable. A feed of unseen roles lands in `other`.
-        assert!(compare(&r, &df, 0.2).unwrap().iter().all(|d| d.psi.unwrap().abs() < 1e-12 && d.level.as_deref() == Some("stable")));
+        assert!(compare(&r, &df, 0.2, None).unwrap().iter().all(|d| d.psi.unwrap().abs() < 1e-12 && d.level.as_deref() == Some("stable")));
         let shifted = df!["x" => &x, "flag" => &flag, "role" => vec!["new_role"; 100]].unwrap();
-        let d = compare(&r, &shifted, 0.2).unwrap();
+        let d = compare(&r, &shifted, 0.2, Some(2)).unwrap();
         assert_eq!(d[2].counts, vec![0, 0, 100]);
         let want = (1.0 - 0.1) * (1.0f64 / 0.1).ln() + (EPSILON - 0.6) * (EPSILON / 0.6).ln() + (EPSILON - 0.3) * (EPSILON / 0.3).ln();
         assert!((d[2].psi.unwrap() - want).abs() < 1e-12);

@@ -268,15 +268,19 @@ impl Sample {
 
 /// The drift reference's snapshots (model::drift): each interview with its slot in
 /// `[start, end)` (kept by the training sample, and by a keyed hash at most
-/// [`drift::MAX_REFERENCE_ROWS`]) at a cutoff drawn uniformly within `window_days`
-/// before its slot, where it was invited by the cutoff and not yet asked to cancel.
-fn drift_reference_snapshots(facts: &Facts, sample: &Sample, start: Micros, end: Micros, window_days: f64) -> PolarsResult<Vec<Snap>> {
+/// [`drift::MAX_REFERENCE_ROWS`]) seen as one of the daily feeds that score it would:
+/// at the time of day of `anchor` (the training as-of) on one of the `window_days`
+/// days before its slot (a keyed hash of its id picks which), where it was invited by
+/// the cutoff and not yet asked to cancel.
+fn drift_reference_snapshots(facts: &Facts, sample: &Sample, anchor: Micros, start: Micros, end: Micros, window_days: f64) -> PolarsResult<Vec<Snap>> {
     let ids = facts.carried.column("interview_id")?.str()?;
     let in_window: Vec<usize> =
         (0..facts.len()).filter(|&i| facts.slot[i].is_some_and(|t| t >= start && t < end) && sample.keeps(ids.get(i).unwrap_or(""))).collect();
     let share = (drift::MAX_REFERENCE_ROWS as f64 / in_window.len().max(1) as f64).min(1.0);
     let keep_below = (share * u64::MAX as f64) as u64;
-    let window = window_days * MICROS_PER_DAY as f64;
+    // A daily feed runs at one time of day: the cutoffs are at the training as-of's
+    // time of day, one of the `window_days` days before the slot.
+    let days = (window_days.ceil() as i64).max(1);
     let mut snaps = Vec::new();
     for i in in_window {
         let id = ids.get(i).unwrap_or("");
@@ -284,10 +288,13 @@ fn drift_reference_snapshots(facts: &Facts, sample: &Sample, start: Micros, end:
             continue;
         }
         let Some(slot) = facts.slot[i] else { continue };
-        // u in (0, 1]: the cutoff is within the window, never at the slot itself.
-        let h = xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), drift::DRAW_SEED);
-        let u = ((h >> 11) as f64 + 1.0) / (1u64 << 53) as f64;
-        let cutoff = slot - (u * window).round().max(1.0) as i64;
+        // The latest run before the slot, then one of the days before it.
+        let latest = slot - 1 - (slot - 1 - anchor).rem_euclid(MICROS_PER_DAY);
+        let back = (xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), drift::DRAW_SEED) % days as u64) as i64;
+        let cutoff = latest - back * MICROS_PER_DAY;
+        if (slot - cutoff) as f64 > window_days * MICROS_PER_DAY as f64 {
+            continue;
+        }
         let invited = facts.invited[i].is_some_and(|t| t <= cutoff);
         let cancel_requested = facts.first_cancel_request[i].is_some_and(|t| t <= cutoff);
         if invited && !cancel_requested {
@@ -340,7 +347,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let train_df = feature_table(&facts, &train_rows, s)?;
     let test_df = feature_table(&facts, &test_rows, s)?;
     let train_start = min_time(&train_df)?;
-    let reference_snaps = drift_reference_snapshots(&facts, &sample, train_start, test_start, s.drift_window_days)?;
+    let reference_snaps = drift_reference_snapshots(&facts, &sample, s.as_of, train_start, test_start, s.drift_window_days)?;
     let reference_df = features::features_of(&facts, &reference_snaps, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })?;
     drop((facts, train_rows, test_rows, reference_snaps));
     clock.mark("features");
@@ -356,7 +363,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let encoding = Encoding::learn_per(&train_df, &numeric, &categorical, min_level, Some("interview_id"))?;
     let design = encoding.design(&train_df)?;
     let y = bools(&train_df, "label")?;
-    let drift_reference = DriftReference::learn(&reference_df, &encoding, s.drift_window_days)?;
+    let drift_reference = DriftReference::learn(&reference_df, &encoding, s.drift_window_days, s.tz)?;
     drop(reference_df);
     clock.mark("design matrix, drift reference");
     let (penalty, warm_start) = match &s.penalty {

@@ -157,7 +157,7 @@ pub fn score_with_drift(interviews: LazyFrame, events: LazyFrame, model: &ModelF
     drop(facts);
     clock.mark("features");
     let drift = match &model.drift_reference {
-        Some(reference) => Some(crate::model::drift::compare(reference, &df, s.drift_warn_psi)?),
+        Some(reference) => Some(crate::model::drift::compare(reference, &df, s.drift_warn_psi, crate::model::drift::weekday(s.as_of, s.tz))?),
         None => None,
     };
     clock.mark("drift");
