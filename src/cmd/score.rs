@@ -223,14 +223,24 @@ fn log_drift(drift: Option<&DriftDay>, model_version: &str, warn_psi: f64) {
     let list: Vec<String> =
         day.features.iter().map(|f| format!("{} {}", f.feature, f.psi.map_or("-".to_string(), |v| format!("{v:.3}")))).collect();
     info!("score: drift (PSI against the training window) over {} interviews: {}", day.rows, list.join(", "));
-    for f in &day.features {
-        if let Some(v) = f.psi.filter(|&v| v >= warn_psi) {
-            let moved = f.most_changed().map(|(bin, e, a)| format!(" (most changed: {bin}, {:.1} % in training, {:.1} % today)", 100.0 * e, 100.0 * a)).unwrap_or_default();
-            crate::warn!(
-                "score: drift: feature {} has PSI {v:.3} against model {model_version}'s training window, at or above [score] drift_warn_psi = {warn_psi}{moved}: the interviews scored differ from those the model learnt from",
-                f.feature
-            );
-        }
+    let shifted: Vec<String> = day
+        .features
+        .iter()
+        .filter_map(|f| {
+            let v = f.psi.filter(|&v| v >= warn_psi)?;
+            let moved = f.most_changed().map(|(bin, e, a)| format!(", {bin}: {:.1} % in training, {:.1} % today", 100.0 * e, 100.0 * a)).unwrap_or_default();
+            Some(format!("{} {v:.3} ({}{moved})", f.feature, f.kind))
+        })
+        .collect();
+    if !shifted.is_empty() {
+        crate::warn!(
+            "score: drift: {} of {} features have a PSI at or above [score] drift_warn_psi = {warn_psi} against model \
+             {model_version}'s training window, so the interviews scored differ from those it learnt from (check the \
+             exports; retrain once the change is real): {}",
+            shifted.len(),
+            day.features.len(),
+            shifted.join("; ")
+        );
     }
 }
 
