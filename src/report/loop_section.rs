@@ -216,3 +216,47 @@ fn outcomes(tables: Option<&LoopTables>, lang: Lang) -> PolarsResult<String> {
     h.push_str("</table>");
     Ok(h)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::drift::{DriftDay, FeatureDrift};
+
+    fn day(date: &str, level: &str) -> DriftDay {
+        DriftDay {
+            as_of: format!("{date}T00:00:00Z"),
+            as_of_date: date.into(),
+            model_version: "0003".into(),
+            rows: 120,
+            window_days: 7.0,
+            reference_window_days: 7.0,
+            warn_psi: 0.2,
+            formula: String::new(),
+            features: vec![FeatureDrift {
+                feature: "confirmed".into(),
+                kind: "numeric".into(),
+                bins: vec!["<= 0".into(), "(0, 1]".into()],
+                reference_shares: vec![0.5, 0.5],
+                counts: vec![110, 10],
+                psi: Some(0.6),
+                level: Some(level.into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_drift_part_says_what_is_missing_and_shows_the_latest_day() {
+        assert!(render(None, None, Lang::En).unwrap().contains("No drift figures yet"));
+        assert!(drift_html(None, true, Lang::En).unwrap().contains("carry no drift figures"));
+        let table = crate::analytics::help::drift_table(&[day("2026-11-16", "stable"), day("2026-11-17", "shift")]).unwrap();
+        assert_eq!(table.height(), 2);
+        let html = drift_html(Some(&table), true, Lang::En).unwrap();
+        // The latest day only: its shift, in words, with the bin that moved.
+        assert!(html.contains("Shifted features (1): confirmed the time."), "{html}");
+        assert!(html.contains("2026-11-17") && !html.contains("2026-11-16"), "{html}");
+        // (0, 1] moved most: (0.083 − 0.5) · ln(0.083 / 0.5) = 0.75 against 0.25 for <= 0.
+        assert!(html.contains("(0, 1]: 50.0 % → 8.3 %"), "{html}");
+        let zh = drift_html(Some(&table), true, Lang::Zh).unwrap();
+        assert!(zh.contains("偏移") && zh.contains("已确认时间"), "{zh}");
+    }
+}
