@@ -569,6 +569,12 @@ fn drift_warns_on_a_shifted_population_and_not_on_the_same_one() {
     assert!(!same_err.contains("drift:"), "the same population warned:\n{same_err}");
     let (stable, date) = drift_levels(&wd, "lake-b");
     assert_eq!(date, "2026-11-16");
+    // A re-run of the day replaces its sidecar with the same figures: no second copy.
+    let first = fs::read_to_string(wd.path("lake-b/feeds/2026-11-16/drift.json")).unwrap();
+    wd.run(&["--as-of", DAY1, "score", "--lake", "lake-b", "--model", "model", "--out", "feed-b", "-q"]);
+    assert_eq!(fs::read_to_string(wd.path("lake-b/feeds/2026-11-16/drift.json")).unwrap(), first);
+    let sidecars = fs::read_dir(wd.path("lake-b/feeds")).unwrap().filter(|e| e.as_ref().unwrap().path().join("drift.json").is_file()).count();
+    assert_eq!(sidecars, 1);
     assert!(stable.iter().all(|(_, psi, level)| *psi < 0.2 && level != "shift"), "{stable:?}");
 
     // The same interviews, but the trace log of the last weeks never arrived.

@@ -3,6 +3,12 @@
 //! in place in one rename, never rewritten but by a re-run of the same day, which
 //! replaces that day's entry). `read_parquet('LAKE/feeds/**/*.parquet')` reads it as
 //! one table. It holds no candidate id: the interview id joins it to the lake.
+//!
+//! Beside each feed, `LAKE/feeds/<date>/drift.json` keeps that day's drift (model::drift)
+//! through the same put, under the same lock, right after the feed: each file is
+//! the old one or the new one, never part of one. The pair is not one step: a kill
+//! between the two puts leaves the new feed beside the day's earlier sidecar (or none),
+//! and the next run of that day replaces both.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
