@@ -117,13 +117,17 @@ def main():
     ap.add_argument("--gzip", action="store_true", help="generate gzip-compressed logs (a 10 M run needs it to fit ~30 GB of disk)")
     ap.add_argument("--peers-up-to", type=int, default=2_000_000,
                     help="run the peers only up to this many interviews (scikit-learn's design matrix at 10 M is ~10 GB)")
+    ap.add_argument("--loop-days", type=int, default=0,
+                    help="also time the closed loop: N daily scores appending to the feed archive (each with its drift "
+                         "sidecar), the outcomes of those feeds ingested, and the report with and without the "
+                         "monitoring tables (help_effect, model_monitoring, drift); 0 = skip")
     ap.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     args = ap.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}")
     print(f"cpu: {cpu_model()}; load average before: {os.getloadavg()[0]:.2f}")
     for n in args.sizes:
-        bench_size(args.bin, os.path.join(args.work, str(n)), n, args.raw, args.gzip, n <= args.peers_up_to)
+        bench_size(args.bin, os.path.join(args.work, str(n)), n, args.raw, args.gzip, n <= args.peers_up_to, args.loop_days)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
@@ -137,7 +141,7 @@ def cpu_model():
     return platform.processor() or "?"
 
 
-def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True):
+def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True, loop_days=0):
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     raw, lake, out, model = (os.path.join(work, x) for x in ("raw", "lake", "out", "model"))
@@ -184,6 +188,8 @@ def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True):
 
     sc = timed([noshow, "score", "--lake", lake, "--model", model, "--out", os.path.join(out, "scores")] + base, env)
     rows.append(("score", sc, None, "-"))
+    if loop_days > 0:
+        rows.extend(bench_loop(noshow, work, raw, lake, out, model, loop_days, ing, env))
 
     shutil.rmtree(lake)
     shutil.rmtree(out)
@@ -254,6 +260,48 @@ def write_increment(raw, out, k):
                 e["event_id"] = f"{e.get('event_id')}-w2"
                 o.write(json.dumps(e) + "\n")
     return len(rows)
+
+
+def bench_loop(noshow, work, raw, lake, out, model, days, ingest, env):
+    """The closed loop's cost: `days` daily scores (each appends its feed and drift sidecar
+    to LAKE/feeds/ and reads the earlier arms back), then the outcomes of those feeds
+    (generate --outcomes-for) ingested, and the report with the archive against the same
+    report with the archive moved aside. Rows: (name, timed, None, note)."""
+    import datetime
+    start = datetime.datetime.fromisoformat(AS_OF.replace("Z", "+00:00"))
+    day = lambda d: (start + datetime.timedelta(days=d)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    quiet = ["--tz", "UTC", "--quiet"]
+    # The score run before the loop already archived AS_OF's feed: start the days after it.
+    scores = []
+    for d in range(1, days + 1):
+        scores.append(timed([noshow, "score", "--lake", lake, "--model", model, "--out", os.path.join(out, "scores"),
+                             "--holdout-share", "0.2", "--as-of", day(d)] + quiet, env))
+    entries = sorted(os.listdir(os.path.join(lake, "feeds")))
+    feeds = [os.path.join(lake, "feeds", e, "feed.parquet") for e in entries if not e.startswith(".")]
+    later = day(days + 21)
+    outcomes = sum([["--outcomes-for", f] for f in feeds], [])
+    gen = timed([noshow, "generate", "--out", raw, "--lake", lake, "--seed", "3", "--as-of", later, "--force"] + outcomes + quiet, env)
+    ing = timed([noshow, "ingest", "--raw", raw, "--lake", lake] + quiet, env)
+    with_loop = timed([noshow, "report", "--lake", lake, "--out", os.path.join(out, "report"), "--as-of", later] + quiet, env)
+    aside = os.path.join(work, "feeds-aside")
+    os.rename(os.path.join(lake, "feeds"), aside)
+    try:
+        without = timed([noshow, "report", "--lake", lake, "--out", os.path.join(out, "report"), "--as-of", later] + quiet, env)
+    finally:
+        os.rename(aside, os.path.join(lake, "feeds"))
+    first, last = scores[0], scores[-1]
+    daily = ingest[0] + last[0]
+    extra = with_loop[0] - without[0]
+    return [
+        (f"score d1", first, None, f"archive of 1 day before it"),
+        (f"score d{days}", last, None, f"archive of {days} days before it; +{last[0] - first[0]:.2f} s against day 1 "
+                                       f"({100 * (last[0] - first[0]) / daily:.1f} % of a daily ingest + score)"),
+        ("outcomes", gen, None, f"generate --outcomes-for {len(feeds)} feeds"),
+        ("ingest 2", ing, None, "the outcomes export"),
+        ("report -", without, None, "archive moved aside: no loop tables"),
+        ("report +", with_loop, None, f"help_effect, model_monitoring, drift: +{extra:.2f} s "
+                                      f"({100 * extra / without[0]:.1f} % of the report)"),
+    ]
 
 
 def run_stages(lake):

@@ -206,6 +206,27 @@ pub struct ScoreConfig {
     pub confirm_follow_up_hours: Option<f64>,
     /// Days back the recovery worklist looks for misses with no re-invitation.
     pub recovery_days: Option<f64>,
+    /// A feature whose population stability index (PSI) between the model's training
+    /// window and the day's feed is at or above this gets a warning and level `shift`
+    /// (at or above half of it: `moderate`).
+    pub drift_warn_psi: Option<f64>,
+}
+
+/// Default of `[score] window_days`.
+pub const DEFAULT_WINDOW_DAYS: f64 = 7.0;
+/// Default of `[score] drift_warn_psi` (0.1 and 0.25 are the usual PSI rules of thumb
+/// for "some" and "a large" shift; 0.2 warns between them).
+pub const DEFAULT_DRIFT_WARN_PSI: f64 = 0.2;
+
+impl ScoreConfig {
+    /// `drift_warn_psi`, or its default; a usage error unless a number > 0.
+    pub fn drift_warn_psi(&self) -> anyhow::Result<f64> {
+        let v = self.drift_warn_psi.unwrap_or(DEFAULT_DRIFT_WARN_PSI);
+        if !(v.is_finite() && v > 0.0) {
+            return Err(usage_error(format!("[score] drift_warn_psi must be a number > 0, not {v}")));
+        }
+        Ok(v)
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -457,3 +457,289 @@ fn the_chinese_report_shows_codes_as_words() {
         .collect();
     assert!(codes.is_empty(), "untranslated codes in the Chinese report: {codes:?}");
 }
+
+/// The drift of the features that describe a feed's interviews, from `drift.json`.
+fn drift_levels(wd: &Workdir, lake: &str) -> (Vec<(String, f64, String)>, String) {
+    let mut days: Vec<PathBuf> = fs::read_dir(wd.path(&format!("{lake}/feeds")))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("drift.json").is_file())
+        .collect();
+    days.sort();
+    let day: serde_json::Value = serde_json::from_str(&fs::read_to_string(days.last().unwrap().join("drift.json")).unwrap()).unwrap();
+    let features = day["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["feature"].as_str().unwrap().to_string(), f["psi"].as_f64().unwrap(), f["level"].as_str().unwrap().to_string()))
+        .collect();
+    (features, day["as_of_date"].as_str().unwrap().to_string())
+}
+
+/// The lake's interviews as one v1 export taken at `as_of`: slots after it still
+/// `scheduled` (cause, grade and update time cleared), those whose candidate asked to
+/// cancel by then left out. The generator invites every upcoming interview by its own
+/// as-of (those it would invite later just before it), so a lake generated a week
+/// later and cut back to `as_of` this way has upcoming interviews invited as past ones
+/// were.
+fn export_at(wd: &Workdir, as_of: i64) -> String {
+    let interviews = concat_files(&manifest_files(wd, "interviews"));
+    let events = concat_files(&manifest_files(wd, "events"));
+    let (ev_iv, ev_type, ev_ts) = (strs(&events, "interview_id"), strs(&events, "type"), micros(&events, "ts"));
+    let cancelled: std::collections::HashSet<&str> =
+        (0..events.height()).filter(|&i| ev_type[i] == "cancel_requested" && ev_ts[i] <= as_of).map(|i| ev_iv[i].as_str()).collect();
+    let text = |c: &str| -> Vec<Option<String>> {
+        let col = interviews.column(c).unwrap().cast(&DataType::String).unwrap();
+        col.str().unwrap().iter().map(|v| v.map(str::to_string)).collect()
+    };
+    let time = |c: &str| -> Vec<Option<i64>> { interviews.column(c).unwrap().cast(&DataType::Int64).unwrap().i64().unwrap().iter().collect() };
+    let names = ["interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel"];
+    let fields: Vec<Vec<Option<String>>> = names.iter().map(|c| text(c)).collect();
+    let (status, cause, grade, cost) = (text("status"), text("cause"), text("no_show_grade"), text("cost"));
+    let (invited, slot, updated) = (time("invited_at"), time("scheduled_at"), time("updated_at"));
+    let quote = |v: &Option<String>| {
+        let v = v.clone().unwrap_or_default();
+        if v.contains([',', '"']) { format!("\"{}\"", v.replace('"', "\"\"")) } else { v }
+    };
+    let mut csv = String::from("interview_id,candidate_id,role,region,education,fresh_graduate,source,preferred_channel,invited_at,scheduled_at,status,cause,no_show_grade,cost,updated_at\n");
+    for i in 0..interviews.height() {
+        let upcoming = slot[i].unwrap() > as_of;
+        let id = fields[0][i].clone().unwrap();
+        if upcoming && cancelled.contains(id.as_str()) {
+            continue;
+        }
+        let row: Vec<String> = fields.iter().map(|f| quote(&f[i])).collect();
+        let (s, c, g, u) = if upcoming {
+            ("scheduled".to_string(), String::new(), String::new(), String::new())
+        } else {
+            (status[i].clone().unwrap(), quote(&cause[i]), quote(&grade[i]), updated[i].map(csv_time).unwrap_or_default())
+        };
+        let _ = writeln!(csv, "{},{},{},{s},{c},{g},{},{u}", row.join(","), csv_time(invited[i].unwrap()), csv_time(slot[i].unwrap()), quote(&cost[i]));
+    }
+    csv
+}
+
+/// Drift: another sample of the training population raises no warning; the same
+/// sample with the trace log of its last weeks missing (no reads, clicks or
+/// confirmations for the upcoming interviews) does, and the report's `drift` table
+/// flags it. The PSI in drift.json is recomputed here from its own counts.
+#[test]
+fn drift_warns_on_a_shifted_population_and_not_on_the_same_one() {
+    let wd = Workdir::new();
+    wd.accept_small_models();
+    // The model: one sample of the world.
+    wd.run(&["generate", "--out", "raw-a", "--interviews", "12000", "--seed", "31", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw-a", "--lake", "lake-a", "-q"]);
+    wd.run(&["--as-of", DAY1, "train", "--lake", "lake-a", "--model", "model", "-q"]);
+    let model: serde_json::Value = serde_json::from_str(&wd.read("model/model.json")).unwrap();
+    let reference = &model["drift_reference"];
+    assert!(reference["rows"].as_u64().unwrap() > 1000, "{reference}");
+    let names: Vec<&str> = reference["features"].as_array().unwrap().iter().map(|f| f["name"].as_str().unwrap()).collect();
+    for f in ["jd_viewed", "log_hours_left", "role", "region"] {
+        assert!(names.contains(&f), "{f} has no reference distribution: {names:?}");
+    }
+    for f in reference["features"].as_array().unwrap() {
+        let total: f64 = f["shares"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-9, "{} shares sum to {total}", f["name"]);
+    }
+
+    // Another sample of the same world (another seed), exported as at DAY1.
+    let week_later = "2026-11-23T00:00:00Z";
+    wd.run(&["generate", "--out", "raw-full", "--interviews", "12000", "--seed", "32", "--as-of", week_later, "-q"]);
+    wd.run(&["ingest", "--raw", "raw-full", "--lake", "lake", "-q"]);
+    let day1 = noshow::time::parse_timestamp(DAY1, chrono_tz::UTC).unwrap();
+    let export = export_at(&wd, day1);
+    let mut events: Vec<String> =
+        fs::read_dir(wd.path("raw-full")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).filter(|f| f.starts_with("events")).collect();
+    events.sort();
+    for (raw, files) in [("raw-b", &events[..]), ("raw-c", &events[..events.len() - 1])] {
+        fs::create_dir(wd.path(raw)).unwrap();
+        fs::write(wd.path(&format!("{raw}/interviews-day1.csv")), &export).unwrap();
+        for f in files {
+            fs::copy(wd.path(&format!("raw-full/{f}")), wd.path(&format!("{raw}/{f}"))).unwrap();
+        }
+    }
+    wd.run(&["ingest", "--raw", "raw-b", "--lake", "lake-b", "-q"]);
+    // No archive yet: the report says so.
+    wd.run(&["--as-of", DAY1, "report", "--lake", "lake-b", "--out", "rep-none", "-q"]);
+    assert!(wd.read("rep-none/report.html").contains("No drift figures yet"));
+    assert!(!wd.path("rep-none/drift.parquet").exists());
+    let same = wd.run(&["--as-of", DAY1, "score", "--lake", "lake-b", "--model", "model", "--out", "feed-b", "-q"]);
+    let same_err = String::from_utf8_lossy(&same.stderr).to_string();
+    assert!(!same_err.contains("drift:"), "the same population warned:\n{same_err}");
+    let (stable, date) = drift_levels(&wd, "lake-b");
+    assert_eq!(date, "2026-11-16");
+    // A re-run of the day replaces its sidecar with the same figures: no second copy.
+    let first = fs::read_to_string(wd.path("lake-b/feeds/2026-11-16/drift.json")).unwrap();
+    wd.run(&["--as-of", DAY1, "score", "--lake", "lake-b", "--model", "model", "--out", "feed-b", "-q"]);
+    assert_eq!(fs::read_to_string(wd.path("lake-b/feeds/2026-11-16/drift.json")).unwrap(), first);
+    let sidecars = fs::read_dir(wd.path("lake-b/feeds")).unwrap().filter(|e| e.as_ref().unwrap().path().join("drift.json").is_file()).count();
+    assert_eq!(sidecars, 1);
+    assert!(stable.iter().all(|(_, psi, level)| *psi < 0.2 && level != "shift"), "{stable:?}");
+
+    // The same interviews, but the trace log of the last weeks never arrived.
+    wd.run(&["ingest", "--raw", "raw-c", "--lake", "lake-c", "-q"]);
+    let shifted = wd.run(&["--as-of", DAY1, "score", "--lake", "lake-c", "--model", "model", "--out", "feed-c", "-q"]);
+    let shifted_err = String::from_utf8_lossy(&shifted.stderr).to_string();
+    let warning = shifted_err.lines().find(|l| l.contains("score: drift:")).unwrap_or_else(|| panic!("no drift warning:\n{shifted_err}"));
+    assert!(warning.contains("confirmed ") && !warning.contains(" role "), "{warning}");
+    let (moved, _) = drift_levels(&wd, "lake-c");
+    let level_of = |name: &str| moved.iter().find(|f| f.0 == name).unwrap().2.clone();
+    for f in ["confirmed", "invitation_read", "jd_viewed"] {
+        assert_eq!(level_of(f), "shift", "{f}: {moved:?}");
+    }
+    // Who the candidates are did not change.
+    for f in ["role", "region", "education"] {
+        assert_eq!(level_of(f), "stable", "{f}: {moved:?}");
+    }
+
+    // drift.json's PSI is the formula applied to its own counts and reference shares.
+    let day_dir = fs::read_dir(wd.path("lake-c/feeds")).unwrap().map(|e| e.unwrap().path()).find(|p| p.join("drift.json").is_file()).unwrap();
+    let day: serde_json::Value = serde_json::from_str(&fs::read_to_string(day_dir.join("drift.json")).unwrap()).unwrap();
+    for f in day["features"].as_array().unwrap() {
+        let counts: Vec<f64> = f["counts"].as_array().unwrap().iter().map(|c| c.as_f64().unwrap()).collect();
+        let e: Vec<f64> = f["reference_shares"].as_array().unwrap().iter().map(|c| c.as_f64().unwrap()).collect();
+        let total: f64 = counts.iter().sum();
+        let psi: f64 = counts.iter().zip(&e).map(|(c, e)| {
+            let (a, e) = ((c / total).max(1e-4), e.max(1e-4));
+            (a - e) * (a / e).ln()
+        }).sum();
+        assert!((psi - f["psi"].as_f64().unwrap()).abs() < 1e-9, "{}: {psi} vs {}", f["feature"], f["psi"]);
+    }
+    // The feed's summary (and so the run log) lists the shifted features.
+    let summary: serde_json::Value = serde_json::from_str(&wd.read("feed-c/summary.json")).unwrap();
+    assert!(summary["drift"]["shifted"].as_array().unwrap().iter().any(|f| f == "confirmed"), "{}", summary["drift"]);
+
+    // The report's drift table flags it, and the page says so.
+    for (lake, out) in [("lake-b", "rep-b"), ("lake-c", "rep-c")] {
+        wd.run(&["--as-of", DAY2, "report", "--lake", lake, "--out", out, "-q"]);
+    }
+    let table = |out: &str| {
+        let df = read_parquet(&wd.path(&format!("{out}/drift.parquet")));
+        assert!(wd.path(&format!("{out}/drift.csv")).is_file());
+        let f = strs(&df, "feature");
+        let l = strs(&df, "level");
+        let psi: Vec<f64> = df.column("psi").unwrap().f64().unwrap().iter().map(|v| v.unwrap()).collect();
+        assert_eq!(strs(&df, "model_version").iter().collect::<std::collections::HashSet<_>>().len(), 1);
+        (f, l, psi)
+    };
+    let (fb, lb, _) = table("rep-b");
+    assert_eq!(fb.len(), names.len(), "one row per feature for the one archived day");
+    assert!(lb.iter().all(|l| l != "shift"), "{lb:?}");
+    let (fc, lc, psi_c) = table("rep-c");
+    let i = fc.iter().position(|f| f == "confirmed").unwrap();
+    assert_eq!(lc[i], "shift");
+    assert!((psi_c[i] - moved.iter().find(|f| f.0 == "confirmed").unwrap().1).abs() < 1e-12);
+    assert!(wd.read("rep-b/report.html").contains("No feature has shifted"));
+    let html_c = wd.read("rep-c/report.html");
+    assert!(html_c.contains("Shifted features (") && html_c.contains("confirmed the time"), "the report names the shifted features");
+    wd.run(&["--as-of", DAY2, "report", "--lake", "lake-c", "--out", "rep-c-zh", "--lang", "zh", "-q"]);
+    assert!(wd.read("rep-c-zh/report.html").contains("个特征发生偏移"));
+}
+
+/// The generator plays the reminder system: score → `generate --outcomes-for` →
+/// ingest → report. `help_effect` counts exactly what the generator wrote, its
+/// interval covers the effect the generator applied (30 % fewer misses in the helped
+/// high band, none elsewhere), and `model_monitoring`'s AUC is the pairwise AUC of the
+/// same rows.
+#[test]
+fn generated_outcomes_show_the_known_help_effect() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "20000", "--seed", "23", "--as-of", DAY1, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", DAY1, "train", "--lake", "lake", "--model", "model", "-q"]);
+    for (as_of, out) in [(DAY1, "feed1"), (DAY2, "feed2")] {
+        wd.run(&["--as-of", as_of, "score", "--lake", "lake", "--model", "model", "--out", out, "--holdout-share", "0.5", "--window-days", "14", "-q"]);
+    }
+    // The feed folders as the reminder system reads them (as-of from their summary.json).
+    // Each group's 95 % interval misses the known effect about one time in 20 whatever
+    // the code; the seeds are fixed, so this test is deterministic (of outcome seeds
+    // 1 to 8, 3 and 5 put the high band's truth outside, 7 the low band's).
+    let play = |out: &str, truth: &str| {
+        wd.run(&[
+            "--as-of", LATER, "generate", "--outcomes-for", "feed1", "--outcomes-for", "feed2/scores.parquet", "--lake", "lake",
+            "--out", out, "--truth", truth, "--seed", "1", "--help-effect", "0.3", "-q", "--force",
+        ]);
+    };
+    play("raw", "raw-truth");
+    // Deterministic for a seed: a second run writes the same bytes.
+    play("again", "raw-truth");
+    assert_eq!(wd.read("raw/interviews-outcomes-2026-12-20.csv"), wd.read("again/interviews-outcomes-2026-12-20.csv"));
+    assert_eq!(wd.read("raw/events-outcomes-2026-12-20.jsonl"), wd.read("again/events-outcomes-2026-12-20.jsonl"));
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    wd.run(&["--as-of", LATER, "report", "--lake", "lake", "--out", "report", "-q"]);
+
+    // The generator's ground truth: one row per interview it closed.
+    let truth = wd.read("raw-truth/outcomes-2026-12-20.csv");
+    let mut lines = truth.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    struct T { band: String, holdout: bool, p_miss: f64, p_feed: f64, miss: bool, helped: bool }
+    let rows: HashMap<String, T> = lines.map(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        (f[at("interview_id")].to_string(), T {
+            band: f[at("risk_band")].to_string(),
+            holdout: f[at("arm")] == "holdout",
+            p_miss: f[at("p_miss")].parse().unwrap(),
+            p_feed: f[at("p_not_attend")].parse().unwrap(),
+            miss: f[at("status")] != "attended",
+            helped: f[at("helped")] == "true",
+        })
+    }).collect();
+    assert!(rows.len() > 1000, "{} outcomes", rows.len());
+    assert!(rows.values().all(|r| r.helped == (!r.holdout && r.band == "high")));
+
+    let effect = read_parquet(&wd.path("report/help_effect.parquet"));
+    let (group, value) = (strs(&effect, "group"), strs(&effect, "value"));
+    let mut checked = 0;
+    for i in 0..effect.height() {
+        let members: Vec<&T> = match group[i].as_str() {
+            "all" => rows.values().collect(),
+            "risk_band" => rows.values().filter(|r| r.band == value[i]).collect(),
+            _ => continue,
+        };
+        let n = |name: &str| effect.column(name).unwrap().u64().unwrap().get(i);
+        let f = |name: &str| effect.column(name).unwrap().f64().unwrap().get(i);
+        let arm = |held: bool| members.iter().filter(|r| r.holdout == held).copied().collect::<Vec<&T>>();
+        let (help, hold) = (arm(false), arm(true));
+        assert_eq!(n("interviews_help"), Some(help.len() as u64), "{} {}", group[i], value[i]);
+        assert_eq!(n("interviews_holdout"), Some(hold.len() as u64));
+        assert_eq!(n("misses_help"), Some(help.iter().filter(|r| r.miss).count() as u64));
+        assert_eq!(n("misses_holdout"), Some(hold.iter().filter(|r| r.miss).count() as u64));
+        // The known effect: the difference of the miss probabilities the generator used.
+        let mean = |v: &[&T]| v.iter().map(|r| r.p_miss).sum::<f64>() / v.len() as f64;
+        let known = mean(&help) - mean(&hold);
+        let (lo, hi) = (f("difference_low").unwrap(), f("difference_high").unwrap());
+        assert!(lo <= known && known <= hi, "{} {}: known effect {known:.4} outside [{lo:.4}, {hi:.4}]", group[i], value[i]);
+        if value[i] == "high" {
+            // 30 % of the helped high band's base risk: a clear effect.
+            assert!(known < -0.03, "{known}");
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 4, "all and the three bands");
+
+    // model_monitoring's AUC against the pairwise AUC of the generator's rows, on the
+    // probability of each interview's last feed before its slot.
+    let mon = read_parquet(&wd.path("report/model_monitoring.parquet"));
+    let interviews = concat_files(&manifest_files(&wd, "interviews"));
+    let slot_of: HashMap<String, i64> = strs(&interviews, "interview_id").into_iter().zip(micros(&interviews, "scheduled_at")).collect();
+    let mut compared = 0;
+    for i in 0..mon.height() {
+        let Some(auc) = mon.column("auc").unwrap().f64().unwrap().get(i) else { continue };
+        let week = strs(&mon, "week")[i].clone();
+        let holdout_only = strs(&mon, "arm")[i] == "holdout";
+        let (ps, ys): (Vec<f64>, Vec<bool>) = rows
+            .iter()
+            .filter(|(id, r)| (!holdout_only || r.holdout) && iso_week(slot_of[*id]) == week)
+            .map(|(_, r)| (r.p_feed, r.miss))
+            .unzip();
+        assert_eq!(mon.column("interviews").unwrap().u64().unwrap().get(i), Some(ps.len() as u64), "week {week}");
+        let naive = naive_auc(&ps, &ys);
+        assert!((auc - naive).abs() < 1e-9, "week {week}: {auc} vs {naive}");
+        compared += 1;
+    }
+    assert!(compared >= 2, "{compared} monitoring rows compared");
+    let html = wd.read("report/report.html");
+    assert!(html.contains("misses prevented"), "the report says what the help changed");
+}

@@ -257,6 +257,44 @@ fn model_monitoring(rows: &[Row], s: &Settings) -> PolarsResult<DataFrame> {
     DataFrame::new_infer_height(columns)
 }
 
+/// The `drift` table: one row per archived day (oldest first) and model feature, with
+/// its PSI against the model's training window, its level and the bin that moved most.
+pub fn drift_table(days: &[crate::model::drift::DriftDay]) -> PolarsResult<DataFrame> {
+    let (mut feature, mut kind, mut as_of, mut date, mut version, mut rows) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (mut psi, mut level, mut bin, mut e, mut a) = (vec![], vec![], vec![], vec![], vec![]);
+    for day in days {
+        let t = crate::time::parse_timestamp(&day.as_of, chrono_tz::UTC).ok();
+        for f in &day.features {
+            let moved = f.most_changed();
+            feature.push(f.feature.clone());
+            kind.push(f.kind.clone());
+            as_of.push(t);
+            date.push(day.as_of_date.clone());
+            version.push(day.model_version.clone());
+            rows.push(day.rows);
+            psi.push(f.psi);
+            level.push(f.level.clone());
+            bin.push(moved.as_ref().map(|m| m.0.clone()));
+            e.push(moved.as_ref().map(|m| m.1));
+            a.push(moved.as_ref().map(|m| m.2));
+        }
+    }
+    let utc = DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC));
+    DataFrame::new_infer_height(vec![
+        Column::new("feature".into(), feature),
+        Column::new("kind".into(), kind),
+        Column::new("as_of".into(), as_of).cast(&utc)?,
+        Column::new("as_of_date".into(), date),
+        Column::new("model_version".into(), version),
+        Column::new("interviews".into(), rows),
+        Column::new("psi".into(), psi),
+        Column::new("level".into(), level),
+        Column::new("most_changed_bin".into(), bin),
+        Column::new("training_share".into(), e),
+        Column::new("feed_share".into(), a),
+    ])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

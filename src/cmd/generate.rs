@@ -24,7 +24,9 @@ use crate::{info, usage_error};
 /// `interviews-reexport.csv` and `events-NNN.jsonl` (one per four weeks of event
 /// times) under --out, and the ground truth (`truth_interviews.csv`, `effects.json`,
 /// `expected.json`) under --truth. Slots span the 26 weeks before --as-of and the 2
-/// weeks after it; --tz is the zone of the naive timestamps written.
+/// weeks after it; --tz is the zone of the naive timestamps written. With
+/// --outcomes-for, it plays the reminder system instead: the outcomes of the
+/// interviews published feeds scored, with a known effect of the help.
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Folder for the raw logs (created if missing).
@@ -57,6 +59,8 @@ pub struct Args {
     /// --as-of (0.03: the miss rate climbs over the half year; negative: it falls).
     #[arg(long, value_name = "X", default_value_t = 0.0, allow_negative_numbers = true)]
     pub miss_rate_trend: f64,
+    #[command(flatten)]
+    pub outcomes: super::generate_outcomes::OutcomeArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -68,6 +72,11 @@ pub enum Gzip {
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let common = Common::resolve(global)?;
+    if !args.outcomes.outcomes_for.is_empty() {
+        let truth = args.truth.clone().unwrap_or_else(|| default_truth_dir(&args.out));
+        check_apart(&args.out, &truth)?;
+        return super::generate_outcomes::run(&args.outcomes, &common, &args.out, &truth, args.seed, args.force);
+    }
     let mut plan = Plan::new(args.interviews, args.seed, common.as_of, common.tz, args.bad_rows)
         .map_err(|e| usage_error(e.to_string()))?;
     if !(args.miss_rate_trend.is_finite() && args.miss_rate_trend.abs() <= 1.0) {

@@ -2,6 +2,7 @@
 //! the glue from resolved settings to the library.
 
 pub mod generate;
+pub mod generate_outcomes;
 pub mod ingest;
 pub mod inspect;
 pub mod report;

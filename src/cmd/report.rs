@@ -213,7 +213,12 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         ),
         None => None,
     };
-    let loop_section = report::loop_section::render(loop_tables.as_ref(), settings.lang)
+    // Each archived day's drift, as its score computed it against that day's model.
+    let drift_days = crate::score::archive::drift_days(&settings.lake, s.as_of)?;
+    let drift = analytics::help::drift_table(&drift_days)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("reading the drift sidecars of {}", archive.root().display()))?;
+    let loop_section = report::loop_section::render(loop_tables.as_ref(), (!drift_days.is_empty()).then_some(&drift), settings.lang)
         .map_err(|e| anyhow::anyhow!("rendering the closing-the-loop section: {e}"))?;
     let as_of_text = crate::time::format_local(s.as_of, s.tz);
     let html = report::render(&ReportInput {
@@ -248,6 +253,22 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         Some(lt) => serde_json::to_value(&lt.counts)?,
         None => serde_json::json!({ "archived_interviews": 0, "note": "no archived feed in this lake" }),
     };
+    summary["drift"] = match drift_days.last() {
+        Some(day) => serde_json::json!({
+            "days": drift_days.len(),
+            "latest": day.as_of_date,
+            "model_version": day.model_version,
+            "warn_psi": day.warn_psi,
+            "shifted": day.features.iter().filter(|f| f.level.as_deref() == Some("shift")).map(|f| f.feature.clone()).collect::<Vec<_>>(),
+        }),
+        None => serde_json::json!({ "days": 0, "note": "no archived feed with drift figures in this lake" }),
+    };
+    if !drift_days.is_empty() {
+        tables.push(("drift".to_string(), drift));
+        if let Some(list) = summary["tables"].as_array_mut() {
+            list.push(serde_json::json!("drift"));
+        }
+    }
     if let Some(lt) = loop_tables {
         tables.push(("help_effect".to_string(), lt.help_effect));
         tables.push(("model_monitoring".to_string(), lt.model_monitoring));

@@ -13,7 +13,8 @@ use crate::store::OutputDir;
 use crate::info;
 use crate::lake::Lake;
 use crate::model::{file, store};
-use crate::score::{score, ScoreSettings, ACTIONS, RISK_BANDS};
+use crate::model::drift::DriftDay;
+use crate::score::{score_with_drift, ScoreSettings, ACTIONS, RISK_BANDS};
 use crate::time::format_utc;
 use crate::usage_error;
 
@@ -64,7 +65,8 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         Some(out) => out.clone(),
         None => common.path(&None, &common.config.out, "out")?.join("scores"),
     };
-    let window_days = args.window_days.or(cfg.window_days).unwrap_or(7.0);
+    let window_days = args.window_days.or(cfg.window_days).unwrap_or(crate::config::DEFAULT_WINDOW_DAYS);
+    let drift_warn_psi = cfg.drift_warn_psi()?;
     if !(window_days.is_finite() && window_days > 0.0) {
         return Err(usage_error(format!("window_days must be a positive number, not {window_days}")));
     }
@@ -106,6 +108,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         holdout_share,
         holdout_seed,
         confirm_follow_up_hours,
+        drift_warn_psi,
     };
     let started = std::time::Instant::now();
     // The events of a few interviews, from the row groups that can hold them.
@@ -114,8 +117,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         info!("read {} of the lake's {} event row groups for {} interviews", share.row_groups_read, share.row_groups, ids.len());
         Ok(events)
     };
-    let mut feed = score(snapshot.scan_interviews()?, &events_of, &model, &settings)
+    let scored = score_with_drift(snapshot.scan_interviews()?, &events_of, &model, &settings)
         .with_context(|| format!("scoring with model {} on lake {}", model.version, lake.display()))?;
+    let mut feed = scored.feed;
     // Arms are sticky: an interview an earlier feed scored keeps the arm it got then.
     let archive = crate::score::archive::of_lake(&lake);
     let archive_lock = archive.lock()?;
@@ -127,7 +131,25 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     // The archive entry first: a feed is published only once it is archived.
     let mut entry = crate::score::archive::entry(&feed, common.as_of, &date)?;
     let archived = archive.put(&archive_lock, &date, |tmp| crate::export::write_parquet(tmp, &mut entry))?;
+    // The day's drift beside it, through the same put and lock (a kill in between
+    // leaves the feed without its sidecar; the report then skips that day's drift).
+    let drift = scored.drift.map(|features| DriftDay {
+        as_of: format_utc(common.as_of),
+        as_of_date: date.clone(),
+        model_version: model.version.clone(),
+        rows: feed.height() as u64,
+        window_days,
+        reference_window_days: model.drift_reference.as_ref().map_or(window_days, |r| r.window_days),
+        warn_psi: drift_warn_psi,
+        formula: crate::model::drift::FORMULA.into(),
+        features,
+    });
+    if let Some(day) = &drift {
+        let bytes = serde_json::to_vec_pretty(day)?;
+        crate::score::archive::drift_of_lake(&lake).put(&archive_lock, &date, |tmp| crate::store::write_file(tmp, &bytes))?;
+    }
     drop(archive_lock);
+    log_drift(drift.as_ref(), &model.version, drift_warn_psi);
 
     write_table(staged.path(), "scores", &mut feed)?;
     write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
@@ -172,6 +194,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         "arms_kept_from_earlier_feeds": prior.len(),
         "archived_as": archived.display().to_string(),
         "holdout_seed": holdout_seed,
+        "drift": drift_summary(drift.as_ref()),
         "seconds": seconds,
     });
     std::fs::write(staged.path().join("summary.json"), serde_json::to_vec_pretty(&summary)?)
@@ -187,6 +210,57 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// One info line with every feature's PSI, and a warning per feature at or above the
+/// threshold.
+fn log_drift(drift: Option<&DriftDay>, model_version: &str, warn_psi: f64) {
+    let Some(day) = drift else {
+        info!("score: model {model_version} records no training distribution (trained by an older noshow): no drift figures; retrain to get them");
+        return;
+    };
+    if (day.window_days - day.reference_window_days).abs() > 1e-9 {
+        info!(
+            "score: the feed's window is {} days but the drift reference mimics {} days: features that depend on the hours left (log_hours_left, reminders) may show drift for that reason alone",
+            day.window_days, day.reference_window_days
+        );
+    }
+    let list: Vec<String> =
+        day.features.iter().map(|f| format!("{} {}", f.feature, f.psi.map_or("-".to_string(), |v| format!("{v:.3}")))).collect();
+    info!("score: drift (PSI against the training window) over {} interviews: {}", day.rows, list.join(", "));
+    let shifted: Vec<String> = day
+        .features
+        .iter()
+        .filter_map(|f| {
+            let v = f.psi.filter(|&v| v >= warn_psi)?;
+            let moved = f.most_changed().map(|(bin, e, a)| format!(", {bin}: {:.1} % in training, {:.1} % today", 100.0 * e, 100.0 * a)).unwrap_or_default();
+            Some(format!("{} {v:.3} ({}{moved})", f.feature, f.kind))
+        })
+        .collect();
+    if !shifted.is_empty() {
+        crate::warn!(
+            "score: drift: {} of {} features have a PSI at or above [score] drift_warn_psi = {warn_psi} against model \
+             {model_version}'s training window, so the interviews scored differ from those it learnt from (check the \
+             exports; retrain once the change is real): {}",
+            shifted.len(),
+            day.features.len(),
+            shifted.join("; ")
+        );
+    }
+}
+
+fn drift_summary(drift: Option<&DriftDay>) -> serde_json::Value {
+    match drift {
+        None => serde_json::json!({ "note": "the model records no training distribution: no drift figures" }),
+        Some(day) => serde_json::json!({
+            "warn_psi": day.warn_psi,
+            "formula": day.formula,
+            "features": day.features.iter().map(|f| serde_json::json!({
+                "feature": f.feature, "psi": f.psi, "level": f.level,
+            })).collect::<Vec<_>>(),
+            "shifted": day.features.iter().filter(|f| f.level.as_deref() == Some("shift")).map(|f| f.feature.clone()).collect::<Vec<_>>(),
+        }),
+    }
 }
 
 fn write_jsonl(path: &std::path::Path, feed: &DataFrame) -> anyhow::Result<()> {

@@ -155,6 +155,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
             fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
             penalty,
             recalibrate_weeks,
+            drift_window_days: common.config.score.window_days.unwrap_or(crate::config::DEFAULT_WINDOW_DAYS),
         },
     })
 }

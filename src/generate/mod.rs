@@ -9,6 +9,7 @@
 
 pub mod chunk;
 pub mod faults;
+pub mod outcomes;
 pub mod render;
 pub mod simulate;
 pub mod tally;

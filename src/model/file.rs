@@ -147,6 +147,10 @@ pub struct ModelFile {
     /// calibration before and after. Absent in older files (no recalibration).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recalibration: Option<super::recalibrate::Recalibration>,
+    /// Each feature's distribution over the training window as a daily feed sees it,
+    /// for the drift (PSI) of later feeds (see model::drift). Absent in older files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift_reference: Option<super::drift::DriftReference>,
     /// sha256 of this JSON with this field removed (keys sorted, compact).
     #[serde(default)]
     pub content_sha256: String,

@@ -9,6 +9,7 @@ pub mod encoding;
 pub mod fit;
 pub mod metrics;
 pub mod coefficients;
+pub mod drift;
 pub mod file;
 pub mod train;
 pub mod promotion;

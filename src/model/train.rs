@@ -22,6 +22,7 @@
 use polars::prelude::*;
 
 use super::coefficients::{coefficient_table, CoefficientRow};
+use super::drift::{self, DriftReference};
 use super::encoding::{Design, Encoding};
 use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
 use super::fit::{covariance, fit_rows, invert_spd, sigmoid, FitOptions, Fitted};
@@ -99,6 +100,8 @@ pub struct TrainSettings {
     pub penalty: PenaltySetting,
     /// Weeks of the intercept's re-estimation; `None`: keep the fitted intercept.
     pub recalibrate_weeks: Option<u32>,
+    /// The score window the drift reference mimics (`[score] window_days`).
+    pub drift_window_days: f64,
 }
 
 /// Default of `train.min_level_interviews`: 30 interviews, or one in 200 of the
@@ -263,6 +266,45 @@ impl Sample {
     }
 }
 
+/// The drift reference's snapshots (model::drift): each interview with its slot in
+/// `[start, end)` (kept by the training sample, and by a keyed hash at most
+/// [`drift::MAX_REFERENCE_ROWS`]) seen as one of the daily feeds that score it would:
+/// at the time of day of `anchor` (the training as-of) on one of the `window_days`
+/// days before its slot (a keyed hash of its id picks which), where it was invited by
+/// the cutoff and not yet asked to cancel.
+fn drift_reference_snapshots(facts: &Facts, sample: &Sample, anchor: Micros, start: Micros, end: Micros, window_days: f64) -> PolarsResult<Vec<Snap>> {
+    let ids = facts.carried.column("interview_id")?.str()?;
+    let in_window: Vec<usize> =
+        (0..facts.len()).filter(|&i| facts.slot[i].is_some_and(|t| t >= start && t < end) && sample.keeps(ids.get(i).unwrap_or(""))).collect();
+    let share = (drift::MAX_REFERENCE_ROWS as f64 / in_window.len().max(1) as f64).min(1.0);
+    let keep_below = (share * u64::MAX as f64) as u64;
+    // A daily feed runs at one time of day: the cutoffs are at the training as-of's
+    // time of day, one of the `window_days` days before the slot.
+    let days = (window_days.ceil() as i64).max(1);
+    let mut snaps = Vec::new();
+    for i in in_window {
+        let id = ids.get(i).unwrap_or("");
+        if share < 1.0 && xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), drift::DRAW_SEED + 1) >= keep_below {
+            continue;
+        }
+        let Some(slot) = facts.slot[i] else { continue };
+        // The latest run before the slot, then one of the days before it.
+        let latest = slot - 1 - (slot - 1 - anchor).rem_euclid(MICROS_PER_DAY);
+        let back = (xxhash_rust::xxh3::xxh3_64_with_seed(id.as_bytes(), drift::DRAW_SEED) % days as u64) as i64;
+        let cutoff = latest - back * MICROS_PER_DAY;
+        if (slot - cutoff) as f64 > window_days * MICROS_PER_DAY as f64 {
+            continue;
+        }
+        let invited = facts.invited[i].is_some_and(|t| t <= cutoff);
+        let cancel_requested = facts.first_cancel_request[i].is_some_and(|t| t <= cutoff);
+        if invited && !cancel_requested {
+            snaps.push(Snap { interview: i as u32, cutoff });
+        }
+    }
+    snaps.sort_by_key(|snap| (facts.id_rank[snap.interview as usize], snap.cutoff));
+    Ok(snaps)
+}
+
 /// Feature table of labelled snapshots, with `label` and `horizon_hours` after `cutoff`.
 fn feature_table(facts: &Facts, rows: &[Labelled], s: &TrainSettings) -> PolarsResult<DataFrame> {
     let snaps: Vec<Snap> = rows.iter().map(|r| r.snap).collect();
@@ -304,7 +346,10 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
     let train_df = feature_table(&facts, &train_rows, s)?;
     let test_df = feature_table(&facts, &test_rows, s)?;
-    drop((facts, train_rows, test_rows));
+    let train_start = min_time(&train_df)?;
+    let reference_snaps = drift_reference_snapshots(&facts, &sample, s.as_of, train_start, test_start, s.drift_window_days)?;
+    let reference_df = features::features_of(&facts, &reference_snaps, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })?;
+    drop((facts, train_rows, test_rows, reference_snaps));
     clock.mark("features");
     let headline = test_df.clone().lazy().filter(col("horizon_hours").eq(lit(s.horizon_hours))).collect()?;
     if headline.height() == 0 {
@@ -318,7 +363,9 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let encoding = Encoding::learn_per(&train_df, &numeric, &categorical, min_level, Some("interview_id"))?;
     let design = encoding.design(&train_df)?;
     let y = bools(&train_df, "label")?;
-    clock.mark("design matrix");
+    let drift_reference = DriftReference::learn(&reference_df, &encoding, s.drift_window_days, s.tz)?;
+    drop(reference_df);
+    clock.mark("design matrix, drift reference");
     let (penalty, warm_start) = match &s.penalty {
         PenaltySetting::Fixed { by } => (Penalty::fixed(s.fit.l2, by), None),
         PenaltySetting::Search(search) => {
@@ -389,7 +436,8 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
 
     clock.mark("evaluation");
-    let mut model = assemble(s, &options, &encoding, &calibrated, table, metrics, by_horizon, window(&train_df, min_time(&train_df)?, test_start)?, window(&headline, test_start, s.as_of)?);
+    let mut model = assemble(s, &options, &encoding, &calibrated, table, metrics, by_horizon, window(&train_df, train_start, test_start)?, window(&headline, test_start, s.as_of)?);
+    model.drift_reference = Some(drift_reference);
     model.features.min_level_interviews = Some(min_level as u64);
     model.penalty = Some(penalty);
     model.recalibration = Some(recalibration);
@@ -527,6 +575,7 @@ fn assemble(
         promotion: None,
         penalty: None,
         recalibration: None,
+        drift_reference: None,
         content_sha256: String::new(),
     }
 }
@@ -555,6 +604,7 @@ mod tests {
             fit: FitOptions::default(),
             penalty: PenaltySetting::Fixed { by: "the test".into() },
             recalibrate_weeks: None,
+            drift_window_days: 7.0,
         };
         let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();
         let truth: HashMap<String, f64> = lake.truth.into_iter().collect();

@@ -6,13 +6,91 @@ use std::fmt::Write;
 
 use polars::prelude::*;
 
-use super::i18n::{fill, t, t_or, Lang};
+use super::i18n::{fill, t, t_or, value, Lang};
 use super::svg::{self, esc, pct, DotRow};
 use crate::analytics::frame::{bools, f64s, i64s, strings};
 use crate::analytics::help::LoopTables;
 
-/// The section's HTML: `None` input means no feed was ever archived.
-pub fn render(tables: Option<&LoopTables>, lang: Lang) -> PolarsResult<String> {
+/// The section's HTML: `None` tables means no feed was ever archived; `None` drift,
+/// no archived day with drift figures (the `drift` table, see model::drift).
+pub fn render(tables: Option<&LoopTables>, drift: Option<&DataFrame>, lang: Lang) -> PolarsResult<String> {
+    let mut h = outcomes(tables, lang)?;
+    h.push_str(&drift_html(drift, tables.is_some(), lang)?);
+    Ok(h)
+}
+
+/// The drift of the latest archived day: a sentence, then each feature's PSI and level.
+fn drift_html(drift: Option<&DataFrame>, archived: bool, lang: Lang) -> PolarsResult<String> {
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
+    let _ = write!(h, "<h3>{}</h3>", esc(&tr("loop_drift")));
+    let Some(df) = drift.filter(|d| d.height() > 0) else {
+        let key = if archived { "loop_drift_none" } else { "loop_drift_no_archive" };
+        let _ = write!(h, "<p class=\"note\">{}</p>", esc(&tr(key)));
+        return Ok(h);
+    };
+    let (feature, date, version, rows, psi, level, bin, e, a) = (
+        strings(df, "feature")?,
+        strings(df, "as_of_date")?,
+        strings(df, "model_version")?,
+        i64s(df, "interviews")?,
+        f64s(df, "psi")?,
+        strings(df, "level")?,
+        strings(df, "most_changed_bin")?,
+        f64s(df, "training_share")?,
+        f64s(df, "feed_share")?,
+    );
+    let latest = date.iter().flatten().max().cloned().unwrap_or_default();
+    let today: Vec<usize> = (0..df.height()).filter(|&i| date[i].as_deref() == Some(latest.as_str())).collect();
+    let first = today.first().copied().unwrap_or(0);
+    let _ = write!(
+        h,
+        "<p class=\"note\">{}</p>",
+        esc(&fill(
+            &tr("loop_drift_note"),
+            &[
+                ("date", latest.clone()),
+                ("rows", rows[first].map(|r| r.to_string()).unwrap_or_default()),
+                ("version", version[first].clone().unwrap_or_default()),
+            ]
+        ))
+    );
+    let shifted: Vec<String> =
+        today.iter().filter(|&&i| level[i].as_deref() == Some("shift")).map(|&i| t_or(lang, "feature_", feature[i].as_deref().unwrap_or(""))).collect();
+    let sentence = if shifted.is_empty() {
+        tr("loop_drift_stable")
+    } else {
+        fill(&tr("loop_drift_shifted"), &[("n", shifted.len().to_string()), ("features", shifted.join(", "))])
+    };
+    let _ = write!(h, "<ul class=\"findings\"><li>{}</li></ul>", esc(&sentence));
+    h.push_str("<table><tr>");
+    for head in ["feature", "psi", "level", "most_changed"] {
+        let _ = write!(h, "<th>{}</th>", esc(&t_or(lang, "col_", head)));
+    }
+    h.push_str("</tr>");
+    let mut order = today.clone();
+    order.sort_by(|&x, &y| psi[y].unwrap_or(0.0).total_cmp(&psi[x].unwrap_or(0.0)));
+    for i in order {
+        let name = feature[i].as_deref().unwrap_or("");
+        let moved = match (&bin[i], e[i], a[i]) {
+            (Some(b), Some(e), Some(a)) => format!("{}: {} → {}", value(lang, b), pct(e), pct(a)),
+            _ => "–".to_string(),
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&t_or(lang, "feature_", name)),
+            psi[i].map(|v| format!("{v:.3}")).unwrap_or_else(|| "–".into()),
+            esc(&t_or(lang, "drift_", level[i].as_deref().unwrap_or(""))),
+            esc(&moved),
+        );
+    }
+    h.push_str("</table>");
+    Ok(h)
+}
+
+/// What the help changed and the model on its own outcomes.
+fn outcomes(tables: Option<&LoopTables>, lang: Lang) -> PolarsResult<String> {
     let tr = |k: &str| t(lang, k);
     let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2>", esc(&tr("loop")));
@@ -137,4 +215,48 @@ pub fn render(tables: Option<&LoopTables>, lang: Lang) -> PolarsResult<String> {
     }
     h.push_str("</table>");
     Ok(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::drift::{DriftDay, FeatureDrift};
+
+    fn day(date: &str, level: &str) -> DriftDay {
+        DriftDay {
+            as_of: format!("{date}T00:00:00Z"),
+            as_of_date: date.into(),
+            model_version: "0003".into(),
+            rows: 120,
+            window_days: 7.0,
+            reference_window_days: 7.0,
+            warn_psi: 0.2,
+            formula: String::new(),
+            features: vec![FeatureDrift {
+                feature: "confirmed".into(),
+                kind: "numeric".into(),
+                bins: vec!["<= 0".into(), "(0, 1]".into()],
+                reference_shares: vec![0.5, 0.5],
+                counts: vec![110, 10],
+                psi: Some(0.6),
+                level: Some(level.into()),
+            }],
+        }
+    }
+
+    #[test]
+    fn the_drift_part_says_what_is_missing_and_shows_the_latest_day() {
+        assert!(render(None, None, Lang::En).unwrap().contains("No drift figures yet"));
+        assert!(drift_html(None, true, Lang::En).unwrap().contains("carry no drift figures"));
+        let table = crate::analytics::help::drift_table(&[day("2026-11-16", "stable"), day("2026-11-17", "shift")]).unwrap();
+        assert_eq!(table.height(), 2);
+        let html = drift_html(Some(&table), true, Lang::En).unwrap();
+        // The latest day only: its shift, in words, with the bin that moved.
+        assert!(html.contains("Shifted features (1): confirmed the time."), "{html}");
+        assert!(html.contains("2026-11-17") && !html.contains("2026-11-16"), "{html}");
+        // (0, 1] moved most: (0.083 − 0.5) · ln(0.083 / 0.5) = 0.75 against 0.25 for <= 0.
+        assert!(html.contains("(0, 1]: 50.0 % → 8.3 %"), "{html}");
+        let zh = drift_html(Some(&table), true, Lang::Zh).unwrap();
+        assert!(zh.contains("偏移") && zh.contains("已确认时间"), "{zh}");
+    }
 }

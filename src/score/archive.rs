@@ -3,6 +3,12 @@
 //! in place in one rename, never rewritten but by a re-run of the same day, which
 //! replaces that day's entry). `read_parquet('LAKE/feeds/**/*.parquet')` reads it as
 //! one table. It holds no candidate id: the interview id joins it to the lake.
+//!
+//! Beside each feed, `LAKE/feeds/<date>/drift.json` keeps that day's drift (model::drift)
+//! through the same put, under the same lock, right after the feed: each file is
+//! the old one or the new one, never part of one. The pair is not one step: a kill
+//! between the two puts leaves the new feed beside the day's earlier sidecar (or none),
+//! and the next run of that day replaces both.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -21,7 +27,35 @@ pub const COLUMNS: &[&str] = &[
 
 /// The archive of a lake.
 pub fn of_lake(lake: &Path) -> Archive {
-    Archive::new(lake.join("feeds"), "feed archive", "feed.parquet")
+    Archive::new(lake.join("feeds"), ARCHIVE_KIND, "feed.parquet")
+}
+
+const ARCHIVE_KIND: &str = "feed archive";
+/// The day's drift beside its feed (JSON, so `feeds/**/*.parquet` stays one table).
+pub const DRIFT_FILE: &str = "drift.json";
+
+/// The drift sidecars of a lake's feed archive: the same folder, marker and lock as
+/// [`of_lake`] (put them under the feed archive's lock), one `drift.json` per day.
+pub fn drift_of_lake(lake: &Path) -> Archive {
+    Archive::new(lake.join("feeds"), ARCHIVE_KIND, DRIFT_FILE)
+}
+
+/// Every day's drift sidecar published before `before` (the report's as-of, as for the
+/// feeds), oldest first. A day whose sidecar is missing (a feed archived by an older
+/// noshow, or a kill between the feed and its sidecar) is skipped.
+pub fn drift_days(lake: &Path, before: Micros) -> anyhow::Result<Vec<crate::model::drift::DriftDay>> {
+    let mut days = Vec::new();
+    for (_, file) in drift_of_lake(lake).entries()? {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let day: crate::model::drift::DriftDay =
+            serde_json::from_str(&text).with_context(|| format!("reading the drift sidecar {}", file.display()))?;
+        let as_of = crate::time::parse_timestamp(&day.as_of, chrono_tz::UTC)
+            .map_err(|e| anyhow::anyhow!("{}: as_of {:?}: {e}", file.display(), day.as_of))?;
+        if as_of < before {
+            days.push(day);
+        }
+    }
+    Ok(days)
 }
 
 /// Every archived feed's file (oldest day first).

@@ -71,6 +71,15 @@ pub struct ScoreSettings {
     /// Within this many hours of the slot, an interview not confirmed or with its
     /// messages unread gets `confirm_follow_up`.
     pub confirm_follow_up_hours: f64,
+    /// A feature's PSI at or above this is a `shift` (model::drift).
+    pub drift_warn_psi: f64,
+}
+
+/// A feed and the drift of the interviews it scored (`None` for a model file written
+/// before drift references).
+pub struct Scored {
+    pub feed: DataFrame,
+    pub drift: Option<Vec<crate::model::drift::FeatureDrift>>,
 }
 
 /// Roles whose closed no-shows with a known cause were mostly technical (link,
@@ -114,6 +123,16 @@ pub fn score(
     model: &ModelFile,
     s: &ScoreSettings,
 ) -> anyhow::Result<DataFrame> {
+    Ok(score_with_drift(interviews, events_of, model, s)?.feed)
+}
+
+/// [`score`], with each feature's drift against the model's training window.
+pub fn score_with_drift(
+    interviews: LazyFrame,
+    events_of: &dyn Fn(&[&str]) -> anyhow::Result<LazyFrame>,
+    model: &ModelFile,
+    s: &ScoreSettings,
+) -> anyhow::Result<Scored> {
     let mut clock = Stopwatch::start("score");
     let window_end = s.as_of + (s.window_days * MICROS_PER_DAY as f64).round() as i64;
     let in_window = col("status")
@@ -155,6 +174,11 @@ pub fn score(
     let df = features::features_of(&facts, &snaps, FeatureSettings { tz: s.tz, grace_minutes: s.grace_minutes })?;
     drop(facts);
     clock.mark("features");
+    let drift = match &model.drift_reference {
+        Some(reference) => Some(crate::model::drift::compare(reference, &df, s.drift_warn_psi, crate::model::drift::weekday(s.as_of, s.tz))?),
+        None => None,
+    };
+    clock.mark("drift");
     let encoding = model.encoding()?;
     let fitted = model.fitted()?;
     let design = encoding.design(&df)?;
@@ -253,7 +277,7 @@ pub fn score(
     ])?;
     feed = feed.sort(["risk_rank"], SortMultipleOptions::default())?;
     clock.mark("probabilities, factors, actions");
-    Ok(feed)
+    Ok(Scored { feed, drift })
 }
 
 /// Words for one design column's contribution. `z` is the standardised value, `raw`
