@@ -166,11 +166,48 @@ fn local_to_utc(naive: NaiveDateTime, tz: Tz) -> Option<String> {
     Some(crate::time::format_utc(local.with_timezone(&chrono::Utc).timestamp_micros()))
 }
 
+/// The first bytes of a zip (`.xlsx`, `.xlsb`, `.ods`) and of an OLE container
+/// (`.xls`, or any workbook Excel saved with a password).
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const OLE_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// An `.xlsx` saved with a password is an OLE container holding an `EncryptedPackage`
+/// stream (its name in UTF-16 in the container's directory), not a zip.
+fn is_encrypted_package(bytes: &[u8]) -> bool {
+    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(u16::to_le_bytes).collect();
+    bytes.starts_with(OLE_MAGIC) && bytes.windows(name.len()).any(|w| w == name.as_slice())
+}
+
+/// Why a workbook cannot be opened, and what to do about it.
+fn unreadable_workbook(bytes: &[u8], error: &calamine::Error) -> String {
+    const REMOVE_PASSWORD: &str = "noshow cannot read it: open it in Excel, remove the password (File > Info > \
+        Protect Workbook > Encrypt with Password, clear the box), save it and run again";
+    let password = matches!(error, calamine::Error::Xls(calamine::XlsError::Password) | calamine::Error::Ods(calamine::OdsError::Password));
+    if password || is_encrypted_package(bytes) {
+        format!("the workbook is password-protected (encrypted); {REMOVE_PASSWORD}")
+    } else if bytes.starts_with(ZIP_MAGIC) || bytes.starts_with(OLE_MAGIC) {
+        format!(
+            "not a readable workbook ({error}): it looks damaged or cut short (a copy made while the export \
+             was still being written?); export it again from the HR system, or remove it from --raw"
+        )
+    } else {
+        "not an Excel workbook (it has neither the .xlsx nor the .xls header): if it is text, give it a .csv \
+         name so its [[input.source]] block reads it as text; otherwise export it again as a workbook"
+            .to_string()
+    }
+}
+
 fn read_workbook(bytes: &[u8], name: &str, source: &Source, tz: Tz) -> Result<Table, FileError> {
     use calamine::Reader;
-    let bad = |reason: String| FileError::BadHeader { file: name.to_string(), line: 0, reason };
-    let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| bad(format!("not a readable workbook ({e}); is it encrypted, or not an Excel file?")))?;
+    let bad = |reason: String| FileError::Unreadable { file: name.to_string(), reason };
+    let unreadable = |e: calamine::Error| FileError::Unreadable { file: name.to_string(), reason: unreadable_workbook(bytes, &e) };
+    // An OLE container is an `.xls` (or an encrypted workbook): opened as such, so a
+    // password-protected `.xls` says so. The rest is told apart by calamine.
+    let mut book = if bytes.starts_with(OLE_MAGIC) {
+        calamine::open_workbook_from_rs::<calamine::Xls<_>, _>(Cursor::new(bytes)).map(calamine::Sheets::Xls).map_err(|e| unreadable(calamine::Error::Xls(e)))?
+    } else {
+        calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(unreadable)?
+    };
     let names = book.sheet_names();
     let sheet = match &source.config.sheet {
         None => names.first().cloned(),
@@ -193,9 +230,8 @@ fn read_workbook(bytes: &[u8], name: &str, source: &Source, tz: Tz) -> Result<Ta
 /// Decodes text: the BOM decides, else valid UTF-8, else GB18030 (`auto`).
 fn decode(bytes: &[u8], wanted: Option<&str>, name: &str) -> Result<(String, &'static str), FileError> {
     let wanted = wanted.map(str::to_ascii_lowercase);
-    let not_valid = |enc: &str| FileError::BadHeader {
+    let not_valid = |enc: &str| FileError::Unreadable {
         file: name.to_string(),
-        line: 0,
         reason: format!(
             "not valid {enc} text; set `encoding` in its [[input.source]] block (auto, utf-8, gb18030 or utf-16)"
         ),
@@ -375,7 +411,10 @@ pub fn read(file: &InputFile, source: &Source, tz: Tz, sink: &mut dyn RowSink, p
         // The workbook reader is another crate's code on the user's bytes: a panic in
         // it becomes this file's error, never a crashed run.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_workbook(&bytes, &name, source, tz))).unwrap_or_else(|_| {
-            Err(FileError::BadHeader { file: name.clone(), line: 0, reason: "the workbook reader failed on this file; is it damaged?".into() })
+            Err(FileError::Unreadable {
+                file: name.clone(),
+                reason: "the workbook reader failed on this file: it looks damaged; export it again from the HR system".into(),
+            })
         })?
     } else {
         read_text(&bytes, &name, source)?
