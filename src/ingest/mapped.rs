@@ -624,8 +624,105 @@ mod tests {
         assert!(err.contains("export.csv") && err.contains("面试编号") && err.contains("招聘负责人"), "{err}");
     }
 
+    /// `text` in `encoding` (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16le-bom`,
+    /// `utf-16be-bom`, `gb18030`), or None when the encoding cannot hold it.
+    fn encode(text: &str, encoding: &str) -> Option<Vec<u8>> {
+        let utf16 = |big: bool, bom: bool| {
+            let mut out: Vec<u8> = Vec::new();
+            for unit in (bom.then_some(0xFEFF)).into_iter().chain(text.encode_utf16()) {
+                out.extend_from_slice(&if big { unit.to_be_bytes() } else { unit.to_le_bytes() });
+            }
+            out
+        };
+        Some(match encoding {
+            "utf-8" => text.as_bytes().to_vec(),
+            "utf-8-bom" => [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+            "utf-16le" => utf16(false, false),
+            "utf-16le-bom" => utf16(false, true),
+            "utf-16be-bom" => utf16(true, true),
+            _ => {
+                let (bytes, _, unmappable) = encoding_rs::GB18030.encode(text);
+                if unmappable {
+                    return None;
+                }
+                bytes.into_owned()
+            }
+        })
+    }
+
+    /// Cell text that needs no quoting: letters, digits, Chinese, spaces, punctuation
+    /// other than the four delimiters and the quote.
+    fn cell() -> impl Strategy<Value = String> {
+        proptest::string::string_regex("[a-zA-Z0-9 面试编号候选人岗位已参加未到场华东区王芳_.:/-]{0,8}").unwrap()
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn text_decodes_back_in_every_encoding(text in any::<String>(), which in 0usize..6) {
+            let encoding = ["utf-8", "utf-8-bom", "utf-16le", "utf-16le-bom", "utf-16be-bom", "gb18030"][which];
+            // A text that starts with U+FEFF written without a BOM reads as having one.
+            prop_assume!(encoding.ends_with("bom") || !text.starts_with('\u{feff}'));
+            let Some(bytes) = encode(&text, encoding) else { return Ok(()) };
+            let asked = match encoding {
+                "utf-8" | "utf-8-bom" => "utf-8",
+                "gb18030" => "gb18030",
+                _ => "utf-16",
+            };
+            let (decoded, _) = decode(&bytes, Some(asked), "x.csv").unwrap();
+            prop_assert_eq!(&decoded, &text);
+            // auto: the byte-order mark, else UTF-8, else GB18030. Only bytes without a
+            // mark that happen to be valid UTF-8 may read otherwise than written.
+            match decode(&bytes, Some("auto"), "x.csv") {
+                Ok((auto, found)) => {
+                    // (GB18030 bytes may, in theory, begin like a UTF-8 byte-order mark.)
+                    let gb_as_other = encoding == "gb18030" && (std::str::from_utf8(&bytes).is_ok() || encoding_rs::Encoding::for_bom(&bytes).is_some());
+                    if encoding != "utf-16le" && !gb_as_other {
+                        prop_assert_eq!(&auto, &text, "auto read it as {}", found);
+                    }
+                }
+                // BOM-less UTF-16 is not something auto promises to recognise.
+                Err(e) => prop_assert!(encoding == "utf-16le", "{}", e),
+            }
+        }
+
+        #[test]
+        fn the_delimiter_is_found_and_every_cell_comes_back(
+            rows in proptest::collection::vec(proptest::collection::vec(cell(), 4), 1..12),
+            columns in 2usize..5,
+            which_delimiter in 0usize..4,
+            which_encoding in 0usize..6,
+            title in any::<bool>(),
+            crlf in any::<bool>(),
+        ) {
+            let delimiter = [",", ";", "\t", "|"][which_delimiter];
+            let encoding = ["utf-8", "utf-8-bom", "utf-16le-bom", "utf-16be-bom", "gb18030", "utf-16le"][which_encoding];
+            let rows: Vec<Vec<String>> = rows.into_iter().map(|r| r[..columns].to_vec()).collect();
+            let eol = if crlf { "\r\n" } else { "\n" };
+            let mut text = if title { format!("面试记录导出{eol}") } else { String::new() };
+            let header: Vec<String> = (0..columns).map(|c| format!("列{c}")).collect();
+            for row in std::iter::once(&header).chain(&rows) {
+                text.push_str(&row.join(delimiter));
+                text.push_str(eol);
+            }
+            let asked = if encoding == "utf-16le" { "utf-16" } else { "auto" };
+            let s = sources(&format!(
+                "[[input.source]]\nkind = \"interviews\"\nfiles = [\"*\"]\nheader_row = {}\nencoding = \"{asked}\"\n",
+                if title { 2 } else { 1 }
+            ));
+            let bytes = encode(&text, encoding).unwrap();
+            let table = read_text(&bytes, "x.csv", &s.list[0]).unwrap();
+            let shown = if delimiter == "\t" { "tab" } else { delimiter };
+            prop_assert_eq!(table.layout.delimiter.as_deref(), Some(shown));
+            let skip = usize::from(title);
+            prop_assert_eq!(table.rows.len(), rows.len() + 1 + skip);
+            prop_assert_eq!(&table.rows[skip].1, &header);
+            for (k, (number, cells)) in table.rows[skip + 1..].iter().enumerate() {
+                prop_assert_eq!(*number, (k + 2 + skip) as u64);
+                prop_assert_eq!(cells, &rows[k]);
+            }
+        }
 
         #[test]
         fn arbitrary_bytes_as_a_text_export_never_panic(with_header in any::<bool>(), bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
