@@ -114,34 +114,42 @@ pub enum Cell {
     Number(f64),
 }
 
-/// The v1 rows of the regular exports and of the re-export, read back from `out`.
-struct V1Rows {
-    regular: Vec<Vec<String>>,
-    reexport: Vec<Vec<String>>,
-    left_out: u64,
-}
-
-/// Rewrites the v1 interview files `regular` and `reexport` (names under `out`, as
-/// the command wrote them) into the workbook and the text export, writes the mapping,
-/// and removes the v1 files. Each new file is written under a `.tmp` name and renamed
-/// once complete; the v1 files go only after all three are in place.
+/// Rewrites the v1 interview files `regular_files` and `reexport_file` (names under
+/// `out`, as the command wrote them) into the workbook and the text export, writes the
+/// mapping, and removes the v1 files. Rows stream through one at a time (the workbook
+/// in constant-memory mode), so memory does not grow with the number of interviews.
+/// Each new file is written under a `.tmp` name and renamed once complete; the v1
+/// files go only after all three are in place.
 pub fn rewrite(out: &Path, regular_files: &[String], reexport_file: &str, seed: u64, tz: &str) -> anyhow::Result<Rewritten> {
-    let rows = read_v1(out, regular_files, reexport_file)?;
     let mut spelling = 0u64;
-    let regular: Vec<Vec<Cell>> = rows.regular.iter().map(|r| export_row(r, &mut spelling)).collect();
-    let reexport: Vec<Vec<Cell>> = rows.reexport.iter().map(|r| export_row(r, &mut spelling)).collect();
+    let mut left_out = 0u64;
+    let book_path = out.join(WORKBOOK_FILE);
+    let tmp = tmp_name(&book_path);
+    let mut book = SheetWriter::new(&format!("AI 面试记录导出（noshow generate，种子 {seed}）")).map_err(|e| xlsx_error(&tmp, e))?;
+    for name in regular_files {
+        each_v1_row(&out.join(name), &mut left_out, |fields| {
+            book.row(&export_row(&fields, &mut spelling)).map_err(|e| xlsx_error(&tmp, e))
+        })?;
+    }
+    let workbook_rows = book.rows;
+    book.book.save(&tmp).map_err(|e| xlsx_error(&tmp, e))?;
+    fs::rename(&tmp, &book_path).with_context(|| format!("renaming {} to {}", tmp.display(), book_path.display()))?;
 
-    let book = out.join(WORKBOOK_FILE);
-    let tmp = tmp_name(&book);
-    write_workbook(&tmp, &regular, &format!("AI 面试记录导出（noshow generate，种子 {seed}）"))?;
-    fs::rename(&tmp, &book).with_context(|| format!("renaming {} to {}", tmp.display(), book.display()))?;
-    write_file(&out.join(TEXT_FILE), &text_bytes(&reexport)?)?;
+    let mut text = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    text.write_record(header_row())?;
+    let mut text_rows = 0u64;
+    each_v1_row(&out.join(reexport_file), &mut left_out, |fields| {
+        text_rows += 1;
+        Ok(text.write_record(text_cells(&export_row(&fields, &mut spelling)))?)
+    })?;
+    let text = String::from_utf8(text.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?).context("the text export is not text")?;
+    write_file(&out.join(TEXT_FILE), &encoding_rs::GB18030.encode(&text).0)?;
     write_file(&out.join(MAPPING_FILE), mapping_toml(tz).as_bytes())?;
     for name in regular_files.iter().map(String::as_str).chain([reexport_file]) {
         let path = out.join(name);
         fs::remove_file(&path).with_context(|| format!("removing {}", path.display()))?;
     }
-    Ok(Rewritten { workbook_rows: regular.len() as u64, text_rows: reexport.len() as u64, left_out: rows.left_out })
+    Ok(Rewritten { workbook_rows, text_rows, left_out })
 }
 
 impl Rewritten {
@@ -181,41 +189,35 @@ fn write_file(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("renaming {} to {}", tmp.display(), path.display()))
 }
 
-/// Reads the v1 interview files (gzip or not), each row as its 15 fields in the
-/// format's column order, whatever the header's order and spelling.
-fn read_v1(out: &Path, regular: &[String], reexport: &str) -> anyhow::Result<V1Rows> {
-    let mut rows = V1Rows { regular: Vec::new(), reexport: Vec::new(), left_out: 0 };
-    for (name, is_reexport) in regular.iter().map(|n| (n.as_str(), false)).chain([(reexport, true)]) {
-        let path = out.join(name);
-        let raw = fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
-        let bytes = if name.ends_with(".gz") {
-            let mut plain = Vec::new();
-            flate2::read::MultiGzDecoder::new(raw.as_slice())
-                .read_to_end(&mut plain)
-                .with_context(|| format!("reading {}", path.display()))?;
-            plain
-        } else {
-            raw
-        };
-        let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
-        let header: Vec<String> =
-            reader.headers().with_context(|| format!("reading {}", path.display()))?.iter().map(|h| h.trim().to_lowercase()).collect();
-        let order: Vec<usize> = INTERVIEW_COLUMNS
-            .iter()
-            .map(|(c, _)| header.iter().position(|h| h == c).with_context(|| format!("{} has no column {c}", path.display())))
-            .collect::<anyhow::Result<_>>()?;
-        for record in reader.records() {
-            let record = record.with_context(|| format!("reading {}", path.display()))?;
-            if record.len() != header.len() {
-                rows.left_out += 1;
-                continue;
-            }
-            let fields = order.iter().map(|&i| record.get(i).unwrap_or("").to_string()).collect();
-            if is_reexport { &mut rows.reexport } else { &mut rows.regular }.push(fields);
+/// Hands each row of a v1 interview file (gzip or not) to `row`, as its 15 fields in
+/// the format's column order, whatever the header's order and spelling. Rows with the
+/// wrong number of fields are counted in `left_out` instead.
+fn each_v1_row(path: &Path, left_out: &mut u64, mut row: impl FnMut(Vec<String>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let raw = fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = if path.extension().is_some_and(|e| e == "gz") {
+        let mut plain = Vec::new();
+        flate2::read::MultiGzDecoder::new(raw.as_slice()).read_to_end(&mut plain).with_context(|| format!("reading {}", path.display()))?;
+        plain
+    } else {
+        raw
+    };
+    let body = bytes.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(body);
+    let header: Vec<String> =
+        reader.headers().with_context(|| format!("reading {}", path.display()))?.iter().map(|h| h.trim().to_lowercase()).collect();
+    let order: Vec<usize> = INTERVIEW_COLUMNS
+        .iter()
+        .map(|(c, _)| header.iter().position(|h| h == c).with_context(|| format!("{} has no column {c}", path.display())))
+        .collect::<anyhow::Result<_>>()?;
+    for record in reader.records() {
+        let record = record.with_context(|| format!("reading {}", path.display()))?;
+        if record.len() != header.len() {
+            *left_out += 1;
+            continue;
         }
+        row(order.iter().map(|&i| record.get(i).unwrap_or("").to_string()).collect())?;
     }
-    Ok(rows)
+    Ok(())
 }
 
 /// A naive `YYYY-MM-DD HH:MM:SS` (or with `T`) that is a real date and time, without
@@ -271,64 +273,70 @@ fn excel_time(t: &NaiveDateTime) -> Result<ExcelDateTime, rust_xlsxwriter::XlsxE
     ExcelDateTime::from_ymd(t.year() as u16, t.month() as u8, t.day() as u8)?.and_hms(t.hour() as u16, t.minute() as u8, t.second())
 }
 
-/// The workbook: title row (merged over every column), headers on row 2, then one row
-/// per interview. Written in constant-memory mode, row by row, so a million rows
-/// need no more memory than a hundred.
-fn write_workbook(path: &Path, rows: &[Vec<Cell>], title: &str) -> anyhow::Result<()> {
-    let fail = |e: rust_xlsxwriter::XlsxError| anyhow::anyhow!("writing {}: {e}", path.display());
-    let mut book = Workbook::new();
-    // Fixed metadata, so the same flags give the same bytes.
-    let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(fail)?;
-    book.set_properties(&DocProperties::new().set_creation_datetime(&created).set_author("noshow generate"));
-    let sheet = book.add_worksheet_with_constant_memory().map_err(fail)?;
-    sheet.set_name(SHEET).map_err(fail)?;
-    let headers = header_row();
-    let last = (headers.len() - 1) as u16;
-    let title_format = Format::new().set_bold().set_align(FormatAlign::Center);
-    sheet.merge_range(0, 0, 0, last, title, &title_format).map_err(fail)?;
-    let bold = Format::new().set_bold();
-    for (c, h) in headers.iter().enumerate() {
-        sheet.write_string_with_format(1, c as u16, *h, &bold).map_err(fail)?;
+fn xlsx_error(path: &Path, e: rust_xlsxwriter::XlsxError) -> anyhow::Error {
+    anyhow::anyhow!("writing {}: {e}", path.display())
+}
+
+/// The workbook being written: title row (merged over every column), headers on row
+/// 2, then one row per interview. Constant-memory mode writes each row out as it
+/// comes, so a million rows need no more memory than a hundred.
+struct SheetWriter {
+    book: Workbook,
+    rows: u64,
+    date_format: Format,
+}
+
+impl SheetWriter {
+    fn new(title: &str) -> Result<SheetWriter, rust_xlsxwriter::XlsxError> {
+        let mut book = Workbook::new();
+        // Fixed metadata, so the same flags give the same bytes.
+        let created = ExcelDateTime::from_ymd(2026, 1, 1)?;
+        book.set_properties(&DocProperties::new().set_creation_datetime(&created).set_author("noshow generate"));
+        let sheet = book.add_worksheet_with_constant_memory()?;
+        sheet.set_name(SHEET)?;
+        let headers = header_row();
+        let title_format = Format::new().set_bold().set_align(FormatAlign::Center);
+        sheet.merge_range(0, 0, 0, (headers.len() - 1) as u16, title, &title_format)?;
+        let bold = Format::new().set_bold();
+        for (c, h) in headers.iter().enumerate() {
+            sheet.write_string_with_format(1, c as u16, *h, &bold)?;
+        }
+        Ok(SheetWriter { book, rows: 0, date_format: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss") })
     }
-    let date_format = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
-    for (r, row) in rows.iter().enumerate() {
-        let r = r as u32 + 2;
-        for (c, cell) in row.iter().enumerate() {
+
+    fn row(&mut self, cells: &[Cell]) -> Result<(), rust_xlsxwriter::XlsxError> {
+        let sheet = self.book.worksheet_from_index(0)?;
+        let r = self.rows as u32 + 2;
+        for (c, cell) in cells.iter().enumerate() {
             let c = c as u16;
             match cell {
                 Cell::Text(s) if s.is_empty() => {}
                 Cell::Text(s) => {
-                    sheet.write_string(r, c, s).map_err(fail)?;
+                    sheet.write_string(r, c, s)?;
                 }
                 Cell::Number(n) => {
-                    sheet.write_number(r, c, *n).map_err(fail)?;
+                    sheet.write_number(r, c, *n)?;
                 }
                 Cell::Time(t) => {
-                    sheet.write_datetime_with_format(r, c, &excel_time(t).map_err(fail)?, &date_format).map_err(fail)?;
+                    sheet.write_datetime_with_format(r, c, &excel_time(t)?, &self.date_format)?;
                 }
             }
         }
+        self.rows += 1;
+        Ok(())
     }
-    book.save(path).map_err(fail)
 }
 
-/// The text export: GB18030, semicolons, CRLF, naive times as `2026/06/01 09:00:00`.
-fn text_bytes(rows: &[Vec<Cell>]) -> anyhow::Result<Vec<u8>> {
-    let mut text = Vec::new();
-    {
-        let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(&mut text);
-        w.write_record(header_row())?;
-        for row in rows {
-            w.write_record(row.iter().map(|cell| match cell {
-                Cell::Text(s) => s.clone(),
-                Cell::Number(n) => n.to_string(),
-                Cell::Time(t) => t.format(TEXT_TIME_FORM).to_string(),
-            }))?;
-        }
-        w.flush()?;
-    }
-    let text = String::from_utf8(text).context("the text export is not text")?;
-    Ok(encoding_rs::GB18030.encode(&text).0.into_owned())
+/// A row as the text export writes it: naive times as `2026/06/01 09:00:00`.
+fn text_cells(cells: &[Cell]) -> Vec<String> {
+    cells
+        .iter()
+        .map(|cell| match cell {
+            Cell::Text(s) => s.clone(),
+            Cell::Number(n) => n.to_string(),
+            Cell::Time(t) => t.format(TEXT_TIME_FORM).to_string(),
+        })
+        .collect()
 }
 
 /// The mapping of both files, for `--config`. `tz` is the zone of the naive times
@@ -411,10 +419,13 @@ mod tests {
     }
 
     #[test]
-    fn the_text_export_is_gb18030_with_semicolons() {
+    fn the_text_form_is_gb18030_with_semicolons() {
         let mut spelling = 0;
         let rows = vec![export_row(&v1("attended", "华北", "", "2026-06-02 10:00:00"), &mut spelling)];
-        let bytes = text_bytes(&rows).unwrap();
+        let mut w = csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+        w.write_record(header_row()).unwrap();
+        w.write_record(text_cells(&rows[0])).unwrap();
+        let bytes = encoding_rs::GB18030.encode(std::str::from_utf8(&w.into_inner().unwrap()).unwrap()).0.into_owned();
         assert!(std::str::from_utf8(&bytes).is_err(), "not UTF-8");
         let (text, _, errors) = encoding_rs::GB18030.decode(&bytes);
         assert!(!errors);
