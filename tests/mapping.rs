@@ -208,6 +208,13 @@ fn a_generated_hr_export_gives_the_lake_and_tables_of_the_same_world_in_v1() {
     forced.push("--force");
     wd.run(&forced);
     assert!(std::fs::metadata(wd.path("hrraw/面试记录.xlsx")).unwrap().len() < 100_000);
+    // The same flags give the same bytes, whatever the thread count.
+    let mut other = again.to_vec();
+    other.extend(["--out", "again", "--threads", "1"]);
+    wd.run(&other);
+    for name in ["面试记录.xlsx", "面试导出.csv", "hr-export.toml"] {
+        assert_eq!(std::fs::read(wd.path(&format!("hrraw/{name}"))).unwrap(), std::fs::read(wd.path(&format!("again/{name}"))).unwrap(), "{name}");
+    }
 }
 
 #[test]
