@@ -14,6 +14,11 @@ use crate::cli::GlobalArgs;
 use crate::time::{self, Micros};
 use crate::usage_error;
 
+// The `[[input.source]]` block has a file of its own so the fuzz crate can mount it
+// with the mapped reader (fuzz/src/lib.rs) without the rest of the config.
+mod source;
+pub use source::{SheetRef, SourceConfig};
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -65,46 +70,6 @@ pub struct InputConfig {
     /// One `[[input.source]]` block per kind of export.
     #[serde(default)]
     pub source: Vec<SourceConfig>,
-}
-
-/// A sheet chosen by name or by 1-based number.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
-pub enum SheetRef {
-    Number(usize),
-    Name(String),
-}
-
-/// One `[[input.source]]` block.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SourceConfig {
-    /// "interviews" or "events".
-    pub kind: String,
-    /// Globs relative to --raw, matched case-insensitively.
-    pub files: Vec<String>,
-    /// `.xlsx`/`.xls`: the sheet; default the first.
-    pub sheet: Option<SheetRef>,
-    /// The row holding the headers (1-based); default 1.
-    pub header_row: Option<usize>,
-    /// auto | utf-8 | gb18030 | gbk | utf-16; default auto.
-    pub encoding: Option<String>,
-    /// auto or one character; default auto.
-    pub delimiter: Option<String>,
-    /// IANA zone of this source's naive times; default --tz.
-    pub timezone: Option<String>,
-    /// strftime forms tried after the v1 forms.
-    #[serde(default)]
-    pub timestamp_formats: Vec<String>,
-    /// v1 field = header as exported.
-    #[serde(default)]
-    pub columns: std::collections::BTreeMap<String, String>,
-    /// Per v1 field: exported value = v1 value.
-    #[serde(default)]
-    pub values: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
-    /// Extra columns: name = header.
-    #[serde(default)]
-    pub extra: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -31,3 +31,22 @@ fn csv_reader_corpus() {
 fn jsonl_reader_corpus() {
     replay("jsonl_events", common::jsonl_events);
 }
+
+#[test]
+fn mapped_reader_corpus() {
+    replay("mapped_export", common::mapped_export);
+    // The corpus must reach the readers' rows, not only their file errors: the seeds
+    // (tests/py/make_mapped_fuzz_seeds.py) read as workbooks, as cells and as text.
+    let seeds = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/mapped_export");
+    let mut read = Vec::new();
+    for entry in std::fs::read_dir(&seeds).unwrap() {
+        let path = entry.unwrap().path();
+        if common::mapped_export_rows(&std::fs::read(&path).unwrap()).is_some_and(|rows| rows > 0) {
+            read.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    read.sort();
+    for seed in ["xlsx-title", "xlsx-events", "cells-title", "gbk-semicolon-title", "utf16-tab", "utf16be-bom-auto", "events-gbk"] {
+        assert!(read.iter().any(|r| r == seed), "seed {seed} was not read (read: {read:?})");
+    }
+}

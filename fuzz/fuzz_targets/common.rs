@@ -1,11 +1,12 @@
-//! Shared by both fuzz targets: turn the fuzzer's bytes into an input file on a
+//! Shared by the fuzz targets: turn the fuzzer's bytes into an input file on a
 //! RAM-backed folder, and a sink that checks the reader's accounting.
 //!
 //! `tests/fuzz_replay.rs` includes this file too (`#[path]`), and replays the corpus
-//! kept in `tests/fixtures/fuzz/` through [`csv_interviews`] and [`jsonl_events`]:
-//! the same checks, in every `cargo test`, against the real `noshow` crate.
+//! kept in `tests/fixtures/fuzz/` through [`csv_interviews`], [`jsonl_events`] and
+//! [`mapped_export`]: the same checks, in every `cargo test`, against the real
+//! `noshow` crate.
 
-// Each target uses one of the two entry points.
+// Each target uses one of the entry points.
 #![allow(dead_code)]
 
 use std::io::Write;
@@ -102,4 +103,116 @@ pub fn jsonl_events(data: &[u8]) {
     if let Ok(stats) = noshow::ingest::jsonl_reader::read_events(&case.file, case.tz, &mut sink, &|_| {}) {
         check(&stats, &sink);
     }
+}
+
+/// One `[[input.source]]` block as an HR export would need it: Chinese headers, a
+/// status (interviews) or type (events) value map, a recruiter column, a date form.
+fn mapped_source(
+    kind: &str,
+    encoding: &str,
+    delimiter: &str,
+    header_row: usize,
+) -> Option<noshow::ingest::mapped::Source> {
+    use std::collections::BTreeMap;
+    let map = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>();
+    let (columns, values, extra) = if kind == "interviews" {
+        (
+            map(&[
+                ("interview_id", "面试编号"),
+                ("candidate_id", "候选人"),
+                ("role", "岗位"),
+                ("region", "地区"),
+                ("invited_at", "邀约时间"),
+                ("scheduled_at", "面试时间"),
+                ("status", "状态"),
+            ]),
+            BTreeMap::from([("status".to_string(), map(&[("已参加", "attended"), ("未到场", "no_show")]))]),
+            map(&[("recruiter", "招聘负责人")]),
+        )
+    } else {
+        (
+            map(&[("event_id", "事件编号"), ("interview_id", "面试编号"), ("ts", "时间"), ("type", "类型")]),
+            BTreeMap::from([("type".to_string(), map(&[("参加", "joined"), ("已读", "message_read")]))]),
+            BTreeMap::new(),
+        )
+    };
+    let config = noshow::config::SourceConfig {
+        kind: kind.to_string(),
+        files: vec!["*".to_string()],
+        sheet: None,
+        header_row: Some(header_row),
+        encoding: Some(encoding.to_string()),
+        delimiter: Some(delimiter.to_string()),
+        timezone: Some("Asia/Shanghai".to_string()),
+        timestamp_formats: vec!["%Y/%m/%d %H:%M".to_string(), "%Y年%m月%d日 %H:%M".to_string()],
+        columns,
+        values,
+        extra,
+    };
+    let sources = noshow::ingest::mapped::Sources::from_config(&[config]).ok()?;
+    sources.list.into_iter().next()
+}
+
+/// A real workbook whose cells come from the fuzzer's bytes: rows split at `\n`,
+/// cells at `\t`; a cell `#x` is the number x, `@x` the number x as a date cell,
+/// anything else text. So calamine parses well-formed XML, and the cells' contents
+/// reach the mapped reader's own code (Excel values to v1 text, the value maps).
+fn workbook_from_cells(body: &[u8]) -> Option<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    let date = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for (r, line) in body.split(|&b| b == b'\n').take(200).enumerate() {
+        for (c, cell) in line.split(|&b| b == b'\t').take(30).enumerate() {
+            let text = String::from_utf8_lossy(cell);
+            let number = |t: &str| t.trim().parse::<f64>().ok();
+            let (r, c) = (r as u32, c as u16);
+            // A cell the writer refuses (too long, an invalid number) stays empty.
+            let _ = match (text.strip_prefix('#').and_then(number), text.strip_prefix('@').and_then(number)) {
+                (Some(n), _) => sheet.write_number(r, c, n).map(|_| ()),
+                (_, Some(n)) => sheet.write_number_with_format(r, c, n, &date).map(|_| ()),
+                _ => sheet.write_string(r, c, text.as_ref()).map(|_| ()),
+            };
+        }
+    }
+    book.save_to_buffer().ok()
+}
+
+/// The mapped reader on fuzzer bytes. The first byte picks the variant: bits 0-1 the
+/// form (0: the bytes as a `.xlsx` file, 1: a real workbook of the bytes' cells, 2-3:
+/// the bytes as a `.csv` text export), bits 2-3 the encoding (auto, gb18030, utf-16,
+/// utf-8), bit 4 the delimiter (auto or `;`), bit 5 the header row (1 or 2), bit 6 the
+/// kind (interviews or events). It must never panic, and when it reads the file every
+/// row must be kept or set aside exactly once; a file error (not a workbook, not valid
+/// in the encoding, a missing mapped header) is a correct outcome.
+pub fn mapped_export(data: &[u8]) {
+    let _ = mapped_export_rows(data);
+}
+
+/// [`mapped_export`], returning the rows read when the file was read (`None`: a file
+/// error, or bytes that make no case), so the replay can tell read inputs apart.
+pub fn mapped_export_rows(data: &[u8]) -> Option<u64> {
+    let (&mode, body) = data.split_first()?;
+    let kind = if mode & 0x40 == 0 { "interviews" } else { "events" };
+    let encoding = ["auto", "gb18030", "utf-16", "utf-8"][usize::from((mode >> 2) & 3)];
+    let delimiter = if mode & 0x10 == 0 { "auto" } else { ";" };
+    let header_row = if mode & 0x20 == 0 { 1 } else { 2 };
+    let source = mapped_source(kind, encoding, delimiter, header_row)?;
+    let (name, bytes) = match mode & 3 {
+        0 => ("export.xlsx", body.to_vec()),
+        1 => ("export.xlsx", workbook_from_cells(body)?),
+        _ => ("export.csv", body.to_vec()),
+    };
+    let path = scratch_dir().join(name);
+    std::fs::write(&path, &bytes).ok()?;
+    let kind = if kind == "interviews" {
+        noshow::ingest::record::InputKind::Interviews
+    } else {
+        noshow::ingest::record::InputKind::Events
+    };
+    let file = InputFile { path, rel: Arc::from(name), kind, gzip: false, size: bytes.len() as u64 };
+    let mut sink = Counting::default();
+    let (stats, _) = noshow::ingest::mapped::read(&file, &source, chrono_tz::UTC, &mut sink, &|_| {}).ok()?;
+    check(&stats, &sink);
+    Some(stats.rows_read)
 }

@@ -4,6 +4,8 @@
 pub mod csv_reader;
 #[path = "../../src/ingest/files.rs"]
 pub mod files;
+#[path = "../../src/ingest/mapped.rs"]
+pub mod mapped;
 #[path = "../../src/ingest/jsonl_reader.rs"]
 pub mod jsonl_reader;
 #[path = "../../src/ingest/record.rs"]

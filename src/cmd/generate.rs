@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::cli::GlobalArgs;
 use crate::config::Common;
 use crate::generate::chunk::{generate_chunk, ChunkOutput, TRUTH_HEADER};
+use crate::generate::export_style::{self, Style};
 use crate::generate::tally::Tally;
 use crate::generate::{world, Plan, INTERVIEW_HEADER, REEXPORT_HEADER};
 use crate::time::format_utc;
@@ -61,6 +62,14 @@ pub struct Args {
     pub miss_rate_trend: f64,
     #[command(flatten)]
     pub outcomes: super::generate_outcomes::OutcomeArgs,
+    /// How the interview exports look. `v1`: the input format. `hr-export`: as a
+    /// Chinese HR system exports them (the style of data/sample-export/): one
+    /// 面试记录.xlsx workbook (title row, Chinese headers and status words, a 招聘负责人
+    /// column), the re-export as 面试导出.csv in GB18030 with semicolons, and
+    /// hr-export.toml, the mapping to ingest them with (--config OUT/hr-export.toml).
+    /// Events stay v1; at most 1000000 interviews (one sheet).
+    #[arg(long, value_enum, value_name = "STYLE", default_value = "v1")]
+    pub style: Style,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -83,6 +92,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         return Err(usage_error(format!("--miss-rate-trend must be between -1 and 1 (log-odds per week), not {}", args.miss_rate_trend)));
     }
     plan.miss_rate_trend = args.miss_rate_trend;
+    if args.style == Style::HrExport && args.interviews > export_style::MAX_INTERVIEWS {
+        return Err(usage_error(format!("--style hr-export writes one worksheet: at most {} interviews", export_style::MAX_INTERVIEWS)));
+    }
     let truth = args.truth.clone().unwrap_or_else(|| default_truth_dir(&args.out));
     check_apart(&args.out, &truth)?;
     prepare_dir(&args.out, args.force, is_generated_export)?;
@@ -105,9 +117,20 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let tally = stream_chunks(&plan, threads, &mut sinks)?;
     let names = sinks.names.clone();
     sinks.finish()?;
+    let rewritten = match args.style {
+        Style::V1 => None,
+        Style::HrExport => {
+            let files = plan.files();
+            Some(export_style::rewrite(&args.out, &names[..files], &names[files], plan.seed, plan.tz.name())?)
+        }
+    };
 
     write_json(&truth.join("effects.json"), &effects_json(&plan, &tally))?;
-    write_json(&truth.join("expected.json"), &expected_json(&plan, args, &tally, &names))?;
+    let mut expected = expected_json(&plan, args, &tally, &names);
+    if let Some(r) = &rewritten {
+        r.amend_expected(&mut expected);
+    }
+    write_json(&truth.join("expected.json"), &expected)?;
     info!(
         "wrote {} interview rows and {} event lines ({} duplicates, {} orphans); ground truth in {}",
         tally.interview_rows_total(),
@@ -155,6 +178,9 @@ fn check_apart(out: &Path, truth: &Path) -> anyhow::Result<()> {
 }
 
 fn is_generated_export(name: &str) -> bool {
+    if export_style::is_export_style_file(name) {
+        return true;
+    }
     let base = name.strip_suffix(".gz").unwrap_or(name);
     (base.starts_with("interviews") && base.ends_with(".csv")) || (base.starts_with("events") && base.ends_with(".jsonl"))
 }

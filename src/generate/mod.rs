@@ -5,9 +5,11 @@
 //! stream, so the bytes depend only on the seed and the flags, never on the thread
 //! count. `chunk::generate_chunk` is pure (plan in, bytes and tallies out); the
 //! command in `cmd/generate.rs` runs chunks in parallel and streams them to disk in
-//! chunk order. Nothing here reads or writes files.
+//! chunk order. Nothing here reads or writes files, except `export_style`, which
+//! rewrites the interview exports just written in an HR system's own style.
 
 pub mod chunk;
+pub mod export_style;
 pub mod faults;
 pub mod outcomes;
 pub mod render;

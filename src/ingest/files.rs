@@ -77,6 +77,10 @@ pub enum FileError {
     NotUtf8 { file: String, line: u64 },
     #[error("{file}: empty file, no header row")]
     NoHeader { file: String },
+    /// A whole file that cannot be decoded (a damaged or encrypted workbook, text not
+    /// valid in the chosen encoding); the reason says what to do.
+    #[error("{file}: {reason}")]
+    Unreadable { file: String, reason: String },
     #[error("{file}, line {line}: header row unreadable: {reason}")]
     BadHeader { file: String, line: u64, reason: String },
     #[error("{file}: missing required column(s) {} (the header has: {})", .columns.join(", "), .header.join(", "))]
