@@ -111,6 +111,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         drift_warn_psi,
     };
     let started = std::time::Instant::now();
+    let mut clock = crate::model::stopwatch::Stopwatch::start("score command");
     // The events of a few interviews, from the row groups that can hold them.
     let events_of = |ids: &[&str]| -> anyhow::Result<LazyFrame> {
         let (events, share) = snapshot.events_of(ids)?;
@@ -125,7 +126,9 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let archive_lock = archive.lock()?;
     let ids: Vec<String> = feed.column("interview_id")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
     let date = crate::time::format_local(common.as_of, common.tz)[..10].to_string();
+    clock.mark("scored");
     let prior = crate::score::archive::prior_arms(&archive, &ids, &date)?;
+    clock.mark("earlier arms from the archive");
     crate::score::set_arms(&mut feed, holdout_share, holdout_seed, &prior)?;
     let seconds = started.elapsed().as_secs_f64();
     // The archive entry first: a feed is published only once it is archived.
@@ -151,8 +154,10 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     drop(archive_lock);
     log_drift(drift.as_ref(), &model.version, drift_warn_psi);
 
+    clock.mark("archived");
     write_table(staged.path(), "scores", &mut feed)?;
     write_jsonl(&staged.path().join("scores.jsonl"), &feed)?;
+    clock.mark("feed written");
     let mut recovery = crate::score::recovery::worklist(
         snapshot.scan_interviews()?,
         &events_of,
@@ -163,6 +168,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     )
     .context("building the recovery worklist")?;
     write_table(staged.path(), "recovery", &mut recovery)?;
+    clock.mark("recovery worklist");
     let count = |band: &str, holdout: Option<bool>| -> usize {
         let bands = feed.column("risk_band").ok().and_then(|c| c.str().ok().cloned());
         let flags = feed.column("holdout").ok().and_then(|c| c.bool().ok().cloned());
