@@ -140,17 +140,13 @@ impl PreviousEvents {
     }
 }
 
-/// Reads one text column of some row groups of a lake file, handing each value over.
-fn each_value(path: &Path, column: usize, groups: Option<Vec<usize>>, each: &mut dyn FnMut(&[u8])) -> Result<(), LakeFileError> {
+/// Reads one text column of a lake file, handing each value over.
+fn each_value(path: &Path, column: usize, each: &mut dyn FnMut(&[u8])) -> Result<(), LakeFileError> {
     let read = |e: Box<dyn std::error::Error + Send + Sync>| LakeFileError::Read { path: path.to_path_buf(), source: e };
     let file = File::open(path).map_err(|e| read(Box::new(e)))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read(Box::new(e)))?;
     let mask = ProjectionMask::roots(builder.parquet_schema(), [column]);
-    let mut builder = builder.with_projection(mask).with_batch_size(64 * 1024);
-    if let Some(groups) = groups {
-        builder = builder.with_row_groups(groups);
-    }
-    let reader = builder.build().map_err(|e| read(Box::new(e)))?;
+    let reader = builder.with_projection(mask).with_batch_size(64 * 1024).build().map_err(|e| read(Box::new(e)))?;
     for batch in reader {
         let batch = batch.map_err(|e| read(Box::new(e)))?;
         let values = batch.column(0).as_any().downcast_ref::<StringArray>().ok_or_else(|| LakeFileError::Content {
@@ -169,7 +165,7 @@ fn each_value(path: &Path, column: usize, groups: Option<Vec<usize>>, each: &mut
 pub fn ids_in(files: &[&OldEventFile], probe: &(dyn Fn(u128) -> bool + Sync)) -> Result<FpSet, LakeFileError> {
     let scan = |f: &&OldEventFile| -> Result<Vec<u128>, LakeFileError> {
         let mut hits = Vec::new();
-        each_value(&f.path, EVENT_ID, None, &mut |id| {
+        each_value(&f.path, EVENT_ID, &mut |id| {
             let fp = fingerprint_bytes(id);
             if probe(fp) {
                 hits.push(fp);
@@ -191,7 +187,7 @@ pub fn ids_in(files: &[&OldEventFile], probe: &(dyn Fn(u128) -> bool + Sync)) ->
 /// Events of a carried file whose interview `known` does not know.
 pub fn count_orphans(file: &OldEventFile, known: &(dyn Fn(u128) -> bool + Sync)) -> Result<u64, LakeFileError> {
     let mut n = 0u64;
-    each_value(&file.path, INTERVIEW_ID, None, &mut |id| n += u64::from(!known(fingerprint_bytes(id))))?;
+    each_value(&file.path, INTERVIEW_ID, &mut |id| n += u64::from(!known(fingerprint_bytes(id))))?;
     Ok(n)
 }
 
