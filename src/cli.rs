@@ -29,6 +29,10 @@ pub struct GlobalArgs {
     /// IANA time zone for naive timestamps and local-time analyses [default: UTC].
     #[arg(long, global = true, value_name = "ZONE")]
     pub tz: Option<String>,
+    /// Minutes after the slot start before a still-scheduled interview is closed (the
+    /// derived-status rule report, train and score share) [config: grace_minutes; default: 15].
+    #[arg(long, global = true, value_name = "MIN")]
+    pub grace_minutes: Option<i64>,
     /// Print only warnings and errors.
     #[arg(long, short, global = true)]
     pub quiet: bool,

@@ -70,13 +70,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     if !(window_days.is_finite() && window_days > 0.0) {
         return Err(usage_error(format!("window_days must be a positive number, not {window_days}")));
     }
-    let holdout_share = args.holdout_share.or(cfg.holdout_share).unwrap_or(0.0);
+    let holdout_share = args.holdout_share.or(cfg.holdout_share).unwrap_or(crate::config::DEFAULT_HOLDOUT_SHARE);
     if !(0.0..=1.0).contains(&holdout_share) {
         return Err(usage_error(format!("holdout_share must be between 0 and 1, not {holdout_share}")));
     }
-    let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(1);
-    let confirm_follow_up_hours = cfg.confirm_follow_up_hours.unwrap_or(24.0);
-    let recovery_days = cfg.recovery_days.unwrap_or(14.0);
+    let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(crate::config::DEFAULT_HOLDOUT_SEED);
+    let confirm_follow_up_hours = cfg.confirm_follow_up_hours.unwrap_or(crate::config::DEFAULT_CONFIRM_FOLLOW_UP_HOURS);
+    let recovery_days = cfg.recovery_days.unwrap_or(crate::config::DEFAULT_RECOVERY_DAYS);
     for (name, v) in [("confirm_follow_up_hours", confirm_follow_up_hours), ("recovery_days", recovery_days)] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(usage_error(format!("[score] {name} must be a number >= 0, not {v}")));
@@ -88,6 +88,18 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     // The model's features (hour, weekday) are local times in the zone it was trained
     // in, and the lake's naive timestamps were read in its own: all three must agree.
     common.adopt_zone(Some(&model.tz), &format!("model {} in {}", model.version, model_dir.display()))?;
+    if model.grace_minutes != common.grace_minutes {
+        // Features of earlier interviews (prior no-shows) follow the grace period; a
+        // different one scores them differently from how the model learnt them.
+        crate::warn!(
+            "score: model {} was trained with grace_minutes = {}, this run uses {}: prior no-shows are counted \
+             differently from training; use --grace-minutes {} or retrain",
+            model.version,
+            model.grace_minutes,
+            common.grace_minutes,
+            model.grace_minutes
+        );
+    }
     let snapshot = Lake::new(&lake).snapshot()?;
     if let Some(zone) = snapshot.zone() {
         if zone != common.tz.name() {
@@ -103,7 +115,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let settings = ScoreSettings {
         as_of: common.as_of,
         tz: common.tz,
-        grace_minutes: crate::derive::grace_minutes(common.config.report.grace_minutes)?,
+        grace_minutes: common.grace_minutes,
         window_days,
         holdout_share,
         holdout_seed,
