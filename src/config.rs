@@ -144,6 +144,9 @@ pub struct TrainConfig {
     pub recalibrate_weeks: Option<u32>,
     /// The re-estimation's window grows a week at a time until it holds this many misses.
     pub recalibrate_min_misses: Option<u64>,
+    /// Extra interview columns of the lake (an HR export's own, `[[input.source]]`
+    /// `extra`) used as categorical model features, pooled like the built-in ones.
+    pub extra_features: Option<Vec<String>>,
     /// How many model versions to keep.
     pub keep_versions: Option<usize>,
     /// Above this many closed interviews, train on a deterministic sample of them.

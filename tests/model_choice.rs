@@ -247,3 +247,60 @@ fn recalibration_follows_a_rising_miss_rate_and_the_feed_uses_it() {
         assert!((d - f(&r["shift"])).abs() < 1e-9, "{id}: {d} vs shift {}", r["shift"]);
     }
 }
+
+#[test]
+fn an_hr_exports_own_column_can_be_a_model_feature_and_score_needs_it() {
+    let wd = Workdir::new();
+    wd.run(&[
+        "generate", "--out", "hrraw", "--interviews", "3000", "--seed", "5", "--as-of", AS_OF, "--tz", "Asia/Shanghai",
+        "--style", "hr-export", "-q",
+    ]);
+    wd.run(&["generate", "--out", "v1raw", "--interviews", "3000", "--seed", "5", "--as-of", AS_OF, "--tz", "Asia/Shanghai", "-q"]);
+    // The export's mapping, plus the training settings.
+    let mapping = wd.read("hrraw/hr-export.toml");
+    let with = |extra: &str| format!("{mapping}\n{}l2 = 1.0\nextra_features = [{extra}]\n", crate::workdir::SMALL_MODELS);
+    std::fs::write(wd.path("hr.toml"), with("\"recruiter\"")).unwrap();
+    wd.run(&["--config", "hr.toml", "ingest", "--raw", "hrraw", "--lake", "hr", "-q"]);
+    wd.run(&["--tz", "Asia/Shanghai", "ingest", "--raw", "v1raw", "--lake", "v1", "-q"]);
+
+    // A name that is not an extra column of the lake, or a built-in one: usage errors.
+    for (extra, says) in [("\"nope\"", "nope, which is not an extra interview column"), ("\"role\"", "\"role\" is a built-in")] {
+        std::fs::write(wd.path("bad.toml"), with(extra)).unwrap();
+        let out = wd.output(&["--config", "bad.toml", "--as-of", AS_OF, "train", "--lake", "hr", "--model", "bad", "-q"]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(err.contains(says), "{err}");
+        assert!(!wd.path("bad/model.json").exists());
+    }
+
+    wd.run(&["--config", "hr.toml", "--as-of", AS_OF, "train", "--lake", "hr", "--model", "model", "-q"]);
+    let model = read_json(&wd.path("model/model.json"));
+    let recruiter = model["features"]["categorical"].as_array().unwrap().iter().find(|c| c["name"] == "recruiter").unwrap();
+    assert!(recruiter["definition"].as_str().unwrap().contains("extra_features"), "{recruiter}");
+    // Five recruiters, about 600 interviews each: every one its own level but the
+    // reference, none pooled.
+    let mut all: Vec<String> = recruiter["levels"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    all.push(recruiter["reference"].as_str().unwrap().to_string());
+    all.sort();
+    let mut want = vec!["王芳", "李娜", "张伟", "刘洋", "陈静"];
+    want.sort();
+    assert_eq!(all, want);
+    for level in recruiter["levels"].as_array().unwrap() {
+        let name = format!("recruiter={}", level.as_str().unwrap());
+        let c = f(&model["coefficients"][&name]);
+        // The generator draws recruiters at random: no real effect.
+        assert!(c.abs() < 0.5, "{name}: {c}");
+    }
+    // The drift reference knows the new feature too.
+    assert!(model["drift_reference"]["features"].as_array().unwrap().iter().any(|f| f["name"] == "recruiter"));
+
+    // The lake that holds the column scores; one without it is refused, naming it.
+    wd.run(&["--config", "hr.toml", "--as-of", AS_OF, "score", "--lake", "hr", "--model", "model", "--out", "s1", "-q"]);
+    let feed = crate::workdir::read_parquet(&wd.path("s1/scores.parquet"));
+    assert!(feed.height() > 50, "{}", feed.height());
+    let out = wd.output(&["--tz", "Asia/Shanghai", "--as-of", AS_OF, "score", "--lake", "v1", "--model", "model", "--out", "s2", "-q"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("uses the interview column recruiter as a feature"), "{err}");
+    assert!(!wd.path("s2/scores.parquet").exists());
+}

@@ -157,8 +157,23 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
             recalibrate_weeks,
             recalibrate_min_misses: cfg.recalibrate_min_misses.unwrap_or(recalibrate::DEFAULT_MIN_MISSES),
             drift_window_days: common.config.score.window_days.unwrap_or(crate::config::DEFAULT_WINDOW_DAYS),
+            extra_features: extra_features(cfg)?,
         },
     })
+}
+
+/// `[train] extra_features`, checked: no built-in name, no repeats.
+fn extra_features(cfg: &crate::config::TrainConfig) -> anyhow::Result<Vec<String>> {
+    let names = cfg.extra_features.clone().unwrap_or_default();
+    for (k, name) in names.iter().enumerate() {
+        if crate::features::is_reserved_name(name) {
+            return Err(usage_error(format!("train.extra_features: {name:?} is a built-in feature or column, not an extra column")));
+        }
+        if names[..k].contains(name) {
+            return Err(usage_error(format!("train.extra_features names {name:?} twice")));
+        }
+    }
+    Ok(names)
 }
 
 /// The penalty search's settings from `[train]`, checked.
@@ -186,6 +201,16 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let snapshot = Lake::new(&lake).snapshot()?;
     common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     let r = resolve(args, &common)?;
+    if !r.settings.extra_features.is_empty() {
+        let have = crate::analytics::extra_columns(&mut snapshot.scan_interviews()?)?;
+        if let Some(missing) = r.settings.extra_features.iter().find(|c| !have.contains(c)) {
+            return Err(usage_error(format!(
+                "train.extra_features names {missing}, which is not an extra interview column of the lake {} ({})",
+                lake.display(),
+                if have.is_empty() { "it has none".to_string() } else { format!("it has: {}", have.join(", ")) }
+            )));
+        }
+    }
     let _train_lock = lock_train(&r.model)?;
     let started = std::time::Instant::now();
     let trained = train(snapshot.scan_interviews()?, snapshot.scan_events()?, &r.settings)

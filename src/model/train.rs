@@ -105,6 +105,9 @@ pub struct TrainSettings {
     pub recalibrate_min_misses: u64,
     /// The score window the drift reference mimics (`[score] window_days`).
     pub drift_window_days: f64,
+    /// Extra interview columns (the HR export's own) used as categorical features,
+    /// pooled like the others (`[train] extra_features`).
+    pub extra_features: Vec<String>,
 }
 
 /// Default of `train.min_level_interviews`: 30 interviews, or one in 200 of the
@@ -321,7 +324,7 @@ fn feature_table(facts: &Facts, rows: &[Labelled], s: &TrainSettings) -> PolarsR
 /// `NOSHOW_PROFILE=1` each step's time goes to stderr.
 pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> anyhow::Result<Trained> {
     let mut clock = Stopwatch::start("train");
-    let mut facts = Facts::load_interviews(interviews)?;
+    let mut facts = Facts::load_interviews_with(interviews, &s.extra_features)?;
     clock.mark("read interviews");
     facts.load_events(events, None)?;
     clock.mark("read events");
@@ -363,7 +366,8 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
 
     let numeric = features::numeric_names();
-    let categorical = features::categorical_names();
+    let mut categorical = features::categorical_names();
+    categorical.extend(s.extra_features.iter().map(String::as_str));
     let training_interviews = train_df.column("interview_id")?.n_unique()?;
     let min_level = s.min_level_interviews.unwrap_or_else(|| default_min_level_interviews(training_interviews));
     let encoding = Encoding::learn_per(&train_df, &numeric, &categorical, min_level, Some("interview_id"))?;
@@ -582,7 +586,10 @@ fn assemble(
                 .iter()
                 .map(|c| CategoricalDefinition {
                     name: c.name.clone(),
-                    definition: CATEGORICAL_FEATURES.iter().find(|f| f.0 == c.name).map(|f| f.1).unwrap_or("").into(),
+                    definition: match CATEGORICAL_FEATURES.iter().find(|f| f.0 == c.name) {
+                        Some(f) => f.1.into(),
+                        None => format!("{} as the HR export records it ([train] extra_features; empty = unknown)", c.name),
+                    },
                     reference: c.reference.clone(),
                     levels: c.levels.clone(),
                     folded: c.folded.clone(),
@@ -629,6 +636,7 @@ mod tests {
             penalty: PenaltySetting::Fixed { by: "the test".into() },
             recalibrate_weeks: None,
             recalibrate_min_misses: recalibrate::DEFAULT_MIN_MISSES,
+            extra_features: Vec::new(),
             drift_window_days: 7.0,
         };
         let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();

@@ -147,7 +147,26 @@ pub fn score_with_drift(
         [col("candidate_id")],
         JoinArgs::new(JoinType::Semi),
     );
-    let mut facts = Facts::load_interviews(relevant)?;
+    // The model's extra feature columns (`[train] extra_features`) must be in this lake.
+    let extra: Vec<String> = model
+        .features
+        .categorical
+        .iter()
+        .map(|c| c.name.clone())
+        .filter(|n| !features::CATEGORICAL_FEATURES.iter().any(|f| f.0 == n))
+        .collect();
+    if !extra.is_empty() {
+        let have = crate::analytics::extra_columns(&mut interviews.clone())?;
+        if let Some(missing) = extra.iter().find(|c| !have.contains(c)) {
+            anyhow::bail!(
+                "model {} uses the interview column {missing} as a feature ([train] extra_features), but this lake's \
+                 interviews have no such column: ingest the exports that carry it (an `extra` column of their \
+                 [[input.source]]) or retrain without it",
+                model.version
+            );
+        }
+    }
+    let mut facts = Facts::load_interviews_with(relevant, &extra)?;
     clock.mark("read window candidates' interviews");
     let mut snaps: Vec<Snap> = (0..facts.len())
         .filter(|&i| {
