@@ -69,3 +69,65 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => cmd::run::run(&args, &global),
     }
 }
+
+/// `--raw DIR`, the same flag for every command that reads raw logs.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RawFlag {
+    /// Folder of raw logs or HR exports, searched recursively [config: raw].
+    #[arg(id = "raw", long = "raw", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `--lake DIR`, the same flag for every command that reads or writes the lake.
+#[derive(Debug, Clone, Default, Args)]
+pub struct LakeFlag {
+    /// The lake folder [config: lake].
+    #[arg(id = "lake", long = "lake", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `--model DIR`, the same flag for every command that reads or writes the model folder.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ModelFlag {
+    /// The model folder [config: model].
+    #[arg(id = "model", long = "model", value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+impl RawFlag {
+    /// The flag, else the config's `raw`, else a usage error naming both.
+    pub fn resolve(&self, common: &crate::config::Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.raw, "raw")
+    }
+}
+
+impl LakeFlag {
+    /// The flag, else the config's `lake`, else a usage error naming both.
+    pub fn resolve(&self, common: &crate::config::Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.lake, "lake")
+    }
+}
+
+impl ModelFlag {
+    /// The flag, else the config's `model`, else a usage error naming both.
+    pub fn resolve(&self, common: &crate::config::Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.model, "model")
+    }
+
+    /// The flag, else the config's `model`, else none (commands where the model is optional).
+    pub fn given(&self, common: &crate::config::Common) -> Option<PathBuf> {
+        self.dir.clone().or_else(|| common.config.model.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own checks of the whole command line (unique argument names across
+    /// flattened flag groups, defaults that parse, …), which otherwise run only when a
+    /// debug build parses.
+    #[test]
+    fn the_command_line_passes_claps_checks() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

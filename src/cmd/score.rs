@@ -27,12 +27,10 @@ use crate::usage_error;
 /// rejecting anyone.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The lake folder [config: lake].
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
-    /// The model folder (its model.json is used) [config: model].
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub lake: crate::cli::LakeFlag,
+    #[command(flatten)]
+    pub model: crate::cli::ModelFlag,
     /// Output folder of the feed [config: OUT/scores with `out` from the config].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -57,8 +55,8 @@ in every later feed. Read ids as text: pandas.read_json(path, lines=True, dtype=
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut common = Common::resolve(global)?;
     let cfg = &common.config.score;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
-    let model_dir = common.path(&args.model, &common.config.model, "model")?;
+    let lake = args.lake.resolve(&common)?;
+    let model_dir = args.model.resolve(&common)?;
     // From the config, the feed goes to OUT/scores, where `noshow run` puts it (OUT
     // itself holds the report too).
     let out = match &args.out {

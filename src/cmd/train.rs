@@ -34,12 +34,10 @@ use crate::usage_error;
 /// status 3 (--force promotes it anyway).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The lake folder [config: lake].
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
-    /// The model folder [config: model].
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub lake: crate::cli::LakeFlag,
+    #[command(flatten)]
+    pub model: crate::cli::ModelFlag,
     /// Hours before the slot of the headline evaluation [config: train.horizon_hours; default 24].
     #[arg(long, value_name = "H")]
     pub horizon_hours: Option<f64>,
@@ -87,8 +85,8 @@ struct Resolved {
 
 fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
     let cfg = &common.config.train;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
-    let model = common.path(&args.model, &common.config.model, "model")?;
+    let lake = args.lake.resolve(common)?;
+    let model = args.model.resolve(common)?;
     let horizon_hours = args.horizon_hours.or(cfg.horizon_hours).unwrap_or(crate::config::DEFAULT_HORIZON_HOURS);
     if !(horizon_hours.is_finite() && horizon_hours > 0.0 && horizon_hours <= 24.0 * 60.0) {
         return Err(usage_error(format!("horizon_hours must be between 0 and 1440 hours, not {horizon_hours}")));
@@ -197,7 +195,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     // Settings are checked before any data is read (and resolved again below once the
     // lake's zone is known).
     resolve(args, &common)?;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let lake = args.lake.resolve(&common)?;
     let snapshot = Lake::new(&lake).snapshot()?;
     common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     let r = resolve(args, &common)?;
