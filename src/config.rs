@@ -10,7 +10,7 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::time::{self, Micros};
 use crate::usage_error;
 
@@ -322,6 +322,33 @@ impl Common {
         flag.clone()
             .or_else(|| from_config.clone())
             .ok_or_else(|| usage_error(format!("--{name} is required (or `{name}` in the config file)")))
+    }
+}
+
+// The shared folder flags resolve against the settings.
+impl crate::flags::RawFlag {
+    /// The flag, else the config's `raw`, else a usage error naming both.
+    pub fn resolve(&self, common: &Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.raw, "raw")
+    }
+}
+
+impl crate::flags::LakeFlag {
+    /// The flag, else the config's `lake`, else a usage error naming both.
+    pub fn resolve(&self, common: &Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.lake, "lake")
+    }
+}
+
+impl crate::flags::ModelFlag {
+    /// The flag, else the config's `model`, else a usage error naming both.
+    pub fn resolve(&self, common: &Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.model, "model")
+    }
+
+    /// The flag, else the config's `model`, else none (commands where the model is optional).
+    pub fn given(&self, common: &Common) -> Option<PathBuf> {
+        self.dir.clone().or_else(|| common.config.model.clone())
     }
 }
 

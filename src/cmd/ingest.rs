@@ -1,7 +1,7 @@
 //! `noshow ingest`: validate raw logs and merge them into a new version of the lake.
 
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::ingest::{self, summary, IngestOptions, IngestOutcome};
 use crate::{info, usage_error};
@@ -17,9 +17,9 @@ pub const DEFAULT_KEEP_VERSIONS: usize = 2;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub raw: crate::cli::RawFlag,
+    pub raw: crate::flags::RawFlag,
     #[command(flatten)]
-    pub lake: crate::cli::LakeFlag,
+    pub lake: crate::flags::LakeFlag,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {

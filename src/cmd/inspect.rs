@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::ingest::files::{self, FileError};
 use crate::ingest::mapped::{self, Sources};
@@ -18,7 +18,7 @@ use crate::ingest::{csv_reader, jsonl_reader};
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub raw: crate::cli::RawFlag,
+    pub raw: crate::flags::RawFlag,
     /// How many example values to show per reason.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub examples: usize,

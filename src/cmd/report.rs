@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::analytics::{self, findings, Settings, CUT_COLUMNS};
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::export::write_table;
 use crate::store::OutputDir;

@@ -15,7 +15,8 @@ use anyhow::Context;
 use clap::Parser;
 use serde_json::{json, Value};
 
-use crate::cli::{dispatch, Cli, GlobalArgs};
+use crate::cli::{dispatch, Cli};
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::info;
 use crate::time;
@@ -26,14 +27,14 @@ use crate::time;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub raw: crate::cli::RawFlag,
+    pub raw: crate::flags::RawFlag,
     #[command(flatten)]
-    pub lake: crate::cli::LakeFlag,
+    pub lake: crate::flags::LakeFlag,
     /// Output folder: the report lands in OUT/report, the scoring feed in OUT/scores.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     #[command(flatten)]
-    pub model: crate::cli::ModelFlag,
+    pub model: crate::flags::ModelFlag,
     /// Daily mode: only ingest and score, with the current model.
     #[arg(long)]
     pub daily: bool,

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use polars::prelude::*;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::export::write_table;
 use crate::store::OutputDir;
@@ -28,9 +28,9 @@ use crate::usage_error;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub lake: crate::cli::LakeFlag,
+    pub lake: crate::flags::LakeFlag,
     #[command(flatten)]
-    pub model: crate::cli::ModelFlag,
+    pub model: crate::flags::ModelFlag,
     /// Output folder of the feed [config: OUT/scores with `out` from the config].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

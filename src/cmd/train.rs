@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use polars::prelude::*;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::info;
 use crate::lake::Lake;
@@ -35,9 +35,9 @@ use crate::usage_error;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
-    pub lake: crate::cli::LakeFlag,
+    pub lake: crate::flags::LakeFlag,
     #[command(flatten)]
-    pub model: crate::cli::ModelFlag,
+    pub model: crate::flags::ModelFlag,
     /// Hours before the slot of the headline evaluation [config: train.horizon_hours; default 24].
     #[arg(long, value_name = "H")]
     pub horizon_hours: Option<f64>,

@@ -31,17 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encoding::{Design, Rows};
 
-#[derive(Debug, thiserror::Error)]
-pub enum FitError {
-    #[error("the training rows hold only one outcome ({0}); the model needs both attended and not-attended interviews")]
-    OneClass(&'static str),
-    #[error("the design matrix holds {rows} values for {n} rows × {p} columns")]
-    Shape { rows: usize, n: usize, p: usize },
-    #[error("logistic regression failed: {0}")]
-    Solver(String),
-    #[error("invalid solver setting: {0}")]
-    Setting(String),
-}
+pub use super::seam::FitError;
 
 /// Which optimiser minimises the (identical) penalised loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -115,14 +105,7 @@ impl super::seam::RiskModel for Fitted {
     }
 }
 
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
+pub use super::seam::sigmoid;
 
 fn to_ndarray(design: Rows<'_>) -> Result<Array2<f64>, FitError> {
     if design.values.len() != design.rows * design.cols {

@@ -23,7 +23,30 @@
 //! evaluation, the recalibration and the feed stay as they are.
 
 use super::encoding::Rows;
-use super::fit::{sigmoid, FitError};
+
+/// Why a fit failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FitError {
+    #[error("the training rows hold only one outcome ({0}); the model needs both attended and not-attended interviews")]
+    OneClass(&'static str),
+    #[error("the design matrix holds {rows} values for {n} rows × {p} columns")]
+    Shape { rows: usize, n: usize, p: usize },
+    #[error("logistic regression failed: {0}")]
+    Solver(String),
+    #[error("invalid solver setting: {0}")]
+    Setting(String),
+}
+
+/// The logistic function, from the log-odds scale to a probability (stable for large
+/// |z|).
+pub fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
 
 /// A fitted model of P(not attending) over design-matrix rows.
 pub trait RiskModel {
