@@ -253,7 +253,7 @@ struct Outputs {
     report: BTreeMap<String, String>,
     model: (Option<PathBuf>, BTreeMap<String, String>),
     scores: BTreeMap<String, String>,
-    /// The feed archive in the lake (`LAKE/feeds/`), entries only.
+    /// The feed archive in the lake (`LAKE/feeds/`): each day's feed and drift figures.
     feeds: BTreeMap<String, String>,
 }
 
@@ -281,7 +281,7 @@ fn outputs(wd: &Workdir) -> Outputs {
         scores: tree_hashes(&wd.path("out/scores")),
         feeds: {
             let mut f = tree_hashes(&wd.path("lake/feeds"));
-            f.retain(|k, _| k.ends_with(".parquet"));
+            f.retain(|k, _| k.ends_with(".parquet") || k.ends_with(".json"));
             f
         },
     }
