@@ -87,7 +87,8 @@ use crate::sys::cpu_seconds;
 /// The lake's extra interview columns (from mapped exports): every column beyond the
 /// format's and the lineage ones.
 pub fn extra_columns(interviews: &mut LazyFrame) -> PolarsResult<Vec<String>> {
-    let fixed: Vec<&str> = crate::schema::INTERVIEW_COLUMNS.iter().map(|c| c.0).chain(["origin_file", "origin_line"]).collect();
+    use crate::schema::{InterviewColumn, LakeColumn};
+    let fixed: Vec<&str> = InterviewColumn::ALL.iter().map(|c| c.name()).collect();
     Ok(interviews.collect_schema()?.iter_names().map(|n| n.to_string()).filter(|n| !fixed.contains(&n.as_str())).collect())
 }
 
