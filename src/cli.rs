@@ -1,11 +1,10 @@
 //! The command line: global flags every command takes, the subcommands, and dispatch.
 //! Each subcommand's own flags live with it in `cmd/<name>.rs`.
 
-use std::path::PathBuf;
-
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
 use crate::cmd;
+pub use crate::flags::GlobalArgs;
 
 /// noshow: AI-interview no-show analytics, risk model and reminder scoring feed.
 #[derive(Debug, Parser)]
@@ -15,23 +14,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Flags every command accepts. A flag overrides the config file, which overrides the default.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Settings file (TOML); see noshow.toml in the repository for every key and its default.
-    #[arg(long, global = true, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// The run's reference instant (RFC 3339, e.g. 2026-03-02T00:00:00Z) [default: now].
-    #[arg(long, global = true, value_name = "T")]
-    pub as_of: Option<String>,
-    /// IANA time zone for naive timestamps and local-time analyses [default: UTC].
-    #[arg(long, global = true, value_name = "ZONE")]
-    pub tz: Option<String>,
-    /// Print only warnings and errors.
-    #[arg(long, short, global = true)]
-    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,5 +45,17 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => cmd::train::run(&args, &global),
         Command::Score(args) => cmd::score::run(&args, &global),
         Command::Run(args) => cmd::run::run(&args, &global),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap's own checks of the whole command line (unique argument names across
+    /// flattened flag groups, defaults that parse, …), which otherwise run only when a
+    /// debug build parses.
+    #[test]
+    fn the_command_line_passes_claps_checks() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
     }
 }

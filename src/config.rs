@@ -10,7 +10,7 @@ use anyhow::Context;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::time::{self, Micros};
 use crate::usage_error;
 
@@ -34,6 +34,9 @@ pub struct Config {
     pub out: Option<PathBuf>,
     /// The model folder.
     pub model: Option<PathBuf>,
+    /// Minutes after the slot start before a still-`scheduled` interview is closed:
+    /// the derived-status rule of report, train and score.
+    pub grace_minutes: Option<i64>,
     #[serde(default)]
     pub ingest: IngestConfig,
     #[serde(default)]
@@ -104,7 +107,7 @@ pub struct IngestConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReportConfig {
-    /// Minutes after the slot start before a still-`scheduled` interview is closed.
+    /// The top-level `grace_minutes` under its old name (read, with a note).
     pub grace_minutes: Option<i64>,
     /// Segments with fewer closed interviews keep their row with counts and rates null.
     pub suppression_threshold: Option<u64>,
@@ -137,8 +140,13 @@ pub struct TrainConfig {
     pub l2_search_max_rows: Option<usize>,
     /// Re-estimate the intercept on the latest training weeks (default true).
     pub recalibrate: Option<bool>,
-    /// How many latest training weeks the intercept is re-estimated on.
+    /// The least number of latest weeks the intercept is re-estimated on.
     pub recalibrate_weeks: Option<u32>,
+    /// The re-estimation's window grows a week at a time until it holds this many misses.
+    pub recalibrate_min_misses: Option<u64>,
+    /// Extra interview columns of the lake (an HR export's own, `[[input.source]]`
+    /// `extra`) used as categorical model features, pooled like the built-in ones.
+    pub extra_features: Option<Vec<String>>,
     /// How many model versions to keep.
     pub keep_versions: Option<usize>,
     /// Above this many closed interviews, train on a deterministic sample of them.
@@ -179,6 +187,20 @@ pub struct ScoreConfig {
 
 /// Default of `[score] window_days`.
 pub const DEFAULT_WINDOW_DAYS: f64 = 7.0;
+/// Default of `[score] holdout_share` (no holdout).
+pub const DEFAULT_HOLDOUT_SHARE: f64 = 0.0;
+/// Default of `[score] holdout_seed`.
+pub const DEFAULT_HOLDOUT_SEED: u64 = 1;
+/// Default of `[score] confirm_follow_up_hours`.
+pub const DEFAULT_CONFIRM_FOLLOW_UP_HOURS: f64 = 24.0;
+/// Default of `[score] recovery_days`.
+pub const DEFAULT_RECOVERY_DAYS: f64 = 14.0;
+/// Default of `[train] horizon_hours`.
+pub const DEFAULT_HORIZON_HOURS: f64 = 24.0;
+/// Default of `[train] test_weeks`.
+pub const DEFAULT_TEST_WEEKS: u32 = 4;
+/// Default of `[train] keep_versions`.
+pub const DEFAULT_KEEP_MODEL_VERSIONS: usize = 10;
 /// Default of `[score] drift_warn_psi` (0.1 and 0.25 are the usual PSI rules of thumb
 /// for "some" and "a large" shift; 0.2 warns between them).
 pub const DEFAULT_DRIFT_WARN_PSI: f64 = 0.2;
@@ -228,6 +250,9 @@ pub struct Common {
     pub as_of: Micros,
     /// Whether the zone was given (flag or config) rather than the default.
     pub tz_given: bool,
+    /// The derived-status grace period, checked: `--grace-minutes`, else
+    /// `grace_minutes`, else the old `[report] grace_minutes`, else 15.
+    pub grace_minutes: i64,
     /// The as-of text as given, parsed again if the zone changes.
     as_of_text: Option<String>,
 }
@@ -251,7 +276,21 @@ impl Common {
         let tz = time::parse_tz(&tz_name).map_err(usage_error)?;
         let as_of_text = global.as_of.clone().or_else(|| config.as_of.clone());
         let as_of = parse_as_of(as_of_text.as_deref(), tz)?;
-        Ok(Common { config, tz, as_of, tz_given, as_of_text })
+        let grace_minutes = crate::derive::grace_minutes(match (global.grace_minutes, config.grace_minutes, config.report.grace_minutes) {
+            (Some(flag), _, _) => Some(flag),
+            (None, Some(a), Some(b)) if a != b => {
+                return Err(usage_error(format!(
+                    "the config file sets grace_minutes = {a} and [report] grace_minutes = {b}: keep the top-level key only"
+                )))
+            }
+            (None, Some(a), _) => Some(a),
+            (None, None, Some(b)) => {
+                crate::info!("[report] grace_minutes is now the top-level key grace_minutes (report, train and score share it); read as such");
+                Some(b)
+            }
+            (None, None, None) => None,
+        })?;
+        Ok(Common { config, tz, as_of, tz_given, grace_minutes, as_of_text })
     }
 
     /// Holds the run to the zone a lake or model recorded (`what` names it): a zone
@@ -286,9 +325,71 @@ impl Common {
     }
 }
 
+// The shared folder flags resolve against the settings.
+impl crate::flags::RawFlag {
+    /// The flag, else the config's `raw`, else a usage error naming both.
+    pub fn resolve(&self, common: &Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.raw, "raw")
+    }
+}
+
+impl crate::flags::LakeFlag {
+    /// The flag, else the config's `lake`, else a usage error naming both.
+    pub fn resolve(&self, common: &Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.lake, "lake")
+    }
+}
+
+impl crate::flags::ModelFlag {
+    /// The flag, else the config's `model`, else a usage error naming both.
+    pub fn resolve(&self, common: &Common) -> anyhow::Result<PathBuf> {
+        common.path(&self.dir, &common.config.model, "model")
+    }
+
+    /// The flag, else the config's `model`, else none (commands where the model is optional).
+    pub fn given(&self, common: &Common) -> Option<PathBuf> {
+        self.dir.clone().or_else(|| common.config.model.clone())
+    }
+}
+
 fn parse_as_of(text: Option<&str>, tz: Tz) -> anyhow::Result<Micros> {
     match text {
         Some(text) => time::parse_timestamp(text, tz).map_err(|e| usage_error(format!("--as-of {text:?}: {e}"))),
         None => Ok(time::now()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// noshow.toml says "the value shown is the default": each default shown there is
+    /// the constant the code uses, so the file, the code and the help cannot drift.
+    #[test]
+    fn the_repository_noshow_toml_shows_the_defaults_the_code_uses() {
+        let cfg: Config = toml::from_str(include_str!("../noshow.toml")).unwrap();
+        assert_eq!(cfg.grace_minutes, Some(crate::derive::DEFAULT_GRACE_MINUTES));
+        assert_eq!(cfg.report.grace_minutes, None, "grace_minutes belongs at the top level");
+        assert_eq!(cfg.report.suppression_threshold, Some(crate::privacy::DEFAULT_SUPPRESSION_THRESHOLD));
+        let t = &cfg.train;
+        assert_eq!(t.horizon_hours, Some(DEFAULT_HORIZON_HOURS));
+        assert_eq!(t.test_weeks, Some(DEFAULT_TEST_WEEKS));
+        assert_eq!(t.keep_versions, Some(DEFAULT_KEEP_MODEL_VERSIONS));
+        assert_eq!(t.l2_folds, Some(crate::model::penalty::DEFAULT_FOLDS));
+        assert_eq!(t.l2_search_max_rows, Some(crate::model::penalty::DEFAULT_SEARCH_MAX_ROWS));
+        assert_eq!(t.recalibrate_weeks, Some(crate::model::recalibrate::DEFAULT_WEEKS));
+        assert_eq!(t.recalibrate_min_misses, Some(crate::model::recalibrate::DEFAULT_MIN_MISSES));
+        assert_eq!(t.max_interviews, Some(crate::model::train::DEFAULT_MAX_INTERVIEWS));
+        assert_eq!(t.min_test_interviews, Some(crate::model::promotion::DEFAULT_MIN_TEST_INTERVIEWS));
+        assert_eq!(t.min_test_misses, Some(crate::model::promotion::DEFAULT_MIN_TEST_MISSES));
+        assert_eq!(t.max_auc_drop, Some(crate::model::promotion::DEFAULT_MAX_AUC_DROP));
+        assert_eq!(t.max_log_loss_rise, Some(crate::model::promotion::DEFAULT_MAX_LOG_LOSS_RISE));
+        let s = &cfg.score;
+        assert_eq!(s.window_days, Some(DEFAULT_WINDOW_DAYS));
+        assert_eq!(s.holdout_share, Some(DEFAULT_HOLDOUT_SHARE));
+        assert_eq!(s.holdout_seed, Some(DEFAULT_HOLDOUT_SEED));
+        assert_eq!(s.confirm_follow_up_hours, Some(DEFAULT_CONFIRM_FOLLOW_UP_HOURS));
+        assert_eq!(s.recovery_days, Some(DEFAULT_RECOVERY_DAYS));
+        assert_eq!(s.drift_warn_psi, Some(DEFAULT_DRIFT_WARN_PSI));
     }
 }

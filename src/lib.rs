@@ -11,6 +11,7 @@ pub mod cmd;
 pub mod config;
 pub mod derive;
 pub mod export;
+pub mod flags;
 pub mod generate;
 pub mod ingest;
 pub mod lake;

@@ -448,3 +448,42 @@ fn operator_mistakes_get_clear_answers() {
     assert!(wd.read("o2/report/report.html").contains("爽约率"));
     assert_eq!(json(&wd.path("o2/scores/summary.json"))["window_days"], 3.0);
 }
+
+#[test]
+fn grace_minutes_has_one_home_that_every_command_reads() {
+    let wd = Workdir::new();
+    wd.accept_small_models();
+    wd.run(&["generate", "--out", "raw", "--interviews", "1500", "--seed", "8", "--as-of", AS_OF, "-q"]);
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    let grace_of = |config: &str, out: &str, flags: &[&str]| -> (Output, Option<serde_json::Value>) {
+        let path = wd.path(&format!("{out}.toml"));
+        fs::write(&path, format!("{config}{}", crate::workdir::SMALL_MODELS)).unwrap();
+        let mut args = vec!["--config", path.to_str().unwrap(), "--as-of", AS_OF];
+        args.extend_from_slice(flags);
+        args.extend_from_slice(&["report", "--lake", "lake", "--out", out]);
+        let output = wd.output(&args);
+        let summary = fs::read_to_string(wd.path(&format!("{out}/summary.json"))).ok().map(|t| serde_json::from_str(&t).unwrap());
+        (output, summary.map(|s: serde_json::Value| s["lineage"]["grace_minutes"].clone()))
+    };
+    // The top-level key, the flag (on any command: a global flag), the old [report] key
+    // (read, and said), and the default.
+    let top = "grace_minutes = 600\n";
+    assert_eq!(grace_of(top, "a", &[]).1, Some(serde_json::json!(600)));
+    assert_eq!(grace_of(top, "b", &["--grace-minutes", "90"]).1, Some(serde_json::json!(90)));
+    let (out, grace) = grace_of("[report]\ngrace_minutes = 45\n", "c", &[]);
+    assert_eq!(grace, Some(serde_json::json!(45)));
+    assert!(text(&out).contains("[report] grace_minutes is now the top-level key grace_minutes"), "{}", text(&out));
+    assert_eq!(grace_of("", "d", &[]).1, Some(serde_json::json!(15)));
+    // Two different values are a usage error before anything is written.
+    let (out, grace) = grace_of("grace_minutes = 30\n[report]\ngrace_minutes = 45\n", "e", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("keep the top-level key only"), "{}", text(&out));
+    assert_eq!(grace, None);
+
+    // train records its grace; score with another one says so.
+    wd.run(&["--as-of", AS_OF, "train", "--lake", "lake", "--model", "model", "-q"]);
+    let same = wd.run(&["--as-of", AS_OF, "score", "--lake", "lake", "--model", "model", "--out", "s1", "-q"]);
+    assert!(!text(&same).contains("was trained with grace_minutes"), "{}", text(&same));
+    let other = wd.run(&["--as-of", AS_OF, "--grace-minutes", "120", "score", "--lake", "lake", "--model", "model", "--out", "s2", "-q"]);
+    assert!(text(&other).contains("was trained with grace_minutes = 15, this run uses 120"), "{}", text(&other));
+}

@@ -12,7 +12,7 @@ use flate2::write::GzEncoder;
 use flate2::Compression;
 use serde_json::{json, Value};
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::generate::chunk::{generate_chunk, ChunkOutput, TRUTH_HEADER};
 use crate::generate::export_style::{self, Style};

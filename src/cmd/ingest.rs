@@ -1,8 +1,7 @@
 //! `noshow ingest`: validate raw logs and merge them into a new version of the lake.
 
-use std::path::PathBuf;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::ingest::{self, summary, IngestOptions, IngestOutcome};
 use crate::{info, usage_error};
@@ -17,18 +16,16 @@ pub const DEFAULT_KEEP_VERSIONS: usize = 2;
 /// (same SHA-256) are skipped; with nothing new, the lake is left unchanged.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Folder of raw logs (searched recursively) [config: raw].
-    #[arg(long, value_name = "DIR")]
-    pub raw: Option<PathBuf>,
-    /// The lake folder, created if missing [config: lake].
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub raw: crate::flags::RawFlag,
+    #[command(flatten)]
+    pub lake: crate::flags::LakeFlag,
 }
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let common = Common::resolve(global)?;
-    let raw = common.path(&args.raw, &common.config.raw, "raw")?;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let raw = args.raw.resolve(&common)?;
+    let lake = args.lake.resolve(&common)?;
     if raw == lake {
         return Err(usage_error("--raw and --lake must be different folders"));
     }

@@ -6,9 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::PathBuf;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::ingest::files::{self, FileError};
 use crate::ingest::mapped::{self, Sources};
@@ -18,9 +17,8 @@ use crate::ingest::{csv_reader, jsonl_reader};
 /// Shows how ingest would read every file under --raw, without ingesting anything.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Folder of raw logs or HR exports (searched recursively) [config: raw].
-    #[arg(long, value_name = "DIR")]
-    pub raw: Option<PathBuf>,
+    #[command(flatten)]
+    pub raw: crate::flags::RawFlag,
     /// How many example values to show per reason.
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub examples: usize,
@@ -56,7 +54,7 @@ impl RowSink for Tally {
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let common = Common::resolve(global)?;
-    let raw = common.path(&args.raw, &common.config.raw, "raw")?;
+    let raw = args.raw.resolve(&common)?;
     let sources = Sources::from_config(&common.config.input.source)?;
     let (found, skipped) = files::discover_claimed(&raw, &|rel| sources.claim(rel).map(|s| s.kind))?;
     let mut out = std::io::stdout().lock();

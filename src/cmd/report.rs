@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::analytics::{self, findings, Settings, CUT_COLUMNS};
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::export::write_table;
 use crate::store::OutputDir;
@@ -38,10 +38,6 @@ pub struct Args {
     /// Report language: en or zh [config: report.lang; default: en].
     #[arg(long, value_name = "LANG")]
     pub lang: Option<String>,
-    /// Minutes after the slot start before a still-scheduled interview is closed
-    /// [config: report.grace_minutes; default: 15].
-    #[arg(long, value_name = "MIN")]
-    pub grace_minutes: Option<i64>,
     /// Segments with fewer closed interviews are published with counts and rates empty
     /// [config: report.suppression_threshold; default: 10].
     #[arg(long, value_name = "N")]
@@ -112,7 +108,7 @@ impl ReportSettings {
         };
         let lang_text = args.lang.clone().or_else(|| cfg.lang.clone()).unwrap_or_else(|| "en".into());
         let lang = Lang::parse(&lang_text).ok_or_else(|| usage_error(format!("--lang {lang_text:?}: expected en or zh")))?;
-        let grace_minutes = crate::derive::grace_minutes(args.grace_minutes.or(cfg.grace_minutes))?;
+        let grace_minutes = common.grace_minutes;
         let suppression_threshold = args.suppression_threshold.or(cfg.suppression_threshold).unwrap_or(DEFAULT_SUPPRESSION_THRESHOLD);
         let by = if args.by.is_empty() { cfg.by.clone().unwrap_or_default() } else { args.by.clone() };
         let cuts = parse_cuts(&by)?;

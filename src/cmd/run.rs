@@ -15,7 +15,8 @@ use anyhow::Context;
 use clap::Parser;
 use serde_json::{json, Value};
 
-use crate::cli::{dispatch, Cli, GlobalArgs};
+use crate::cli::{dispatch, Cli};
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::info;
 use crate::time;
@@ -25,18 +26,15 @@ use crate::time;
 /// under `LAKE/runs/`.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Folder of raw logs (interviews*.csv, events*.jsonl, optionally .gz).
-    #[arg(long, value_name = "DIR")]
-    pub raw: Option<PathBuf>,
-    /// The lake folder.
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub raw: crate::flags::RawFlag,
+    #[command(flatten)]
+    pub lake: crate::flags::LakeFlag,
     /// Output folder: the report lands in OUT/report, the scoring feed in OUT/scores.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// The model folder.
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: crate::flags::ModelFlag,
     /// Daily mode: only ingest and score, with the current model.
     #[arg(long)]
     pub daily: bool,
@@ -63,10 +61,10 @@ struct StageRecord {
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut common = Common::resolve(global)?;
-    let raw = common.path(&args.raw, &common.config.raw, "raw")?;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let raw = args.raw.resolve(&common)?;
+    let lake = args.lake.resolve(&common)?;
     let out = common.path(&args.out, &common.config.out, "out")?;
-    let model = common.path(&args.model, &common.config.model, "model")?;
+    let model = args.model.resolve(&common)?;
     let report_out = out.join("report");
     let scores_out = out.join("scores");
     let started = time::now();

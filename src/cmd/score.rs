@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use polars::prelude::*;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::export::write_table;
 use crate::store::OutputDir;
@@ -27,12 +27,10 @@ use crate::usage_error;
 /// rejecting anyone.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The lake folder [config: lake].
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
-    /// The model folder (its model.json is used) [config: model].
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub lake: crate::flags::LakeFlag,
+    #[command(flatten)]
+    pub model: crate::flags::ModelFlag,
     /// Output folder of the feed [config: OUT/scores with `out` from the config].
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -57,8 +55,8 @@ in every later feed. Read ids as text: pandas.read_json(path, lines=True, dtype=
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut common = Common::resolve(global)?;
     let cfg = &common.config.score;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
-    let model_dir = common.path(&args.model, &common.config.model, "model")?;
+    let lake = args.lake.resolve(&common)?;
+    let model_dir = args.model.resolve(&common)?;
     // From the config, the feed goes to OUT/scores, where `noshow run` puts it (OUT
     // itself holds the report too).
     let out = match &args.out {
@@ -70,13 +68,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     if !(window_days.is_finite() && window_days > 0.0) {
         return Err(usage_error(format!("window_days must be a positive number, not {window_days}")));
     }
-    let holdout_share = args.holdout_share.or(cfg.holdout_share).unwrap_or(0.0);
+    let holdout_share = args.holdout_share.or(cfg.holdout_share).unwrap_or(crate::config::DEFAULT_HOLDOUT_SHARE);
     if !(0.0..=1.0).contains(&holdout_share) {
         return Err(usage_error(format!("holdout_share must be between 0 and 1, not {holdout_share}")));
     }
-    let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(1);
-    let confirm_follow_up_hours = cfg.confirm_follow_up_hours.unwrap_or(24.0);
-    let recovery_days = cfg.recovery_days.unwrap_or(14.0);
+    let holdout_seed = args.holdout_seed.or(cfg.holdout_seed).unwrap_or(crate::config::DEFAULT_HOLDOUT_SEED);
+    let confirm_follow_up_hours = cfg.confirm_follow_up_hours.unwrap_or(crate::config::DEFAULT_CONFIRM_FOLLOW_UP_HOURS);
+    let recovery_days = cfg.recovery_days.unwrap_or(crate::config::DEFAULT_RECOVERY_DAYS);
     for (name, v) in [("confirm_follow_up_hours", confirm_follow_up_hours), ("recovery_days", recovery_days)] {
         if !(v.is_finite() && v >= 0.0) {
             return Err(usage_error(format!("[score] {name} must be a number >= 0, not {v}")));
@@ -88,6 +86,18 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     // The model's features (hour, weekday) are local times in the zone it was trained
     // in, and the lake's naive timestamps were read in its own: all three must agree.
     common.adopt_zone(Some(&model.tz), &format!("model {} in {}", model.version, model_dir.display()))?;
+    if model.grace_minutes != common.grace_minutes {
+        // Features of earlier interviews (prior no-shows) follow the grace period; a
+        // different one scores them differently from how the model learnt them.
+        crate::warn!(
+            "score: model {} was trained with grace_minutes = {}, this run uses {}: prior no-shows are counted \
+             differently from training; use --grace-minutes {} or retrain",
+            model.version,
+            model.grace_minutes,
+            common.grace_minutes,
+            model.grace_minutes
+        );
+    }
     let snapshot = Lake::new(&lake).snapshot()?;
     if let Some(zone) = snapshot.zone() {
         if zone != common.tz.name() {
@@ -103,7 +113,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let settings = ScoreSettings {
         as_of: common.as_of,
         tz: common.tz,
-        grace_minutes: crate::derive::grace_minutes(common.config.report.grace_minutes)?,
+        grace_minutes: common.grace_minutes,
         window_days,
         holdout_share,
         holdout_seed,

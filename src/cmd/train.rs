@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use polars::prelude::*;
 
-use crate::cli::GlobalArgs;
+use crate::flags::GlobalArgs;
 use crate::config::Common;
 use crate::info;
 use crate::lake::Lake;
@@ -24,7 +24,7 @@ use crate::usage_error;
 
 /// Reads the lake as of --as-of; labels closed interviews (no-show or candidate
 /// cancellation by default), builds point-in-time snapshots at 168/72/24/6 hours
-/// before each slot, fits an L2-penalised logistic regression (linfa-logistic) on the
+/// before each slot, fits an L2-penalised logistic regression (noshow's Newton solver; --solver linfa for linfa-logistic's L-BFGS) on the
 /// older weeks and evaluates on the latest --test-weeks. Writes MODEL/model.json,
 /// MODEL/evaluation/{metrics,calibration,fairness,coefficients,test_predictions}.{parquet,csv} and a
 /// copy under MODEL/versions/NNNN/, and says how the new model compares with the
@@ -34,12 +34,10 @@ use crate::usage_error;
 /// status 3 (--force promotes it anyway).
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The lake folder [config: lake].
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
-    /// The model folder [config: model].
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub lake: crate::flags::LakeFlag,
+    #[command(flatten)]
+    pub model: crate::flags::ModelFlag,
     /// Hours before the slot of the headline evaluation [config: train.horizon_hours; default 24].
     #[arg(long, value_name = "H")]
     pub horizon_hours: Option<f64>,
@@ -53,7 +51,7 @@ pub struct Args {
     /// train.l2_grid [config: train.l2; default: chosen by the search].
     #[arg(long, value_name = "ALPHA")]
     pub l2: Option<f64>,
-    /// Optimiser: newton (default; exact Hessian, a few passes) or linfa (linfa-logistic L-BFGS).
+    /// Optimiser: newton (default: noshow's own, exact Hessian, a few passes) or linfa (linfa-logistic's L-BFGS, the reference).
     #[arg(long, value_enum, default_value = "newton", hide = true)]
     pub solver: crate::model::fit::SolverKind,
     /// Make the new model current even when it fails the promotion checks
@@ -87,9 +85,9 @@ struct Resolved {
 
 fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
     let cfg = &common.config.train;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
-    let model = common.path(&args.model, &common.config.model, "model")?;
-    let horizon_hours = args.horizon_hours.or(cfg.horizon_hours).unwrap_or(24.0);
+    let lake = args.lake.resolve(common)?;
+    let model = args.model.resolve(common)?;
+    let horizon_hours = args.horizon_hours.or(cfg.horizon_hours).unwrap_or(crate::config::DEFAULT_HORIZON_HOURS);
     if !(horizon_hours.is_finite() && horizon_hours > 0.0 && horizon_hours <= 24.0 * 60.0) {
         return Err(usage_error(format!("horizon_hours must be between 0 and 1440 hours, not {horizon_hours}")));
     }
@@ -97,7 +95,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
     let label = Label::parse(&label_text).ok_or_else(|| {
         usage_error(format!("label {label_text:?} is not one of no_show_or_candidate_cancel, no_show, candidate_cancel"))
     })?;
-    let test_weeks = args.test_weeks.or(cfg.test_weeks).unwrap_or(4);
+    let test_weeks = args.test_weeks.or(cfg.test_weeks).unwrap_or(crate::config::DEFAULT_TEST_WEEKS);
     if test_weeks == 0 {
         return Err(usage_error("test_weeks must be at least 1"));
     }
@@ -114,7 +112,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
         (true, weeks) => Some(weeks.unwrap_or(recalibrate::DEFAULT_WEEKS)),
         (false, _) => None,
     };
-    let grace_minutes = crate::derive::grace_minutes(common.config.report.grace_minutes)?;
+    let grace_minutes = common.grace_minutes;
     let defaults = Rules::default();
     let rules = Rules {
         min_test_interviews: cfg.min_test_interviews.unwrap_or(defaults.min_test_interviews),
@@ -136,7 +134,7 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
         withhold,
         lake,
         model,
-        keep_versions: cfg.keep_versions.unwrap_or(10).max(1),
+        keep_versions: cfg.keep_versions.unwrap_or(crate::config::DEFAULT_KEEP_MODEL_VERSIONS).max(1),
         settings: TrainSettings {
             as_of: common.as_of,
             tz: common.tz,
@@ -152,12 +150,28 @@ fn resolve(args: &Args, common: &Common) -> anyhow::Result<Resolved> {
                 Some(0) => return Err(usage_error("train.min_level_interviews must be at least 1")),
                 n => n,
             },
-            fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() },
+            fit: FitOptions { l2, solver: args.solver, ..FitOptions::default() }.check().map_err(|e| usage_error(e.to_string()))?,
             penalty,
             recalibrate_weeks,
+            recalibrate_min_misses: cfg.recalibrate_min_misses.unwrap_or(recalibrate::DEFAULT_MIN_MISSES),
             drift_window_days: common.config.score.window_days.unwrap_or(crate::config::DEFAULT_WINDOW_DAYS),
+            extra_features: extra_features(cfg)?,
         },
     })
+}
+
+/// `[train] extra_features`, checked: no built-in name, no repeats.
+fn extra_features(cfg: &crate::config::TrainConfig) -> anyhow::Result<Vec<String>> {
+    let names = cfg.extra_features.clone().unwrap_or_default();
+    for (k, name) in names.iter().enumerate() {
+        if crate::features::is_reserved_name(name) {
+            return Err(usage_error(format!("train.extra_features: {name:?} is a built-in feature or column, not an extra column")));
+        }
+        if names[..k].contains(name) {
+            return Err(usage_error(format!("train.extra_features names {name:?} twice")));
+        }
+    }
+    Ok(names)
 }
 
 /// The penalty search's settings from `[train]`, checked.
@@ -181,10 +195,20 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     // Settings are checked before any data is read (and resolved again below once the
     // lake's zone is known).
     resolve(args, &common)?;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let lake = args.lake.resolve(&common)?;
     let snapshot = Lake::new(&lake).snapshot()?;
     common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     let r = resolve(args, &common)?;
+    if !r.settings.extra_features.is_empty() {
+        let have = crate::analytics::extra_columns(&mut snapshot.scan_interviews()?)?;
+        if let Some(missing) = r.settings.extra_features.iter().find(|c| !have.contains(c)) {
+            return Err(usage_error(format!(
+                "train.extra_features names {missing}, which is not an extra interview column of the lake {} ({})",
+                lake.display(),
+                if have.is_empty() { "it has none".to_string() } else { format!("it has: {}", have.join(", ")) }
+            )));
+        }
+    }
     let _train_lock = lock_train(&r.model)?;
     let started = std::time::Instant::now();
     let trained = train(snapshot.scan_interviews()?, snapshot.scan_events()?, &r.settings)

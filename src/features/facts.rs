@@ -78,8 +78,10 @@ pub const CARRIED: &[I] = &[
 
 /// The lake as integer-indexed arrays; interview `i` is row `i` of [`Facts::carried`].
 pub struct Facts {
-    /// Columns [`CARRIED`] plus `scheduled_at_us` and `invited_at_us`.
+    /// Columns [`CARRIED`], the extra feature columns, `scheduled_at_us` and `invited_at_us`.
     pub carried: DataFrame,
+    /// Extra interview columns used as categorical features (`[train] extra_features`).
+    pub extra: Vec<String>,
     pub slot: Vec<Option<i64>>,
     pub invited: Vec<Option<i64>>,
     pub status: Vec<Status>,
@@ -126,7 +128,14 @@ impl Facts {
     /// Reads the interviews (only the columns the features use). Events are added by
     /// [`Facts::load_events`].
     pub fn load_interviews(interviews: LazyFrame) -> PolarsResult<Facts> {
+        Facts::load_interviews_with(interviews, &[])
+    }
+
+    /// As [`Facts::load_interviews`], also carrying the extra interview columns `extra`
+    /// (the HR export's own columns, `[train] extra_features`) as text.
+    pub fn load_interviews_with(interviews: LazyFrame, extra: &[String]) -> PolarsResult<Facts> {
         let mut columns: Vec<Expr> = CARRIED.iter().map(|c| col(c.name())).collect();
+        columns.extend(extra.iter().map(|c| col(c.as_str()).cast(DataType::String)));
         columns.extend([
             micros(I::ScheduledAt.name()).alias("scheduled_at_us"),
             micros(I::InvitedAt.name()).alias("invited_at_us"),
@@ -170,6 +179,7 @@ impl Facts {
             .collect();
         Ok(Facts {
             carried,
+            extra: extra.to_vec(),
             slot,
             invited,
             status,

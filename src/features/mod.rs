@@ -105,6 +105,16 @@ pub fn categorical_names() -> Vec<&'static str> {
     CATEGORICAL_FEATURES.iter().map(|f| f.0).collect()
 }
 
+/// Column names a feature table holds besides the features: an extra feature may not
+/// take one of them (nor a feature's name).
+pub const RESERVED_NAMES: &[&str] =
+    &["interview_id", "cutoff", "candidate_id", "scheduled_at_us", "invited_at_us", "horizon_hours", "label", "status"];
+
+/// Whether `name` is taken by a built-in feature or a feature table's own column.
+pub fn is_reserved_name(name: &str) -> bool {
+    RESERVED_NAMES.contains(&name) || numeric_feature(name).is_some() || CATEGORICAL_FEATURES.iter().any(|f| f.0 == name)
+}
+
 pub fn numeric_feature(name: &str) -> Option<&'static NumericFeature> {
     NUMERIC_FEATURES.iter().find(|f| f.name == name)
 }
@@ -235,26 +245,29 @@ pub fn features_of(facts: &Facts, snaps: &[Snap], settings: FeatureSettings) -> 
         columns.push(column);
     }
     let unknown = |name: &str| col(name).fill_null(lit("unknown"));
-    let categorical = carried
-        .lazy()
-        .select([
-            col("role"),
-            col("region"),
-            unknown("education"),
-            when(col("fresh_graduate").is_null())
-                .then(lit("unknown"))
-                .otherwise(when(col("fresh_graduate")).then(lit("yes")).otherwise(lit("no")))
-                .alias("fresh_graduate"),
-            unknown("source"),
-            unknown("preferred_channel"),
-        ])
-        .collect()?;
+    let mut selected = vec![
+        col("role"),
+        col("region"),
+        unknown("education"),
+        when(col("fresh_graduate").is_null())
+            .then(lit("unknown"))
+            .otherwise(when(col("fresh_graduate")).then(lit("yes")).otherwise(lit("no")))
+            .alias("fresh_graduate"),
+        unknown("source"),
+        unknown("preferred_channel"),
+    ];
+    // Extra feature columns (text), after the built-in ones; empty = `unknown`.
+    selected.extend(facts.extra.iter().map(|c| unknown(c)));
+    let categorical = carried.lazy().select(selected).collect()?;
     for (name, _) in CATEGORICAL_FEATURES {
         columns.push(match *name {
             "slot_weekday" => Column::new("slot_weekday".into(), std::mem::take(&mut weekday)),
             "slot_daypart" => Column::new("slot_daypart".into(), std::mem::take(&mut daypart)),
             other => categorical.column(other)?.clone(),
         });
+    }
+    for name in &facts.extra {
+        columns.push(categorical.column(name)?.clone());
     }
     DataFrame::new(n, columns)
 }

@@ -9,7 +9,8 @@ use sha2::{Digest, Sha256};
 
 use super::coefficients::CoefficientRow;
 use super::encoding::{Design, Encoding};
-use super::fit::{sigmoid, FitOptions, Fitted};
+use super::fit::{FitOptions, Fitted};
+use super::seam::RiskModel;
 use super::metrics::Metrics;
 
 pub const FORMAT: &str = "noshow-model";
@@ -260,8 +261,8 @@ impl ModelFile {
         Ok(encoding)
     }
 
-    /// The fitted model in design-matrix order.
-    pub fn fitted(&self) -> Result<Fitted, ModelFileError> {
+    /// The model in design-matrix order (the logistic regression the file records).
+    pub fn risk_model(&self) -> Result<Fitted, ModelFileError> {
         let encoding = self.encoding()?;
         let coefficients = encoding.column_names().iter().map(|n| self.coefficients[n]).collect();
         Ok(Fitted { intercept: self.intercept, coefficients })
@@ -269,8 +270,7 @@ impl ModelFile {
 
     /// Probabilities for a design built with [`ModelFile::encoding`].
     pub fn predict(&self, design: &Design) -> Result<Vec<f64>, ModelFileError> {
-        let fitted = self.fitted()?;
-        Ok((0..design.rows).map(|i| sigmoid(fitted.linear_predictor(design.row(i)))).collect())
+        Ok(self.risk_model()?.predict(design.all()))
     }
 
     /// The solver block for these options.

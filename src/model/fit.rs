@@ -1,7 +1,13 @@
-//! Fitting the penalised logistic regression with linfa-logistic, and the
-//! coefficients' covariance from the inverse Hessian of the penalised loss.
+//! The logistic regression: the first (and so far only) implementation of the model
+//! seam ([`super::seam`]). [`FitOptions`] are the settings as given; checked once by
+//! [`FitOptions::check`] they become a [`Logistic`] learner, and only a learner fits
+//! (linfa's `ParamGuard` habit: nothing downstream re-validates). Two solvers
+//! minimise the same loss: noshow's own multi-threaded Newton / IRLS (the default)
+//! and linfa-logistic's L-BFGS (`--solver linfa`, the reference). The coefficients'
+//! covariance comes from the inverse Hessian of the penalised loss.
 //!
-//! What linfa-logistic 0.8.1 minimises (read from its source, `logistic_loss`):
+//! The loss, as linfa-logistic 0.8.1 minimises it (read from its source,
+//! `logistic_loss`) and as the Newton solver does:
 //!
 //! ```text
 //!   −Σᵢ log σ(yᵢ (xᵢ·w + b)) + α/2 · w·w        with yᵢ ∈ {−1, +1}
@@ -15,7 +21,7 @@
 //! Sign convention: linfa labels +1 the class that is *more frequent* in `y` (ties: the
 //! first seen), not `true` and not the larger value, and `predict_probabilities`
 //! returns P(+1). With no-shows a minority, linfa's "positive" class is *attended*.
-//! [`fit_logistic`] reads `labels().pos` and flips the signs so the returned
+//! The linfa path reads `labels().pos` and flips the signs so the returned
 //! coefficients always give P(not attending).
 
 use linfa::prelude::*;
@@ -25,15 +31,7 @@ use serde::{Deserialize, Serialize};
 
 use super::encoding::{Design, Rows};
 
-#[derive(Debug, thiserror::Error)]
-pub enum FitError {
-    #[error("the training rows hold only one outcome ({0}); the model needs both attended and not-attended interviews")]
-    OneClass(&'static str),
-    #[error("the design matrix holds {rows} values for {n} rows × {p} columns")]
-    Shape { rows: usize, n: usize, p: usize },
-    #[error("logistic regression failed: {0}")]
-    Solver(String),
-}
+pub use super::seam::FitError;
 
 /// Which optimiser minimises the (identical) penalised loss.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -81,27 +79,33 @@ pub struct Fitted {
 }
 
 impl Fitted {
+    /// The row's log-odds with this intercept and these coefficients.
     pub fn linear_predictor(&self, row: &[f64]) -> f64 {
         self.intercept + row.iter().zip(&self.coefficients).map(|(x, c)| x * c).sum::<f64>()
     }
+}
 
-    pub fn predict(&self, design: &Design) -> Vec<f64> {
-        self.predict_rows(design.all())
+impl super::seam::RiskModel for Fitted {
+    fn log_odds(&self, row: &[f64]) -> f64 {
+        self.linear_predictor(row)
     }
 
-    pub fn predict_rows(&self, rows: Rows<'_>) -> Vec<f64> {
-        (0..rows.rows).map(|i| sigmoid(self.linear_predictor(rows.row(i)))).collect()
+    /// Each column's term `x · coefficient`, the ones above zero, largest first (ties:
+    /// the earlier column).
+    fn raising(&self, row: &[f64], top: usize) -> Vec<(usize, f64)> {
+        let mut terms: Vec<(usize, f64)> =
+            row.iter().zip(&self.coefficients).enumerate().map(|(j, (x, c))| (j, x * c)).filter(|(_, v)| *v > 0.0).collect();
+        terms.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        terms.truncate(top);
+        terms
+    }
+
+    fn shifted(&self, shift: f64) -> Fitted {
+        Fitted { intercept: self.intercept + shift, coefficients: self.coefficients.clone() }
     }
 }
 
-pub fn sigmoid(z: f64) -> f64 {
-    if z >= 0.0 {
-        1.0 / (1.0 + (-z).exp())
-    } else {
-        let e = z.exp();
-        e / (1.0 + e)
-    }
-}
+pub use super::seam::sigmoid;
 
 fn to_ndarray(design: Rows<'_>) -> Result<Array2<f64>, FitError> {
     if design.values.len() != design.rows * design.cols {
@@ -111,32 +115,78 @@ fn to_ndarray(design: Rows<'_>) -> Result<Array2<f64>, FitError> {
         .map_err(|e| FitError::Solver(e.to_string()))
 }
 
-/// Fits P(y = true) minimising the loss of the module doc with the chosen solver.
+impl FitOptions {
+    /// The learner for these settings, once they are checked: α finite and ≥ 0, at
+    /// least one iteration, a finite tolerance above 0.
+    pub fn check(&self) -> Result<Logistic, FitError> {
+        if !(self.l2.is_finite() && self.l2 >= 0.0) {
+            return Err(FitError::Setting(format!("l2 must be a finite number >= 0, not {}", self.l2)));
+        }
+        if self.max_iterations == 0 {
+            return Err(FitError::Setting("max_iterations must be at least 1".into()));
+        }
+        if !(self.gradient_tolerance_per_row.is_finite() && self.gradient_tolerance_per_row > 0.0) {
+            return Err(FitError::Setting(format!(
+                "gradient_tolerance_per_row must be a finite number > 0, not {}",
+                self.gradient_tolerance_per_row
+            )));
+        }
+        Ok(Logistic { options: self.clone() })
+    }
+}
+
+/// The logistic regression learner: [`FitOptions`] that passed [`FitOptions::check`]
+/// (the field is private, so there is no other way to make one).
+#[derive(Debug, Clone)]
+pub struct Logistic {
+    options: FitOptions,
+}
+
+/// The penalised loss's Hessian at a fit (coefficients…, intercept last).
+pub type Hessian = Vec<Vec<f64>>;
+
+impl Logistic {
+    pub fn options(&self) -> &FitOptions {
+        &self.options
+    }
+
+    /// The same learner with another penalty, checked.
+    pub fn with_l2(&self, l2: f64) -> Result<Logistic, FitError> {
+        FitOptions { l2, ..self.options.clone() }.check()
+    }
+
+    /// Fits P(y = true) minimising the loss of the module doc with the chosen solver,
+    /// also returning the penalised loss's Hessian at the fit when the solver computed
+    /// it there (Newton does, as its convergence check), so the standard errors need no
+    /// extra pass over the data. Newton starts from `start` (a fit of nearby data or a
+    /// nearby penalty: a warm start takes fewer passes to the same optimum) instead of
+    /// all zeros; linfa always starts from zeros.
+    pub fn fit(&self, design: Rows<'_>, y: &[bool], start: Option<&Fitted>) -> Result<(Fitted, Option<Hessian>), FitError> {
+        fit_checked(design, y, &self.options, start, None)
+    }
+
+    /// As [`Logistic::fit`] for fits judged only by their predictions (the penalty
+    /// search): once the Newton decrement gᵀH⁻¹g per row falls below
+    /// `final_step_below`, the step is taken unchecked and the fit stops, saving the
+    /// pass that would only confirm it (the remaining error after such a step is of the
+    /// order of its square). Linfa ignores it.
+    pub fn fit_quick(&self, design: Rows<'_>, y: &[bool], start: Option<&Fitted>, final_step_below: f64) -> Result<Fitted, FitError> {
+        fit_checked(design, y, &self.options, start, Some(final_step_below)).map(|(f, _)| f)
+    }
+}
+
+impl super::seam::Learner for Logistic {
+    type Model = Fitted;
+
+    fn fit(&self, design: Rows<'_>, y: &[bool], start: Option<&Fitted>) -> Result<Fitted, FitError> {
+        Logistic::fit(self, design, y, start).map(|(f, _)| f)
+    }
+}
+
+/// Checks `options` and fits every row of `design` from zeros: the short way for
+/// tests and examples.
 pub fn fit_logistic(design: &Design, y: &[bool], options: &FitOptions) -> Result<Fitted, FitError> {
-    fit_logistic_with_hessian(design, y, options).map(|(fitted, _)| fitted)
-}
-
-/// As [`fit_logistic`], also returning the penalised loss's Hessian at the fit
-/// (coefficients…, intercept last) when the solver computed it there (Newton does, as
-/// its convergence check), so the standard errors need no extra pass over the data.
-pub fn fit_logistic_with_hessian(design: &Design, y: &[bool], options: &FitOptions) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
-    fit_rows(design.all(), y, options, None)
-}
-
-/// As [`fit_logistic_with_hessian`] on borrowed rows, Newton starting from `start`
-/// (a fit of nearby data or a nearby penalty: a warm start takes fewer passes to the
-/// same optimum) instead of all zeros. linfa always starts from zeros.
-pub fn fit_rows(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
-    fit_checked(design, y, options, start, None)
-}
-
-/// As [`fit_rows`] for fits judged only by their predictions (the penalty search):
-/// once the Newton decrement gᵀH⁻¹g per row falls below `final_step_below`, the
-/// step is taken unchecked and the fit stops, saving the pass that would only confirm
-/// it (the remaining error after such a step is of the order of its square). Linfa
-/// ignores it.
-pub fn fit_rows_quick(design: Rows<'_>, y: &[bool], options: &FitOptions, start: Option<&Fitted>, final_step_below: f64) -> Result<Fitted, FitError> {
-    fit_checked(design, y, options, start, Some(final_step_below)).map(|(f, _)| f)
+    options.check()?.fit(design.all(), y, None).map(|(f, _)| f)
 }
 
 fn fit_checked(
@@ -432,6 +482,7 @@ pub fn invert_spd(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
 
 #[cfg(test)]
 mod tests {
+    use crate::model::seam::RiskModel;
     use super::*;
 
     #[test]
@@ -469,7 +520,7 @@ mod tests {
             for solver in [SolverKind::Linfa, SolverKind::Newton] {
                 let fitted = fit_logistic(&design, &y, &FitOptions { solver, l2: 1e-6, ..Default::default() }).unwrap();
                 assert!(fitted.coefficients[0] > 1.0, "{solver:?}: slope {} for share {positive_share}", fitted.coefficients[0]);
-                let mean_p: f64 = fitted.predict(&design).iter().sum::<f64>() / n as f64;
+                let mean_p: f64 = fitted.predict(design.all()).iter().sum::<f64>() / n as f64;
                 let share = y.iter().filter(|&&v| v).count() as f64 / n as f64;
                 // Unpenalised intercept ⇒ mean prediction equals the observed share.
                 assert!((mean_p - share).abs() < 1e-3, "{solver:?}: {mean_p} vs {share}");

@@ -26,7 +26,8 @@ use polars::prelude::StringChunked;
 use serde::{Deserialize, Serialize};
 
 use super::encoding::{Design, Rows};
-use super::fit::{fit_rows_quick, FitOptions, Fitted};
+use super::fit::{FitOptions, Fitted, Logistic};
+use super::seam::RiskModel;
 use super::metrics::log_loss;
 use crate::time::{format_utc, Micros, MICROS_PER_DAY};
 
@@ -42,7 +43,7 @@ pub const DEFAULT_SEARCH_MAX_ROWS: usize = 200_000;
 /// Gradient tolerance (per row) of the search's fits.
 pub const SEARCH_TOLERANCE_PER_ROW: f64 = 1e-5;
 /// A search fit takes its last Newton step unchecked once the decrement per row is
-/// below this (see [`fit_rows_quick`]).
+/// below this (see [`Logistic::fit_quick`]).
 const FINAL_STEP_BELOW: f64 = 1e-5;
 /// Seed of the subsample hash, apart from `train.max_interviews`'s unseeded one.
 const SUBSAMPLE_SEED: u64 = 0x6c32_7365_6172_6368;
@@ -167,7 +168,7 @@ pub fn search(
     ids: &StringChunked,
     test_start: Micros,
     settings: &SearchSettings,
-    base: &FitOptions,
+    base: &Logistic,
 ) -> Searched {
     let mut notes = Vec::new();
     let (owned, subsample) = subsample(design, y, slots, ids, settings.max_rows);
@@ -199,10 +200,10 @@ pub fn search(
         };
         folds.push((0..a, a..b, fold));
     }
-    let options = |l2: f64| FitOptions {
-        l2,
-        gradient_tolerance_per_row: base.gradient_tolerance_per_row.max(SEARCH_TOLERANCE_PER_ROW),
-        ..base.clone()
+    let learner = |l2: f64| {
+        let base = base.options();
+        FitOptions { l2, gradient_tolerance_per_row: base.gradient_tolerance_per_row.max(SEARCH_TOLERANCE_PER_ROW), ..base.clone() }
+            .check()
     };
     let mut losses: Vec<Vec<Option<f64>>> = vec![Vec::with_capacity(folds.len()); settings.grid.len()];
     let mut latest: Vec<Option<Fitted>> = vec![None; settings.grid.len()];
@@ -211,10 +212,11 @@ pub fn search(
         let mut start = previous_fold_first.clone();
         for (g, &l2) in settings.grid.iter().enumerate() {
             let rows = data.design.slice_rows(train.clone());
-            let fitted = fit_rows_quick(rows, &data.y[train.clone()], &options(l2), start.as_ref(), FINAL_STEP_BELOW);
+            let fitted =
+                learner(l2).and_then(|learner| learner.fit_quick(rows, &data.y[train.clone()], start.as_ref(), FINAL_STEP_BELOW));
             match fitted {
                 Ok(fitted) => {
-                    let p = fitted.predict_rows(data.design.slice_rows(valid.clone()));
+                    let p = fitted.predict(data.design.slice_rows(valid.clone()));
                     losses[g].push(log_loss(&p, &data.y[valid.clone()]));
                     if g == 0 {
                         previous_fold_first = Some(fitted.clone());
@@ -343,7 +345,7 @@ mod tests {
         let (design, y, slots, ids) = weeks(60, 12);
         let settings = SearchSettings { grid: vec![0.3, 3.0, 30.0], folds: 3, max_rows: 1_000_000 };
         let test_start = 10 * WEEK;
-        let out = search(&design, &y, &slots, &ids, test_start, &settings, &FitOptions::default());
+        let out = search(&design, &y, &slots, &ids, test_start, &settings, &FitOptions::default().check().unwrap());
         assert_eq!(out.penalty.folds.len(), 3);
         assert!(out.penalty.subsample.is_none());
         // Recompute every point with copied sub-designs and cold starts.
@@ -359,7 +361,7 @@ mod tests {
                 let labels = |rows: &[usize]| rows.iter().map(|&i| y[i]).collect::<Vec<bool>>();
                 let options = FitOptions { l2: point.l2, gradient_tolerance_per_row: 1e-9, ..FitOptions::default() };
                 let fitted = fit_logistic(&copy(&train), &labels(&train), &options).unwrap();
-                let expected = log_loss(&fitted.predict(&copy(&valid)), &labels(&valid)).unwrap();
+                let expected = log_loss(&fitted.predict(copy(&valid).all()), &labels(&valid)).unwrap();
                 let got = point.fold_log_loss[k].unwrap();
                 // The search's fits stop at a gradient of 1e-5 per row (or one small
                 // step short of it); the reference is converged to 1e-9.
@@ -379,12 +381,12 @@ mod tests {
     fn a_large_training_set_is_searched_on_a_repeatable_subsample() {
         let (design, y, slots, ids) = weeks(200, 4);
         let settings = SearchSettings { grid: vec![1.0, 10.0], folds: 2, max_rows: 500 };
-        let a = search(&design, &y, &slots, &ids, 10 * WEEK, &settings, &FitOptions::default());
+        let a = search(&design, &y, &slots, &ids, 10 * WEEK, &settings, &FitOptions::default().check().unwrap());
         let sub = a.penalty.subsample.clone().unwrap();
         assert_eq!(sub.of_rows, 2000);
         // Binomial(2000, 0.25): sd ≈ 19.
         assert!((400..=600).contains(&sub.rows), "{}", sub.rows);
-        let b = search(&design, &y, &slots, &ids, 10 * WEEK, &settings, &FitOptions::default());
+        let b = search(&design, &y, &slots, &ids, 10 * WEEK, &settings, &FitOptions::default().check().unwrap());
         assert_eq!(a.penalty, b.penalty);
     }
 
@@ -392,7 +394,7 @@ mod tests {
     fn without_a_usable_week_the_default_stays() {
         let (design, y, slots, ids) = weeks(30, 3);
         // The training window ends before any row: no fold has training rows.
-        let out = search(&design, &y, &slots, &ids, 0, &SearchSettings::default(), &FitOptions::default());
+        let out = search(&design, &y, &slots, &ids, 0, &SearchSettings::default(), &FitOptions::default().check().unwrap());
         assert_eq!(out.penalty.l2, DEFAULT_L2);
         assert!(out.penalty.folds.is_empty() && !out.penalty.notes.is_empty());
     }

@@ -1,34 +1,116 @@
 //! Recalibration to recent weeks: after the fit, only the intercept is re-estimated,
-//! on the training rows whose slots fall in the last `[train] recalibrate_weeks`
-//! weeks of the training window, so the feed's probabilities follow the current miss
-//! rate rather than the average of half a year.
+//! on the most recent closed weeks, so the feed's probabilities follow the current
+//! miss rate rather than the average of half a year.
 //!
 //! Rule: an intercept-only logistic regression with the fitted model's linear
 //! predictor η as an offset, i.e. the shift δ minimising Σ −log σ(±(ηᵢ + δ)) over
-//! those rows (its score equation: the mean of σ(ηᵢ + δ) equals the rows' miss
-//! rate). The model's `intercept` becomes the fitted one plus δ; the coefficients,
-//! hence the ranking, the bands and the AUC, do not change. Platt scaling (a slope
-//! and an intercept on η) is not used: the recent weeks are part of the training
-//! rows, where the slope of an in-sample fit is about 1 by construction and says
-//! nothing about the future; what drifts with the season is the level, and one
-//! parameter is estimated well from a few weeks of misses.
+//! the window's rows (its score equation: the mean of σ(ηᵢ + δ) equals the rows' miss
+//! rate). The coefficients, hence the ranking, the bands and the AUC, do not change.
+//! Platt scaling (a slope and an intercept on η) is not used: what drifts with the
+//! season is the level, one parameter is estimated well from a few weeks of misses,
+//! and a slope fitted on the model's own training rows is about 1 by construction.
 //!
-//! `[train] recalibrate = false` keeps the fitted intercept (δ = 0). Either way
-//! model.json records the calibration on the test window before and after (mean
+//! The window ([`recent_window`]): the last `[train] recalibrate_weeks` whole weeks
+//! (default 2) before its end, extended back a week at a time until it holds at
+//! least `[train] recalibrate_min_misses` misses at the headline horizon (default
+//! 300), so a small lake is not recalibrated on a handful of misses. It is applied
+//! twice, with the same rule:
+//! - **installed**: ending at as-of, over every closed interview (the test window's
+//!   included). The model's `intercept` is the fitted one plus this shift: the feed
+//!   scores next week with the level of the weeks just before it. A window ending
+//!   where the test window starts would lag a trend by the whole test window.
+//! - **evaluated**: ending where the test window starts, over training rows only.
+//!   The test window's figures (`test_after`, the metrics, `test_predictions`) use
+//!   this shift: they show what the same rule did on weeks it had not seen, one test
+//!   window earlier. Figures of the installed shift on the test window would be
+//!   in-sample.
+//!
+//! `[train] recalibrate = false` keeps the fitted intercept (δ = 0) in both. Either
+//! way model.json records the calibration on the test window before and after (mean
 //! predicted vs observed rate, ECE, log loss, Brier, the decile table), overall and
 //! per horizon.
 
 use serde::{Deserialize, Serialize};
 
-use super::metrics::{brier, calibration_deciles, expected_calibration_error, log_loss};
 use super::fit::sigmoid;
+use super::metrics::{brier, calibration_deciles, expected_calibration_error, log_loss};
+use crate::time::{format_utc, Micros, MICROS_PER_DAY};
 
 /// Default of `[train] recalibrate_weeks`.
-pub const DEFAULT_WEEKS: u32 = 4;
+pub const DEFAULT_WEEKS: u32 = 2;
+/// Default of `[train] recalibrate_min_misses`.
+pub const DEFAULT_MIN_MISSES: u64 = 300;
 
-pub const METHOD: &str = "intercept-only logistic fit with the model's linear predictor as offset on the training \
-rows (every horizon) with slots in the last recalibrate_weeks weeks of the training window; intercept = \
-fitted_intercept + shift, coefficients unchanged";
+pub const METHOD: &str = "intercept-only logistic fit with the model's linear predictor as offset on the snapshot \
+rows (every horizon) with slots in the window: the last recalibrate_weeks whole weeks before as-of, extended a week \
+at a time until it holds recalibrate_min_misses misses at the headline horizon; intercept = fitted_intercept + \
+shift, coefficients unchanged. The test-window figures use the same rule ending at the test window's start \
+(`evaluation`), on training rows only";
+
+const WEEK: Micros = 7 * MICROS_PER_DAY;
+
+/// The rows a shift is estimated on.
+pub struct Rows<'a> {
+    /// Linear predictor with the fitted intercept.
+    pub eta: &'a [f64],
+    pub label: &'a [bool],
+    pub slot: &'a [Micros],
+    /// Whether the row is the headline horizon's snapshot (one per interview).
+    pub headline: &'a [bool],
+}
+
+/// Where a shift was estimated, and the shift (`None` when the window holds one
+/// outcome or none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecentWindow {
+    pub weeks: u32,
+    pub window_start: String,
+    pub window_end: String,
+    pub window_rows: u64,
+    pub window_positives: u64,
+    /// Misses at the headline horizon (one row per interview).
+    pub headline_misses: u64,
+    pub shift: Option<f64>,
+}
+
+/// The window of [the module's rule](self) ending at `end`, and its shift.
+pub fn recent_window(rows: &Rows, end: Micros, min_weeks: u32, min_misses: u64) -> RecentWindow {
+    let n = rows.eta.len().min(rows.label.len()).min(rows.slot.len()).min(rows.headline.len());
+    // Week index back from `end` (0: the last week) of every row before it.
+    let back = |i: usize| (rows.slot[i] < end).then(|| ((end - 1 - rows.slot[i]) / WEEK) as usize);
+    let deepest = (0..n).filter_map(back).max();
+    let mut misses_by_week = vec![0u64; deepest.map_or(0, |d| d + 1)];
+    for i in 0..n {
+        if let Some(w) = back(i) {
+            if rows.headline[i] && rows.label[i] {
+                misses_by_week[w] += 1;
+            }
+        }
+    }
+    let mut weeks = min_weeks.max(1) as usize;
+    while weeks < misses_by_week.len() && misses_by_week[..weeks.min(misses_by_week.len())].iter().sum::<u64>() < min_misses {
+        weeks += 1;
+    }
+    let start = end - weeks as i64 * WEEK;
+    let (mut eta, mut y) = (Vec::new(), Vec::new());
+    let mut headline_misses = 0;
+    for i in 0..n {
+        if back(i).is_some_and(|w| w < weeks) {
+            eta.push(rows.eta[i]);
+            y.push(rows.label[i]);
+            headline_misses += u64::from(rows.headline[i] && rows.label[i]);
+        }
+    }
+    RecentWindow {
+        weeks: weeks as u32,
+        window_start: format_utc(start),
+        window_end: format_utc(end),
+        window_rows: eta.len() as u64,
+        window_positives: y.iter().filter(|&&v| v).count() as u64,
+        headline_misses,
+        shift: intercept_shift(&eta, &y),
+    }
+}
 
 /// The shift δ with Σ σ(ηᵢ + δ) = Σ yᵢ (Newton's method kept inside a bracket that
 /// halves when a step leaves it). `None` unless the rows hold both outcomes.
@@ -116,16 +198,24 @@ pub struct Recalibration {
     /// the recent weeks could not estimate it; `notes` say why).
     pub applied: bool,
     pub method: String,
+    /// The installed shift's window (ending at as-of): its weeks, bounds and rows.
     pub weeks: u32,
-    /// The recent training rows the shift was estimated on.
     pub window_start: String,
     pub window_end: String,
     pub window_rows: u64,
     pub window_positives: u64,
+    /// `[train] recalibrate_min_misses` (absent in files written before the rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_misses: Option<u64>,
     /// The fit's own intercept; `intercept` at the top of model.json is this + `shift`.
     pub fitted_intercept: f64,
     pub shift: f64,
-    /// Headline test rows, with the fitted and with the recalibrated intercept.
+    /// The same rule ending at the test window's start, on training rows: the shift
+    /// behind every test-window figure (absent in files written before it, where the
+    /// installed shift was estimated there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<RecentWindow>,
+    /// Headline test rows, with the fitted intercept and with the evaluated shift.
     pub test_before: Calibration,
     pub test_after: Calibration,
     pub deciles: Vec<Decile>,
@@ -168,5 +258,42 @@ mod tests {
         let mean: f64 = eta.iter().map(|e| sigmoid(e + d)).sum::<f64>() / 200.0;
         assert!((mean - 67.0 / 200.0).abs() < 1e-9, "{mean}");
         assert_eq!(intercept_shift(&[0.0, 1.0], &[false, false]), None);
+    }
+
+    #[test]
+    fn the_window_grows_by_whole_weeks_until_it_holds_the_misses() {
+        // Six weeks before `end`, one row per interview (all headline), week k back
+        // from the end holding k + 1 misses among 10 rows.
+        let end = 100 * WEEK;
+        let (mut eta, mut label, mut slot, mut headline) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for k in 0..6i64 {
+            for j in 0..10 {
+                eta.push(0.0);
+                label.push(j <= k);
+                slot.push(end - k * WEEK - 1 - j);
+                headline.push(true);
+            }
+        }
+        // A row at `end` itself is after the window.
+        eta.push(0.0);
+        label.push(true);
+        slot.push(end);
+        headline.push(true);
+        let rows = Rows { eta: &eta, label: &label, slot: &slot, headline: &headline };
+        // Two weeks hold 1 + 2 misses; 6 misses need three weeks (1 + 2 + 3).
+        let w = recent_window(&rows, end, 2, 3);
+        assert_eq!((w.weeks, w.window_rows, w.headline_misses), (2, 20, 3));
+        let w = recent_window(&rows, end, 2, 6);
+        assert_eq!((w.weeks, w.window_rows, w.headline_misses), (3, 30, 6));
+        assert_eq!(w.window_start, format_utc(end - 3 * WEEK));
+        // The shift makes the window's mean probability its rate: 6 in 30.
+        assert!((sigmoid(w.shift.unwrap()) - 0.2).abs() < 1e-9);
+        // More misses than the data holds: every week, and no further.
+        let w = recent_window(&rows, end, 2, 1000);
+        assert_eq!((w.weeks, w.window_rows, w.headline_misses), (6, 60, 21));
+        // Non-headline rows count as rows, not as misses.
+        let not_headline = vec![false; headline.len()];
+        let rows = Rows { headline: &not_headline, ..rows };
+        assert_eq!(recent_window(&rows, end, 1, 3).weeks, 6);
     }
 }

@@ -25,7 +25,8 @@ use super::coefficients::{coefficient_table, CoefficientRow};
 use super::drift::{self, DriftReference};
 use super::encoding::{Design, Encoding};
 use super::file::{self, CategoricalDefinition, Features, HorizonMetrics, ModelFile, NumericDefinition, Window};
-use super::fit::{covariance, fit_rows, invert_spd, sigmoid, FitOptions, Fitted};
+use super::fit::{covariance, invert_spd, FitOptions, Fitted, Logistic};
+use super::seam::RiskModel;
 use super::metrics::{auc_interval, calibration_deciles, CalibrationBin, Metrics};
 use super::penalty::{self, Penalty, PenaltySetting};
 use super::recalibrate::{self, Calibration, HorizonCalibration, Recalibration};
@@ -94,14 +95,19 @@ pub struct TrainSettings {
     /// A categorical level needs this many training interviews for its own column;
     /// `None`: [`default_min_level_interviews`].
     pub min_level_interviews: Option<usize>,
-    /// Solver settings; `fit.l2` is the penalty when `penalty` fixes it.
-    pub fit: FitOptions,
+    /// The checked solver settings; their `l2` is the penalty when `penalty` fixes it.
+    pub fit: Logistic,
     /// A fixed penalty, or the grid search.
     pub penalty: PenaltySetting,
-    /// Weeks of the intercept's re-estimation; `None`: keep the fitted intercept.
+    /// Least weeks of the intercept's re-estimation; `None`: keep the fitted intercept.
     pub recalibrate_weeks: Option<u32>,
+    /// The re-estimation's window grows until it holds this many headline misses.
+    pub recalibrate_min_misses: u64,
     /// The score window the drift reference mimics (`[score] window_days`).
     pub drift_window_days: f64,
+    /// Extra interview columns (the HR export's own) used as categorical features,
+    /// pooled like the others (`[train] extra_features`).
+    pub extra_features: Vec<String>,
 }
 
 /// Default of `train.min_level_interviews`: 30 interviews, or one in 200 of the
@@ -318,7 +324,7 @@ fn feature_table(facts: &Facts, rows: &[Labelled], s: &TrainSettings) -> PolarsR
 /// `NOSHOW_PROFILE=1` each step's time goes to stderr.
 pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> anyhow::Result<Trained> {
     let mut clock = Stopwatch::start("train");
-    let mut facts = Facts::load_interviews(interviews)?;
+    let mut facts = Facts::load_interviews_with(interviews, &s.extra_features)?;
     clock.mark("read interviews");
     facts.load_events(events, None)?;
     clock.mark("read events");
@@ -340,6 +346,9 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let slot_of = |l: &Labelled| facts.slot[l.snap.interview as usize].unwrap_or_default();
     train_rows.sort_by_key(|l| (slot_of(l), facts.id_rank[l.snap.interview as usize], l.snap.cutoff));
     let train_slots: Vec<Micros> = train_rows.iter().map(slot_of).collect();
+    let test_slots: Vec<Micros> = test_rows.iter().map(slot_of).collect();
+    let is_headline = |rows: &[Labelled]| -> Vec<bool> { rows.iter().map(|l| l.horizon_hours == s.horizon_hours).collect() };
+    let (train_headline, test_headline) = (is_headline(&train_rows), is_headline(&test_rows));
     clock.mark("labelled snapshots");
     if train_rows.is_empty() {
         return Err(TrainError::NoTrainingRows(format_utc(test_start), s.test_weeks).into());
@@ -357,7 +366,8 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
 
     let numeric = features::numeric_names();
-    let categorical = features::categorical_names();
+    let mut categorical = features::categorical_names();
+    categorical.extend(s.extra_features.iter().map(String::as_str));
     let training_interviews = train_df.column("interview_id")?.n_unique()?;
     let min_level = s.min_level_interviews.unwrap_or_else(|| default_min_level_interviews(training_interviews));
     let encoding = Encoding::learn_per(&train_df, &numeric, &categorical, min_level, Some("interview_id"))?;
@@ -367,7 +377,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     drop(reference_df);
     clock.mark("design matrix, drift reference");
     let (penalty, warm_start) = match &s.penalty {
-        PenaltySetting::Fixed { by } => (Penalty::fixed(s.fit.l2, by), None),
+        PenaltySetting::Fixed { by } => (Penalty::fixed(s.fit.options().l2, by), None),
         PenaltySetting::Search(search) => {
             let ids = train_df.column("interview_id")?.str()?;
             let out = penalty::search(&design, &y, &train_slots, ids, test_start, search, &s.fit);
@@ -375,8 +385,9 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
         }
     };
     clock.mark("penalty");
-    let options = FitOptions { l2: penalty.l2, ..s.fit.clone() };
-    let (fitted, hessian) = fit_rows(design.all(), &y, &options, warm_start.as_ref())?;
+    let learner = s.fit.with_l2(penalty.l2)?;
+    let options = learner.options();
+    let (fitted, hessian) = learner.fit(design.all(), &y, warm_start.as_ref())?;
     clock.mark("fit");
     // Newton's last Hessian is the penalised loss's Hessian at the fit already.
     let cov = match hessian {
@@ -387,18 +398,28 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     let table = coefficient_table(&encoding, &fitted.coefficients, std_errors.as_deref());
     clock.mark("standard errors");
 
-    // The intercept's re-estimation on the latest training weeks.
-    let (shift, mut recalibration) = recalibrate_on_recent(s, &design, &y, &train_slots, &fitted, test_start);
-    let calibrated = Fitted { intercept: fitted.intercept + shift, coefficients: fitted.coefficients.clone() };
+    // The intercept's re-estimation on the latest weeks: evaluated at the test
+    // window's start, installed at as-of (the rule in `recalibrate`).
+    let train_eta: Vec<f64> = (0..design.rows).map(|i| fitted.log_odds(design.row(i))).collect();
+    let test_design = encoding.design(&test_df)?;
+    let test_eta: Vec<f64> = (0..test_design.rows).map(|i| fitted.log_odds(test_design.row(i))).collect();
+    drop(test_design);
+    let test_y = bools(&test_df, "label")?;
+    let train_part = recalibrate::Rows { eta: &train_eta, label: &y, slot: &train_slots, headline: &train_headline };
+    let both = |a: &[f64], b: &[f64]| [a, b].concat();
+    let (all_eta, all_y, all_slots, all_headline) =
+        (both(&train_eta, &test_eta), [&y[..], &test_y[..]].concat(), [&train_slots[..], &test_slots[..]].concat(), [&train_headline[..], &test_headline[..]].concat());
+    let all = recalibrate::Rows { eta: &all_eta, label: &all_y, slot: &all_slots, headline: &all_headline };
+    let (shift, installed, mut recalibration) = recalibrate_on_recent(s, &train_part, &all, &fitted, test_start);
+    drop((train_eta, test_eta, all_eta, all_y, all_slots, all_headline));
+    let calibrated = fitted.shifted(installed);
     clock.mark("recalibration");
 
-    // Linear predictors with the fitted intercept; + shift for the model's own.
+    // Probabilities with the fitted intercept, and with the evaluated shift.
+    let evaluated = fitted.shifted(shift);
     let evaluate = |df: &DataFrame| -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<bool>)> {
         let d = encoding.design(df)?;
-        let eta: Vec<f64> = (0..d.rows).map(|i| fitted.linear_predictor(d.row(i))).collect();
-        let before = eta.iter().map(|&e| sigmoid(e)).collect();
-        let after = eta.iter().map(|&e| sigmoid(e + shift)).collect();
-        Ok((before, after, bools(df, "label")?))
+        Ok((fitted.predict(d.all()), evaluated.predict(d.all()), bools(df, "label")?))
     };
     let mut by_horizon = Vec::new();
     for h in horizons(s.horizon_hours) {
@@ -436,7 +457,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     }
 
     clock.mark("evaluation");
-    let mut model = assemble(s, &options, &encoding, &calibrated, table, metrics, by_horizon, window(&train_df, train_start, test_start)?, window(&headline, test_start, s.as_of)?);
+    let mut model = assemble(s, options, &encoding, &calibrated, table, metrics, by_horizon, window(&train_df, train_start, test_start)?, window(&headline, test_start, s.as_of)?);
     model.drift_reference = Some(drift_reference);
     model.features.min_level_interviews = Some(min_level as u64);
     model.penalty = Some(penalty);
@@ -457,49 +478,56 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     })
 }
 
-/// The intercept shift on the training rows of the last `recalibrate_weeks` weeks
-/// (a suffix of the slot-ordered rows), and the record with its window filled in; the
-/// test-window figures are added by the caller. Shift 0 when switched off or when
-/// those rows cannot estimate it.
-fn recalibrate_on_recent(s: &TrainSettings, design: &Design, y: &[bool], slots: &[Micros], fitted: &Fitted, test_start: Micros) -> (f64, Recalibration) {
+/// The evaluated shift (window ending at the test window's start, training rows) and
+/// the installed one (ending at as-of, every row), with the record; the test-window
+/// figures are added by the caller. Shifts are 0 when switched off or when a window
+/// cannot estimate them (the notes say which).
+fn recalibrate_on_recent(s: &TrainSettings, train: &recalibrate::Rows, all: &recalibrate::Rows, fitted: &Fitted, test_start: Micros) -> (f64, f64, Recalibration) {
     let weeks = s.recalibrate_weeks.unwrap_or(recalibrate::DEFAULT_WEEKS);
-    let start = test_start - i64::from(weeks) * 7 * MICROS_PER_DAY;
-    let first = slots.partition_point(|&t| t < start);
-    let rows = design.slice(first..design.rows);
-    let recent = &y[first.min(y.len())..];
+    let evaluation = recalibrate::recent_window(train, test_start, weeks, s.recalibrate_min_misses);
+    let installed = recalibrate::recent_window(all, s.as_of, weeks, s.recalibrate_min_misses);
     let mut notes = Vec::new();
-    let shift = if s.recalibrate_weeks.is_none() {
+    let applied = s.recalibrate_weeks.is_some();
+    if !applied {
         notes.push("train.recalibrate = false: the fitted intercept is kept".to_string());
-        None
     } else {
-        let eta: Vec<f64> = (0..rows.rows).map(|i| fitted.linear_predictor(rows.row(i))).collect();
-        let shift = recalibrate::intercept_shift(&eta, recent);
-        if shift.is_none() {
-            notes.push(format!(
-                "the last {weeks} training weeks hold {} rows with one outcome or none: the fitted intercept is kept",
-                rows.rows
-            ));
+        for (what, w) in [("installed", &installed), ("evaluated", &evaluation)] {
+            if w.shift.is_none() {
+                notes.push(format!(
+                    "the {what} window ({} to {}) holds {} rows with one outcome or none: the fitted intercept is kept there",
+                    w.window_start, w.window_end, w.window_rows
+                ));
+            }
+            if w.headline_misses < s.recalibrate_min_misses {
+                notes.push(format!(
+                    "the {what} window holds {} misses, fewer than train.recalibrate_min_misses = {}, with every closed week in it",
+                    w.headline_misses, s.recalibrate_min_misses
+                ));
+            }
         }
-        shift
-    };
+    }
+    let take = |w: &recalibrate::RecentWindow| if applied { w.shift.unwrap_or(0.0) } else { 0.0 };
+    let (evaluated_shift, installed_shift) = (take(&evaluation), take(&installed));
     let empty = Calibration::of(&[], &[]);
     let record = Recalibration {
-        applied: shift.is_some(),
+        applied: applied && installed.shift.is_some(),
         method: recalibrate::METHOD.into(),
-        weeks,
-        window_start: format_utc(start),
-        window_end: format_utc(test_start),
-        window_rows: rows.rows as u64,
-        window_positives: recent.iter().filter(|&&v| v).count() as u64,
+        weeks: installed.weeks,
+        window_start: installed.window_start.clone(),
+        window_end: installed.window_end.clone(),
+        window_rows: installed.window_rows,
+        window_positives: installed.window_positives,
+        min_misses: Some(s.recalibrate_min_misses),
         fitted_intercept: fitted.intercept,
-        shift: shift.unwrap_or(0.0),
+        shift: installed_shift,
+        evaluation: Some(recalibrate::RecentWindow { shift: evaluation.shift.filter(|_| applied), ..evaluation }),
         test_before: empty.clone(),
         test_after: empty,
         deciles: Vec::new(),
         by_horizon: Vec::new(),
         notes,
     };
-    (shift.unwrap_or(0.0), record)
+    (evaluated_shift, installed_shift, record)
 }
 
 fn min_time(df: &DataFrame) -> PolarsResult<Micros> {
@@ -558,7 +586,10 @@ fn assemble(
                 .iter()
                 .map(|c| CategoricalDefinition {
                     name: c.name.clone(),
-                    definition: CATEGORICAL_FEATURES.iter().find(|f| f.0 == c.name).map(|f| f.1).unwrap_or("").into(),
+                    definition: match CATEGORICAL_FEATURES.iter().find(|f| f.0 == c.name) {
+                        Some(f) => f.1.into(),
+                        None => format!("{} as the HR export records it ([train] extra_features; empty = unknown)", c.name),
+                    },
                     reference: c.reference.clone(),
                     levels: c.levels.clone(),
                     folded: c.folded.clone(),
@@ -601,9 +632,11 @@ mod tests {
             test_weeks: 4,
             max_interviews: None,
             min_level_interviews: None,
-            fit: FitOptions::default(),
+            fit: FitOptions::default().check().unwrap(),
             penalty: PenaltySetting::Fixed { by: "the test".into() },
             recalibrate_weeks: None,
+            recalibrate_min_misses: recalibrate::DEFAULT_MIN_MISSES,
+            extra_features: Vec::new(),
             drift_window_days: 7.0,
         };
         let trained = train(lake.interviews.clone().lazy(), lake.events.clone().lazy(), &s).unwrap();

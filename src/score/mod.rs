@@ -18,7 +18,7 @@ use crate::features::facts::Status;
 use crate::features::{self, numeric_feature, Facts, FeatureSettings, Kind, Snap};
 use crate::model::stopwatch::Stopwatch;
 use crate::model::file::ModelFile;
-use crate::model::fit::sigmoid;
+use crate::model::seam::RiskModel;
 use crate::time::{Micros, MICROS_PER_DAY, MICROS_PER_HOUR};
 
 /// How risk bands are cut, recorded in model.json and the feed's summary.
@@ -147,7 +147,26 @@ pub fn score_with_drift(
         [col("candidate_id")],
         JoinArgs::new(JoinType::Semi),
     );
-    let mut facts = Facts::load_interviews(relevant)?;
+    // The model's extra feature columns (`[train] extra_features`) must be in this lake.
+    let extra: Vec<String> = model
+        .features
+        .categorical
+        .iter()
+        .map(|c| c.name.clone())
+        .filter(|n| !features::CATEGORICAL_FEATURES.iter().any(|f| f.0 == n))
+        .collect();
+    if !extra.is_empty() {
+        let have = crate::analytics::extra_columns(&mut interviews.clone())?;
+        if let Some(missing) = extra.iter().find(|c| !have.contains(c)) {
+            anyhow::bail!(
+                "model {} uses the interview column {missing} as a feature ([train] extra_features), but this lake's \
+                 interviews have no such column: ingest the exports that carry it (an `extra` column of their \
+                 [[input.source]]) or retrain without it",
+                model.version
+            );
+        }
+    }
+    let mut facts = Facts::load_interviews_with(relevant, &extra)?;
     clock.mark("read window candidates' interviews");
     let mut snaps: Vec<Snap> = (0..facts.len())
         .filter(|&i| {
@@ -180,7 +199,7 @@ pub fn score_with_drift(
     };
     clock.mark("drift");
     let encoding = model.encoding()?;
-    let fitted = model.fitted()?;
+    let risk = model.risk_model()?;
     let design = encoding.design(&df)?;
     for u in encoding.unseen(&df)? {
         crate::warn!(
@@ -194,7 +213,7 @@ pub fn score_with_drift(
     let names = encoding.column_names();
     let n = df.height();
 
-    let probs: Vec<f64> = (0..n).map(|i| sigmoid(fitted.linear_predictor(design.row(i)))).collect();
+    let probs: Vec<f64> = risk.predict(design.all());
     let ids: Vec<String> = df.column("interview_id")?.str()?.iter().map(|v| v.unwrap_or("").to_string()).collect();
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by(|&a, &b| probs[b].total_cmp(&probs[a]).then_with(|| ids[a].cmp(&ids[b])));
@@ -223,18 +242,10 @@ pub fn score_with_drift(
     let mut actions = Vec::with_capacity(n);
     for i in 0..n {
         let row = design.row(i);
-        let mut contributions: Vec<(f64, usize)> = row
-            .iter()
-            .zip(&fitted.coefficients)
-            .enumerate()
-            .map(|(j, (x, c))| (x * c, j))
-            .filter(|(v, _)| *v > 0.0)
-            .collect();
-        contributions.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        let words: Vec<String> = contributions
-            .iter()
-            .take(3)
-            .map(|&(_, j)| factor_words(&names[j], row[j], raw_numeric.get(names[j].as_str()).and_then(|v| v.get(i)).copied()))
+        let words: Vec<String> = risk
+            .raising(row, 3)
+            .into_iter()
+            .map(|(j, _)| factor_words(&names[j], row[j], raw_numeric.get(names[j].as_str()).and_then(|v| v.get(i)).copied()))
             .collect();
         factors.push(words.join("; "));
         let get = |name: &str| raw_numeric.get(name).and_then(|v| v.get(i)).copied().unwrap_or(0.0);
