@@ -1,4 +1,9 @@
-//! The vocabulary of the input format (version 1) and the lake's table schemas.
+//! The one registry of the lake's names: the vocabulary of the input format
+//! (version 1), every column of the interview and event tables ([`InterviewColumn`],
+//! [`EventColumn`]: name, type, nullability, role, in the v1 spec's order) and the
+//! tables' schemas built from them. Code names a column by its variant and reads a
+//! record batch through [`column`], never by position; a new column or event type is
+//! added here, and the compiler then points at the code that must handle it.
 //!
 //! Enumerated values are matched case-insensitively and stored lower case. The lake's
 //! column names are the input format's, plus `origin_file`/`origin_line` (where each
@@ -6,6 +11,7 @@
 
 use std::sync::Arc;
 
+use arrow::array::{Array, RecordBatch};
 use arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 macro_rules! vocabulary {
@@ -108,18 +114,189 @@ pub fn parse_decimal(text: &str) -> Option<f64> {
     }
 }
 
+/// What a column holds, as the lake stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    /// UTF-8 text (ids, enumerations' stored text, free text).
+    Text,
+    Bool,
+    /// A decimal of the input format, as a 64-bit float.
+    Decimal,
+    /// An instant, in microseconds since the epoch, UTC.
+    Instant,
+    /// A line number (unsigned 64-bit).
+    Line,
+}
+
+impl ColumnType {
+    /// The Arrow type of the lake's Parquet files.
+    pub fn arrow(self) -> DataType {
+        match self {
+            ColumnType::Text => DataType::Utf8,
+            ColumnType::Bool => DataType::Boolean,
+            ColumnType::Decimal => DataType::Float64,
+            ColumnType::Instant => utc_micros(),
+            ColumnType::Line => DataType::UInt64,
+        }
+    }
+}
+
+/// What a column is for, so code can ask for "the interview's attributes" rather
+/// than list names again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Names the row or the row it belongs to (`interview_id`, `candidate_id`, `event_id`).
+    Key,
+    /// Describes the interview as booked: a one-way dimension of the report and a
+    /// column the features carry (`role`, `region`, `education`, …).
+    Attribute,
+    /// An instant (`invited_at`, `scheduled_at`, `updated_at`, `ts`).
+    Time,
+    /// What happened or was recorded (`status`, `cause`, `cost`, an event's `type`, …).
+    Fact,
+    /// Where a lake row came from (`origin_file`, `origin_line`); not in the input.
+    Lineage,
+}
+
+/// A column of a lake table, as code names it: the table's enum implements it.
+pub trait LakeColumn: Copy + 'static {
+    /// The column's name, in the input format and in the lake.
+    fn name(self) -> &'static str;
+    fn column_type(self) -> ColumnType;
+    /// Whether the lake may hold a null (in the input: whether the field is optional).
+    fn nullable(self) -> bool;
+    fn role(self) -> Role;
+    /// The Arrow field of the lake's schema.
+    fn field(self) -> Field {
+        Field::new(self.name(), self.column_type().arrow(), self.nullable())
+    }
+}
+
+/// Declares a lake table's columns: an enum with one variant per column, in the
+/// order of the input format (the v1 CSV header's order for interviews), followed by
+/// the lineage columns every kept row carries. The variant's position is its place in
+/// the input format's list and in the lake's schema.
+macro_rules! lake_table {
+    ($(#[$doc:meta])* $name:ident {
+        $($variant:ident => $text:literal, $ty:ident, $null:ident, $role:ident;)+
+    }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum $name { $($variant,)+ OriginFile, OriginLine }
+
+        impl $name {
+            /// Every column, in the lake's order (the input format's, then lineage).
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+ $name::OriginFile, $name::OriginLine];
+
+            /// The input format's columns (or keys), in the spec's order, with whether
+            /// each is required.
+            pub const INPUT: &'static [(&'static str, bool)] = &[$(($text, lake_table!(@required $null)),)+];
+
+            /// The column of this name (exact), among every column of the table.
+            pub fn from_name(name: &str) -> Option<$name> {
+                $name::ALL.iter().copied().find(|c| c.name() == name)
+            }
+
+            /// Position in [`Self::INPUT`] (for input columns) and in the lake's schema.
+            pub fn position(self) -> usize {
+                self as usize
+            }
+
+            /// The lake table's Arrow schema (without the extra columns of mapped exports).
+            pub fn schema() -> SchemaRef {
+                Arc::new(Schema::new($name::ALL.iter().map(|c| c.field()).collect::<Vec<_>>()))
+            }
+        }
+
+        impl LakeColumn for $name {
+            fn name(self) -> &'static str {
+                match self { $($name::$variant => $text,)+ $name::OriginFile => "origin_file", $name::OriginLine => "origin_line" }
+            }
+            fn column_type(self) -> ColumnType {
+                match self { $($name::$variant => ColumnType::$ty,)+ $name::OriginFile => ColumnType::Text, $name::OriginLine => ColumnType::Line }
+            }
+            fn nullable(self) -> bool {
+                match self { $($name::$variant => lake_table!(@nullable $null),)+ $name::OriginFile | $name::OriginLine => false }
+            }
+            fn role(self) -> Role {
+                match self { $($name::$variant => Role::$role,)+ $name::OriginFile | $name::OriginLine => Role::Lineage }
+            }
+        }
+    };
+    (@required required) => { true };
+    (@required optional) => { false };
+    (@nullable required) => { false };
+    (@nullable optional) => { true };
+}
+
+lake_table!(
+    /// Columns of `interviews*.csv` and of `LAKE/interviews/` (one row per interview,
+    /// the winning version). The lake's rows are in (`scheduled_at`, `interview_id`)
+    /// order, in folders by UTC month of `scheduled_at` ([`InterviewColumn::ORDER`]).
+    InterviewColumn {
+        InterviewId => "interview_id", Text, required, Key;
+        CandidateId => "candidate_id", Text, required, Key;
+        Role => "role", Text, required, Attribute;
+        Region => "region", Text, required, Attribute;
+        Education => "education", Text, optional, Attribute;
+        FreshGraduate => "fresh_graduate", Bool, optional, Attribute;
+        Source => "source", Text, optional, Attribute;
+        PreferredChannel => "preferred_channel", Text, optional, Attribute;
+        InvitedAt => "invited_at", Instant, required, Time;
+        ScheduledAt => "scheduled_at", Instant, required, Time;
+        Status => "status", Text, required, Fact;
+        Cause => "cause", Text, optional, Fact;
+        NoShowGrade => "no_show_grade", Text, optional, Fact;
+        Cost => "cost", Decimal, optional, Fact;
+        UpdatedAt => "updated_at", Instant, optional, Time;
+    }
+);
+
+lake_table!(
+    /// Keys of `events*.jsonl` and columns of `LAKE/events/` (one row per distinct
+    /// `event_id`, the first in reading order). The lake's rows are in (`ts`,
+    /// `event_id`) order, in folders by UTC month of `ts` ([`EventColumn::ORDER`]).
+    EventColumn {
+        EventId => "event_id", Text, required, Key;
+        InterviewId => "interview_id", Text, required, Key;
+        Ts => "ts", Instant, required, Time;
+        Type => "type", Text, required, Fact;
+        Channel => "channel", Text, optional, Fact;
+        Detail => "detail", Text, optional, Fact;
+    }
+);
+
+impl InterviewColumn {
+    /// The lake's row order and month folders: by this time, then this id.
+    pub const ORDER: [InterviewColumn; 2] = [InterviewColumn::ScheduledAt, InterviewColumn::InterviewId];
+}
+
+impl EventColumn {
+    /// The lake's row order and month folders: by this time, then this id.
+    pub const ORDER: [EventColumn; 2] = [EventColumn::Ts, EventColumn::EventId];
+}
+
 /// Columns of `interviews*.csv`, in the spec's order, with whether each is required.
-pub const INTERVIEW_COLUMNS: &[(&str, bool)] = &[
-    ("interview_id", true), ("candidate_id", true), ("role", true), ("region", true),
-    ("education", false), ("fresh_graduate", false), ("source", false), ("preferred_channel", false),
-    ("invited_at", true), ("scheduled_at", true), ("status", true), ("cause", false),
-    ("no_show_grade", false), ("cost", false), ("updated_at", false),
-];
+pub const INTERVIEW_COLUMNS: &[(&str, bool)] = InterviewColumn::INPUT;
 
 /// Keys of `events*.jsonl`, with whether each is required.
-pub const EVENT_KEYS: &[(&str, bool)] = &[
-    ("event_id", true), ("interview_id", true), ("ts", true), ("type", true), ("channel", false), ("detail", false),
-];
+pub const EVENT_KEYS: &[(&str, bool)] = EventColumn::INPUT;
+
+/// Why [`column`] found no usable column in a batch.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ColumnError {
+    #[error("it has no column {0}")]
+    Missing(&'static str),
+    #[error("column {0} has an unexpected type")]
+    WrongType(&'static str),
+}
+
+/// The column `c` of a record batch read from the lake, by name, as the Arrow array
+/// type `A` (`StringArray`, `TimestampMicrosecondArray`, …).
+pub fn column<A: Array + 'static>(batch: &RecordBatch, c: impl LakeColumn) -> Result<&A, ColumnError> {
+    let array = batch.column_by_name(c.name()).ok_or(ColumnError::Missing(c.name()))?;
+    array.as_any().downcast_ref::<A>().ok_or(ColumnError::WrongType(c.name()))
+}
 
 fn utc_micros() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -127,39 +304,12 @@ fn utc_micros() -> DataType {
 
 /// `LAKE/interviews/`: one row per interview (the winning version).
 pub fn interviews_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("interview_id", DataType::Utf8, false),
-        Field::new("candidate_id", DataType::Utf8, false),
-        Field::new("role", DataType::Utf8, false),
-        Field::new("region", DataType::Utf8, false),
-        Field::new("education", DataType::Utf8, true),
-        Field::new("fresh_graduate", DataType::Boolean, true),
-        Field::new("source", DataType::Utf8, true),
-        Field::new("preferred_channel", DataType::Utf8, true),
-        Field::new("invited_at", utc_micros(), false),
-        Field::new("scheduled_at", utc_micros(), false),
-        Field::new("status", DataType::Utf8, false),
-        Field::new("cause", DataType::Utf8, true),
-        Field::new("no_show_grade", DataType::Utf8, true),
-        Field::new("cost", DataType::Float64, true),
-        Field::new("updated_at", utc_micros(), true),
-        Field::new("origin_file", DataType::Utf8, false),
-        Field::new("origin_line", DataType::UInt64, false),
-    ]))
+    InterviewColumn::schema()
 }
 
 /// `LAKE/events/`: one row per distinct `event_id` (the first in reading order).
 pub fn events_schema() -> SchemaRef {
-    Arc::new(Schema::new(vec![
-        Field::new("event_id", DataType::Utf8, false),
-        Field::new("interview_id", DataType::Utf8, false),
-        Field::new("ts", utc_micros(), false),
-        Field::new("type", DataType::Utf8, false),
-        Field::new("channel", DataType::Utf8, true),
-        Field::new("detail", DataType::Utf8, true),
-        Field::new("origin_file", DataType::Utf8, false),
-        Field::new("origin_line", DataType::UInt64, false),
-    ]))
+    EventColumn::schema()
 }
 
 /// `LAKE/rejected/`: rows set aside (`severity = "set_aside"`) and kept rows whose
@@ -197,5 +347,61 @@ mod tests {
         for bad in ["1,000", "1e3", ".5", "5.", "", "nan", "inf"] {
             assert_eq!(parse_decimal(bad), None, "{bad}");
         }
+    }
+
+    /// The schemas as they were spelled out before the registry: the lake's bytes
+    /// depend on every name, type, nullability and position.
+    #[test]
+    fn the_registry_builds_the_lake_schemas_field_for_field() {
+        let interviews = Schema::new(vec![
+            Field::new("interview_id", DataType::Utf8, false),
+            Field::new("candidate_id", DataType::Utf8, false),
+            Field::new("role", DataType::Utf8, false),
+            Field::new("region", DataType::Utf8, false),
+            Field::new("education", DataType::Utf8, true),
+            Field::new("fresh_graduate", DataType::Boolean, true),
+            Field::new("source", DataType::Utf8, true),
+            Field::new("preferred_channel", DataType::Utf8, true),
+            Field::new("invited_at", utc_micros(), false),
+            Field::new("scheduled_at", utc_micros(), false),
+            Field::new("status", DataType::Utf8, false),
+            Field::new("cause", DataType::Utf8, true),
+            Field::new("no_show_grade", DataType::Utf8, true),
+            Field::new("cost", DataType::Float64, true),
+            Field::new("updated_at", utc_micros(), true),
+            Field::new("origin_file", DataType::Utf8, false),
+            Field::new("origin_line", DataType::UInt64, false),
+        ]);
+        let events = Schema::new(vec![
+            Field::new("event_id", DataType::Utf8, false),
+            Field::new("interview_id", DataType::Utf8, false),
+            Field::new("ts", utc_micros(), false),
+            Field::new("type", DataType::Utf8, false),
+            Field::new("channel", DataType::Utf8, true),
+            Field::new("detail", DataType::Utf8, true),
+            Field::new("origin_file", DataType::Utf8, false),
+            Field::new("origin_line", DataType::UInt64, false),
+        ]);
+        assert_eq!(*interviews_schema(), interviews);
+        assert_eq!(*events_schema(), events);
+        for (i, c) in InterviewColumn::ALL.iter().enumerate() {
+            assert_eq!((c.position(), InterviewColumn::from_name(c.name())), (i, Some(*c)));
+        }
+        for (i, c) in EventColumn::ALL.iter().enumerate() {
+            assert_eq!((c.position(), EventColumn::from_name(c.name())), (i, Some(*c)));
+        }
+        // The input lists are the lake's columns before lineage, required = not null.
+        for (input, c) in INTERVIEW_COLUMNS.iter().zip(InterviewColumn::ALL) {
+            assert_eq!(*input, (c.name(), !c.nullable()));
+        }
+        assert_eq!(INTERVIEW_COLUMNS.len(), InterviewColumn::ALL.len() - 2);
+        assert_eq!(EVENT_KEYS.iter().map(|k| k.0).collect::<Vec<_>>(), ["event_id", "interview_id", "ts", "type", "channel", "detail"]);
+    }
+
+    #[test]
+    fn the_report_dimensions_are_the_attributes_and_the_week() {
+        let attributes: Vec<&str> =
+            InterviewColumn::ALL.iter().filter(|c| c.role() == Role::Attribute).map(|c| c.name()).collect();
+        assert_eq!(crate::analytics::DIMENSIONS, [attributes, vec!["week"]].concat());
     }
 }

@@ -22,6 +22,7 @@ use chrono_tz::Tz;
 use polars::prelude::*;
 
 use crate::derive::{micros, with_derived_status};
+use crate::schema::{InterviewColumn, LakeColumn, Role};
 use events::EventFacts;
 use crate::time::{Micros, MICROS_PER_HOUR};
 
@@ -87,21 +88,21 @@ use crate::sys::cpu_seconds;
 /// The lake's extra interview columns (from mapped exports): every column beyond the
 /// format's and the lineage ones.
 pub fn extra_columns(interviews: &mut LazyFrame) -> PolarsResult<Vec<String>> {
-    let fixed: Vec<&str> = crate::schema::INTERVIEW_COLUMNS.iter().map(|c| c.0).chain(["origin_file", "origin_line"]).collect();
+    let fixed: Vec<&str> = InterviewColumn::ALL.iter().map(|c| c.name()).collect();
     Ok(interviews.collect_schema()?.iter_names().map(|n| n.to_string()).filter(|n| !fixed.contains(&n.as_str())).collect())
 }
 
-/// Interview columns the analytics read (the lineage columns `origin_*` stay behind).
-const INTERVIEW_COLUMNS: &[&str] = &[
-    "interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel",
-    "invited_at", "scheduled_at", "status", "cause", "no_show_grade", "cost",
-];
+/// Interview columns the analytics read: the input format's but `updated_at` (the
+/// lineage columns `origin_*` stay behind).
+fn read_columns() -> impl Iterator<Item = &'static str> {
+    InterviewColumn::ALL.iter().filter(|c| c.role() != Role::Lineage && **c != InterviewColumn::UpdatedAt).map(|c| c.name())
+}
 
 /// The interviews with a row number `iv_idx` and the slot start in microseconds
 /// (`slot_us`), collected so every use sees the same numbering.
 fn indexed(interviews: LazyFrame, extra: &[String]) -> PolarsResult<DataFrame> {
     interviews
-        .select(INTERVIEW_COLUMNS.iter().map(|c| col(*c)).chain(extra.iter().map(|c| col(c.as_str()))).collect::<Vec<_>>())
+        .select(read_columns().map(col).chain(extra.iter().map(|c| col(c.as_str()))).collect::<Vec<_>>())
         .with_row_index("iv_idx", None)
         .with_column(micros("scheduled_at").alias("slot_us"))
         .collect()

@@ -12,49 +12,34 @@
 use polars::prelude::*;
 
 use crate::derive::micros;
+use crate::schema::{EventColumn as E, EventType, InterviewColumn as I, LakeColumn};
 
-/// Event kinds the features read; every other kind is dropped at the scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Kind {
-    Delivered = 1,
-    Read,
-    JdViewed,
-    IntroViewed,
-    LinkClicked,
-    LinkError,
-    Questionnaire,
-    RescheduleRequested,
-    Reminder,
-    Confirmed,
-    Joined,
-    CancelRequested,
+/// Whether the features read events of this type; every other type is dropped at
+/// the scan.
+pub fn read_by_features(t: EventType) -> bool {
+    use EventType as T;
+    matches!(
+        t,
+        T::MessageDelivered | T::MessageRead | T::JdViewed | T::CompanyIntroViewed | T::LinkClicked | T::LinkError
+            | T::QuestionnaireCompleted | T::RescheduleRequested | T::ReminderSent | T::Confirmed | T::Joined
+            | T::CancelRequested
+    )
 }
 
-const KINDS: &[(&str, Kind)] = &[
-    ("message_delivered", Kind::Delivered),
-    ("message_read", Kind::Read),
-    ("jd_viewed", Kind::JdViewed),
-    ("company_intro_viewed", Kind::IntroViewed),
-    ("link_clicked", Kind::LinkClicked),
-    ("link_error", Kind::LinkError),
-    ("questionnaire_completed", Kind::Questionnaire),
-    ("reschedule_requested", Kind::RescheduleRequested),
-    ("reminder_sent", Kind::Reminder),
-    ("confirmed", Kind::Confirmed),
-    ("joined", Kind::Joined),
-    ("cancel_requested", Kind::CancelRequested),
-];
+/// A read event type as its stored text (exactly: the lake stores lower case), `None`
+/// for a type the features do not read.
+fn parse_kind(text: &str) -> Option<EventType> {
+    EventType::ALL.iter().copied().find(|t| t.as_str() == text).filter(|&t| read_by_features(t))
+}
 
-impl Kind {
-    fn parse(text: &str) -> Option<Kind> {
-        KINDS.iter().find(|k| k.0 == text).map(|k| k.1)
-    }
+/// The code of an event type in [`Facts`]' arrays (0 = none).
+fn kind_code(t: EventType) -> u8 {
+    t as u8 + 1
+}
 
-    /// The kind of a code written by `k as u8` (KINDS is in code order; 0 = none).
-    fn from_code(code: u8) -> Option<Kind> {
-        KINDS.get(usize::from(code).checked_sub(1)?).map(|k| k.1)
-    }
+/// The type of a code written by [`kind_code`].
+fn kind_from_code(code: u8) -> Option<EventType> {
+    EventType::ALL.get(usize::from(code).checked_sub(1)?).copied()
 }
 
 /// A recorded interview status, as far as the features and labels distinguish it.
@@ -87,8 +72,9 @@ pub const NONE: u32 = u32::MAX;
 
 /// The interview-level columns the features carry through unchanged (or with nulls
 /// filled), gathered per snapshot with a polars `take`.
-pub const CARRIED: &[&str] =
-    &["interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel"];
+pub const CARRIED: &[I] = &[
+    I::InterviewId, I::CandidateId, I::Role, I::Region, I::Education, I::FreshGraduate, I::Source, I::PreferredChannel,
+];
 
 /// The lake as integer-indexed arrays; interview `i` is row `i` of [`Facts::carried`].
 pub struct Facts {
@@ -123,7 +109,7 @@ pub struct Facts {
 #[derive(Debug, Clone, Copy)]
 pub struct Event {
     pub ts: i64,
-    pub kind: Kind,
+    pub kind: EventType,
     pub channel: u32,
 }
 
@@ -148,17 +134,21 @@ impl Facts {
     /// As [`Facts::load_interviews`], also carrying the extra interview columns `extra`
     /// (the HR export's own columns, `[train] extra_features`) as text.
     pub fn load_interviews_with(interviews: LazyFrame, extra: &[String]) -> PolarsResult<Facts> {
-        let mut columns: Vec<Expr> = CARRIED.iter().map(|c| col(*c)).collect();
+        let mut columns: Vec<Expr> = CARRIED.iter().map(|c| col(c.name())).collect();
         columns.extend(extra.iter().map(|c| col(c.as_str()).cast(DataType::String)));
-        columns.extend([micros("scheduled_at").alias("scheduled_at_us"), micros("invited_at").alias("invited_at_us"), col("status")]);
+        columns.extend([
+            micros(I::ScheduledAt.name()).alias("scheduled_at_us"),
+            micros(I::InvitedAt.name()).alias("invited_at_us"),
+            col(I::Status.name()),
+        ]);
         let mut carried = interviews.select(columns).collect()?;
         let n = carried.height();
         let slot: Vec<Option<i64>> = carried.column("scheduled_at_us")?.i64()?.iter().collect();
         let invited: Vec<Option<i64>> = carried.column("invited_at_us")?.i64()?.iter().collect();
-        let status: Vec<Status> = carried.column("status")?.str()?.iter().map(Status::parse).collect();
-        let _ = carried.drop_in_place("status")?;
+        let status: Vec<Status> = carried.column(I::Status.name())?.str()?.iter().map(Status::parse).collect();
+        let _ = carried.drop_in_place(I::Status.name())?;
 
-        let ids = carried.column("interview_id")?.str()?.clone();
+        let ids = carried.column(I::InterviewId.name())?.str()?.clone();
         let mut order: Vec<u32> = (0..n as u32).collect();
         order.sort_by(|&a, &b| ids.get(a as usize).cmp(&ids.get(b as usize)).then(a.cmp(&b)));
         let mut id_rank = vec![0u32; n];
@@ -166,7 +156,7 @@ impl Facts {
             id_rank[i as usize] = rank as u32;
         }
 
-        let candidates = carried.column("candidate_id")?.str()?.clone();
+        let candidates = carried.column(I::CandidateId.name())?.str()?.clone();
         let mut codes: PlHashMap<&str, u32> = PlHashMap::new();
         let candidate: Vec<u32> = candidates
             .iter()
@@ -182,7 +172,7 @@ impl Facts {
 
         let mut channels = Vec::new();
         let preferred_channel: Vec<u32> = carried
-            .column("preferred_channel")?
+            .column(I::PreferredChannel.name())?
             .str()?
             .iter()
             .map(|c| c.map_or(NONE, |c| channel_code(&mut channels, c)))
@@ -222,7 +212,7 @@ impl Facts {
         let n = self.len();
         // Text ids become row numbers through one hash lookup per event: cheaper in
         // time and memory than a polars join, which would also gather every column.
-        let ids = self.carried.column("interview_id")?.str()?.clone();
+        let ids = self.carried.column(I::InterviewId.name())?.str()?.clone();
         let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(n);
         for (i, id) in ids.iter().enumerate() {
             if let Some(id) = id.filter(|_| wanted.is_none_or(|mask| mask.get(i).copied().unwrap_or(false))) {
@@ -230,27 +220,27 @@ impl Facts {
                 index.entry(id).or_insert(i as u32);
             }
         }
-        let mut scan = events.select([col("interview_id"), micros("ts").alias("ts_us"), col("type"), col("channel")]);
+        let mut scan = events.select([col(E::InterviewId.name()), micros(E::Ts.name()).alias("ts_us"), col(E::Type.name()), col(E::Channel.name())]);
         if wanted.is_some() {
             // A predicate on the id the Parquet reader applies before decoding the
             // other columns, so a few wanted interviews cost little more than their ids.
             let wanted_ids = Series::new("wanted".into(), index.keys().copied().collect::<Vec<&str>>());
-            scan = scan.filter(col("interview_id").is_in(lit(wanted_ids).implode(false), false));
+            scan = scan.filter(col(E::InterviewId.name()).is_in(lit(wanted_ids).implode(false), false));
         }
         let df = scan.filter(col("ts_us").is_not_null()).collect()?;
         let idx: Vec<Option<u32>> =
-            df.column("interview_id")?.str()?.iter().map(|id| id.and_then(|id| index.get(id).copied())).collect();
+            df.column(E::InterviewId.name())?.str()?.iter().map(|id| id.and_then(|id| index.get(id).copied())).collect();
         drop(index);
-        let kinds: Vec<u8> = df.column("type")?.str()?.iter().map(|t| t.and_then(Kind::parse).map_or(0, |k| k as u8)).collect();
+        let kinds: Vec<u8> = df.column(E::Type.name())?.str()?.iter().map(|t| t.and_then(parse_kind).map_or(0, kind_code)).collect();
         let start = offsets(idx.iter().zip(&kinds).map(|(v, &k)| if k == 0 { NONE } else { v.unwrap_or(NONE) }), n);
         // Counting sort by interview: each event goes to the next free slot of its group.
         let m = start[n] as usize;
         let mut next: Vec<u32> = start[..n].to_vec();
         let (mut ts_out, mut kind_out, mut channel_out) = (vec![0i64; m], vec![0u8; m], vec![NONE; m]);
         let ts = df.column("ts_us")?.i64()?;
-        let channel = df.column("channel")?.str()?;
+        let channel = df.column(E::Channel.name())?.str()?;
         for (((&i, t), &k), c) in idx.iter().zip(ts.iter()).zip(&kinds).zip(channel.iter()) {
-            let (Some(i), Some(t), Some(kind)) = (i, t, Kind::from_code(k)) else { continue };
+            let (Some(i), Some(t), Some(kind)) = (i, t, kind_from_code(k)) else { continue };
             let i = i as usize;
             let at = next[i] as usize;
             next[i] += 1;
@@ -258,12 +248,12 @@ impl Facts {
             kind_out[at] = k;
             let first = match kind {
                 // Only reminders' channels are read.
-                Kind::Reminder => {
+                EventType::ReminderSent => {
                     channel_out[at] = c.map_or(NONE, |c| channel_code(&mut self.channels, c));
                     continue;
                 }
-                Kind::Joined => &mut self.first_join[i],
-                Kind::CancelRequested => &mut self.first_cancel_request[i],
+                EventType::Joined => &mut self.first_join[i],
+                EventType::CancelRequested => &mut self.first_cancel_request[i],
                 _ => continue,
             };
             *first = Some(first.map_or(t, |f| f.min(t)));
@@ -279,7 +269,7 @@ impl Facts {
     pub fn events(&self, i: usize) -> impl Iterator<Item = Event> + '_ {
         let range = self.event_start[i] as usize..self.event_start[i + 1] as usize;
         range.filter_map(move |e| {
-            Some(Event { ts: self.event_ts[e], kind: Kind::from_code(self.event_kind[e])?, channel: self.event_channel[e] })
+            Some(Event { ts: self.event_ts[e], kind: kind_from_code(self.event_kind[e])?, channel: self.event_channel[e] })
         })
     }
 
@@ -334,12 +324,12 @@ mod tests {
 
     #[test]
     fn kind_codes_round_trip() {
-        for (name, kind) in KINDS {
-            assert_eq!(Kind::parse(name), Some(*kind));
-            assert_eq!(Kind::from_code(*kind as u8), Some(*kind));
+        for &kind in EventType::ALL.iter().filter(|&&t| read_by_features(t)) {
+            assert_eq!(parse_kind(kind.as_str()), Some(kind));
+            assert_eq!(kind_from_code(kind_code(kind)), Some(kind));
         }
-        assert_eq!(Kind::from_code(0), None);
-        assert_eq!(Kind::parse("invite_sent"), None);
+        assert_eq!(kind_from_code(0), None);
+        assert_eq!(parse_kind("invite_sent"), None);
     }
 
     #[test]

@@ -23,10 +23,14 @@ use polars::prelude::*;
 pub mod facts;
 #[cfg(test)]
 mod reference;
+/// Test support (the integration tests use it too), not the library's API: hidden
+/// from its documentation.
+#[doc(hidden)]
 pub mod synth;
 
 pub use facts::Facts;
-use facts::{Kind as EventKind, Status};
+use facts::Status;
+use crate::schema::EventType;
 
 use crate::time::{self, MICROS_PER_HOUR, MICROS_PER_MINUTE};
 
@@ -445,20 +449,20 @@ fn snapshot_features(facts: &Facts, priors: &PriorIndex, snap: Snap, grace_minut
     let mut first_confirm: Option<i64> = None;
     for e in facts.events(i).filter(|e| e.ts <= cutoff) {
         match e.kind {
-            EventKind::Delivered => delivered += 1,
-            EventKind::Read => read += 1,
-            EventKind::JdViewed => jd += 1,
-            EventKind::IntroViewed => intro += 1,
-            EventKind::LinkClicked => {
+            EventType::MessageDelivered => delivered += 1,
+            EventType::MessageRead => read += 1,
+            EventType::JdViewed => jd += 1,
+            EventType::CompanyIntroViewed => intro += 1,
+            EventType::LinkClicked => {
                 click += 1;
                 if e.ts > day_before {
                     click_24h += 1;
                 }
             }
-            EventKind::LinkError => errors += 1,
-            EventKind::Questionnaire => questionnaire += 1,
-            EventKind::RescheduleRequested => reschedules += 1,
-            EventKind::Reminder => {
+            EventType::LinkError => errors += 1,
+            EventType::QuestionnaireCompleted => questionnaire += 1,
+            EventType::RescheduleRequested => reschedules += 1,
+            EventType::ReminderSent => {
                 reminders += 1;
                 if e.channel != facts::NONE {
                     if !reminder_channels.contains(&e.channel) {
@@ -469,8 +473,10 @@ fn snapshot_features(facts: &Facts, priors: &PriorIndex, snap: Snap, grace_minut
                     }
                 }
             }
-            EventKind::Confirmed => first_confirm = Some(first_confirm.map_or(e.ts, |f| f.min(e.ts))),
-            EventKind::Joined | EventKind::CancelRequested => {}
+            EventType::Confirmed => first_confirm = Some(first_confirm.map_or(e.ts, |f| f.min(e.ts))),
+            // Joins and cancel requests count through `Facts::first_join` and
+            // `first_cancel_request`; other types are not read (`facts::read_by_features`).
+            _ => {}
         }
     }
 

@@ -1,7 +1,8 @@
 //! A small deterministic synthetic lake (interviews + events DataFrames with the lake
 //! schema) whose true probability of not attending is known, for the unit and
 //! integration tests of features, model and scoring. Not a substitute for
-//! `noshow generate`: it writes no raw logs, only lake-shaped frames.
+//! `noshow generate`: it writes no raw logs, only lake-shaped frames. Not part of the
+//! library's API (`#[doc(hidden)]`): only noshow's own tests may use it.
 //!
 //! Behavioural events (delivery, reading, job description, introduction, link,
 //! questionnaire, confirmation) all happen within 12 hours of the invitation and the

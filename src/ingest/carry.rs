@@ -39,16 +39,13 @@ use parquet::file::metadata::ParquetMetaData;
 use crate::ingest::merge::{fingerprint_bytes, FpSet};
 use crate::ingest::spill::MonthKey;
 use crate::ingest::writer::{LakeFileError, WrittenFile};
+use crate::schema::{self, EventColumn, LakeColumn};
 
 /// Parts a month's events may have before new events make it compacted into one file
 /// (the default of `[ingest] max_event_parts`).
 /// Weekly runs add one part to the current month and a few to the months ahead; this
 /// bounds the files a reader opens per month.
 pub const MAX_EVENT_PARTS: usize = 8;
-
-/// Column positions in the events table (see `schema::events_schema`).
-const EVENT_ID: usize = 0;
-const INTERVIEW_ID: usize = 1;
 
 /// The min/max of one column over one row group, when the file's statistics give them.
 /// They are bounds (a truncated statistic is still a bound), not necessarily values.
@@ -82,8 +79,9 @@ pub struct PreviousEvents {
     pub rows: u64,
 }
 
-fn range_of(meta: &ParquetMetaData, group: usize, column: usize) -> Range {
-    let stats = meta.row_group(group).columns().get(column)?.statistics()?;
+fn range_of(meta: &ParquetMetaData, group: usize, column: EventColumn) -> Range {
+    let chunk = meta.row_group(group).columns().iter().find(|c| c.column_path().string() == column.name())?;
+    let stats = chunk.statistics()?;
     Some((stats.min_bytes_opt()?.to_vec(), stats.max_bytes_opt()?.to_vec()))
 }
 
@@ -121,7 +119,7 @@ impl PreviousEvents {
             let groups = (0..meta.num_row_groups())
                 .map(|g| Group {
                     rows: meta.row_group(g).num_rows() as u64,
-                    interview_id: range_of(&meta, g, INTERVIEW_ID),
+                    interview_id: range_of(&meta, g, EventColumn::InterviewId),
                 })
                 .collect();
             out.rows += entry.rows;
@@ -140,19 +138,18 @@ impl PreviousEvents {
     }
 }
 
-/// Reads one text column of a lake file, handing each value over.
-fn each_value(path: &Path, column: usize, each: &mut dyn FnMut(&[u8])) -> Result<(), LakeFileError> {
+/// Reads one text column of a lake events file, handing each value over.
+fn each_value(path: &Path, column: EventColumn, each: &mut dyn FnMut(&[u8])) -> Result<(), LakeFileError> {
     let read = |e: Box<dyn std::error::Error + Send + Sync>| LakeFileError::Read { path: path.to_path_buf(), source: e };
+    let content = |what: String| LakeFileError::Content { path: path.to_path_buf(), what };
     let file = File::open(path).map_err(|e| read(Box::new(e)))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read(Box::new(e)))?;
-    let mask = ProjectionMask::roots(builder.parquet_schema(), [column]);
+    let root = builder.schema().index_of(column.name()).map_err(|_| content(format!("it has no column {}", column.name())))?;
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
     let reader = builder.with_projection(mask).with_batch_size(64 * 1024).build().map_err(|e| read(Box::new(e)))?;
     for batch in reader {
         let batch = batch.map_err(|e| read(Box::new(e)))?;
-        let values = batch.column(0).as_any().downcast_ref::<StringArray>().ok_or_else(|| LakeFileError::Content {
-            path: path.to_path_buf(),
-            what: format!("column {column} is not text"),
-        })?;
+        let values: &StringArray = schema::column(&batch, column).map_err(|e| content(e.to_string()))?;
         for i in 0..values.len() {
             each(values.value(i).as_bytes());
         }
@@ -165,7 +162,7 @@ fn each_value(path: &Path, column: usize, each: &mut dyn FnMut(&[u8])) -> Result
 pub fn ids_in(files: &[&OldEventFile], probe: &(dyn Fn(u128) -> bool + Sync)) -> Result<FpSet, LakeFileError> {
     let scan = |f: &&OldEventFile| -> Result<Vec<u128>, LakeFileError> {
         let mut hits = Vec::new();
-        each_value(&f.path, EVENT_ID, &mut |id| {
+        each_value(&f.path, EventColumn::EventId, &mut |id| {
             let fp = fingerprint_bytes(id);
             if probe(fp) {
                 hits.push(fp);
@@ -187,7 +184,7 @@ pub fn ids_in(files: &[&OldEventFile], probe: &(dyn Fn(u128) -> bool + Sync)) ->
 /// Events of a carried file whose interview `known` does not know.
 pub fn count_orphans(file: &OldEventFile, known: &(dyn Fn(u128) -> bool + Sync)) -> Result<u64, LakeFileError> {
     let mut n = 0u64;
-    each_value(&file.path, INTERVIEW_ID, &mut |id| n += u64::from(!known(fingerprint_bytes(id))))?;
+    each_value(&file.path, EventColumn::InterviewId, &mut |id| n += u64::from(!known(fingerprint_bytes(id))))?;
     Ok(n)
 }
 

@@ -12,26 +12,12 @@ use chrono_tz::Tz;
 
 use super::files::{quote_value, raw_text, reasons, FileError, FileStats, InputFile, LineReader, Limits, ProgressTicker};
 use super::record::{InputKind, InterviewRow, Origin, Problem, RowSink, Severity};
-use crate::schema::{parse_bool, parse_decimal, Channel, Education, NoShowGrade, Status, INTERVIEW_COLUMNS};
+use crate::schema::{parse_bool, parse_decimal, Channel, Education, InterviewColumn as Col, LakeColumn, NoShowGrade, Status, INTERVIEW_COLUMNS};
 use crate::time::{parse_timestamp, Micros, MICROS_PER_MINUTE};
 
-// Positions in `INTERVIEW_COLUMNS` (checked by a test).
-const INTERVIEW_ID: usize = 0;
-const CANDIDATE_ID: usize = 1;
-const ROLE: usize = 2;
-const REGION: usize = 3;
-const EDUCATION: usize = 4;
-const FRESH_GRADUATE: usize = 5;
-const SOURCE: usize = 6;
-const PREFERRED_CHANNEL: usize = 7;
-const INVITED_AT: usize = 8;
-const SCHEDULED_AT: usize = 9;
-const STATUS: usize = 10;
-const CAUSE: usize = 11;
-const NO_SHOW_GRADE: usize = 12;
-const COST: usize = 13;
-const UPDATED_AT: usize = 14;
-const NCOLS: usize = 15;
+/// Columns of the format (the registry's input columns; a column's slot in a
+/// [`ColumnMap`] is its position there).
+const NCOLS: usize = INTERVIEW_COLUMNS.len();
 
 /// Reads one `interviews*.csv` file, handing every row to `sink` in file order.
 /// `progress` is called now and then with the bytes read from disk so far.
@@ -409,37 +395,33 @@ struct Fields<'a> {
 
 impl Fields<'_> {
     /// The trimmed value, `None` when empty or the column is absent.
-    fn get(&self, col: usize) -> Option<&str> {
-        let v = self.rec.field(self.map[col]?).trim();
+    fn get(&self, col: Col) -> Option<&str> {
+        let v = self.rec.field(self.map[col.position()]?).trim();
         (!v.is_empty()).then_some(v)
     }
 }
 
-fn name(col: usize) -> &'static str {
-    INTERVIEW_COLUMNS[col].0
+fn missing(col: Col) -> Bad {
+    Bad { reason: reasons::MISSING_FIELD, field: Some(col.name()), detail: format!("{} is empty", col.name()) }
 }
 
-fn missing(col: usize) -> Bad {
-    Bad { reason: reasons::MISSING_FIELD, field: Some(name(col)), detail: format!("{} is empty", name(col)) }
-}
-
-fn required_str(f: &Fields, col: usize) -> Result<String, Bad> {
+fn required_str(f: &Fields, col: Col) -> Result<String, Bad> {
     f.get(col).map(str::to_string).ok_or_else(|| missing(col))
 }
 
-fn timestamp(f: &Fields, col: usize, tz: Tz) -> Option<Result<Micros, Bad>> {
+fn timestamp(f: &Fields, col: Col, tz: Tz) -> Option<Result<Micros, Bad>> {
     let v = f.get(col)?;
     Some(parse_timestamp(v, tz).map_err(|e| Bad {
         reason: reasons::BAD_TIMESTAMP,
-        field: Some(name(col)),
-        detail: format!("{} {} is not a timestamp: {e}", name(col), quote_value(v)),
+        field: Some(col.name()),
+        detail: format!("{} {} is not a timestamp: {e}", col.name(), quote_value(v)),
     }))
 }
 
 /// Parses an enumerated column; `all` lists the accepted values for the message.
 fn enumerated<T: Copy>(
     f: &Fields,
-    col: usize,
+    col: Col,
     parse: fn(&str) -> Option<T>,
     all: &[T],
     show: fn(T) -> &'static str,
@@ -447,10 +429,10 @@ fn enumerated<T: Copy>(
     let v = f.get(col)?;
     Some(parse(v).ok_or_else(|| Bad {
         reason: reasons::BAD_ENUM,
-        field: Some(name(col)),
+        field: Some(col.name()),
         detail: format!(
             "{} {} is not one of {}",
-            name(col),
+            col.name(),
             quote_value(v),
             all.iter().map(|&x| show(x)).collect::<Vec<_>>().join(", ")
         ),
@@ -477,14 +459,14 @@ fn optional<T>(value: Option<Result<T, Bad>>, warnings: &mut Vec<Bad>) -> Option
 }
 
 fn build_row(f: &Fields, tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) -> Result<InterviewRow, Bad> {
-    let interview_id = required_str(f, INTERVIEW_ID)?;
-    let candidate_id = required_str(f, CANDIDATE_ID)?;
+    let interview_id = required_str(f, Col::InterviewId)?;
+    let candidate_id = required_str(f, Col::CandidateId)?;
     if is_placeholder_id(&candidate_id) {
         // Kept (the interview is real), but every interview with this id would look
         // like one candidate's history: said once per row, as a data-quality warning.
         warnings.push(Bad {
             reason: reasons::PLACEHOLDER_ID,
-            field: Some(name(CANDIDATE_ID)),
+            field: Some(Col::CandidateId.name()),
             detail: format!(
                 "candidate_id {} looks like a placeholder, not an id: interviews sharing it are treated as one \
                  candidate's history",
@@ -492,48 +474,48 @@ fn build_row(f: &Fields, tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) -> Res
             ),
         });
     }
-    let role = required_str(f, ROLE)?;
-    let region = required_str(f, REGION)?;
-    let invited_at = timestamp(f, INVITED_AT, tz).ok_or_else(|| missing(INVITED_AT))??;
-    let scheduled_at = timestamp(f, SCHEDULED_AT, tz).ok_or_else(|| missing(SCHEDULED_AT))??;
-    let status = enumerated(f, STATUS, Status::parse, Status::ALL, Status::as_str).ok_or_else(|| missing(STATUS))??;
+    let role = required_str(f, Col::Role)?;
+    let region = required_str(f, Col::Region)?;
+    let invited_at = timestamp(f, Col::InvitedAt, tz).ok_or_else(|| missing(Col::InvitedAt))??;
+    let scheduled_at = timestamp(f, Col::ScheduledAt, tz).ok_or_else(|| missing(Col::ScheduledAt))??;
+    let status = enumerated(f, Col::Status, Status::parse, Status::ALL, Status::as_str).ok_or_else(|| missing(Col::Status))??;
     if scheduled_at < invited_at - MICROS_PER_MINUTE {
         return Err(Bad {
             reason: reasons::SCHEDULED_BEFORE_INVITED,
-            field: Some(name(SCHEDULED_AT)),
+            field: Some(Col::ScheduledAt.name()),
             detail: format!(
                 "scheduled_at {} is more than a minute before invited_at {}",
-                quote_value(f.get(SCHEDULED_AT).unwrap_or_default()),
-                quote_value(f.get(INVITED_AT).unwrap_or_default())
+                quote_value(f.get(Col::ScheduledAt).unwrap_or_default()),
+                quote_value(f.get(Col::InvitedAt).unwrap_or_default())
             ),
         });
     }
-    let education = optional(enumerated(f, EDUCATION, Education::parse, Education::ALL, Education::as_str), warnings);
+    let education = optional(enumerated(f, Col::Education, Education::parse, Education::ALL, Education::as_str), warnings);
     let fresh_graduate = optional(
-        f.get(FRESH_GRADUATE).map(|v| {
+        f.get(Col::FreshGraduate).map(|v| {
             parse_bool(v).ok_or_else(|| Bad {
                 reason: reasons::BAD_BOOL,
-                field: Some(name(FRESH_GRADUATE)),
+                field: Some(Col::FreshGraduate.name()),
                 detail: format!("fresh_graduate {} is not true/false, 1/0 or yes/no", quote_value(v)),
             })
         }),
         warnings,
     );
     let preferred_channel =
-        optional(enumerated(f, PREFERRED_CHANNEL, Channel::parse, Channel::ALL, Channel::as_str), warnings);
+        optional(enumerated(f, Col::PreferredChannel, Channel::parse, Channel::ALL, Channel::as_str), warnings);
     let no_show_grade =
-        optional(enumerated(f, NO_SHOW_GRADE, NoShowGrade::parse, NoShowGrade::ALL, NoShowGrade::as_str), warnings);
+        optional(enumerated(f, Col::NoShowGrade, NoShowGrade::parse, NoShowGrade::ALL, NoShowGrade::as_str), warnings);
     let cost = optional(
-        f.get(COST).map(|v| {
+        f.get(Col::Cost).map(|v| {
             parse_decimal(v).ok_or_else(|| Bad {
                 reason: reasons::BAD_DECIMAL,
-                field: Some(name(COST)),
+                field: Some(Col::Cost.name()),
                 detail: format!("cost {} is not a decimal number (digits, optional . fraction)", quote_value(v)),
             })
         }),
         warnings,
     );
-    let updated_at = optional(timestamp(f, UPDATED_AT, tz), warnings);
+    let updated_at = optional(timestamp(f, Col::UpdatedAt, tz), warnings);
     Ok(InterviewRow {
         interview_id,
         candidate_id,
@@ -541,12 +523,12 @@ fn build_row(f: &Fields, tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) -> Res
         region,
         education,
         fresh_graduate,
-        source: f.get(SOURCE).map(str::to_string),
+        source: f.get(Col::Source).map(str::to_string),
         preferred_channel,
         invited_at,
         scheduled_at,
         status,
-        cause: f.get(CAUSE).map(str::to_string),
+        cause: f.get(Col::Cause).map(str::to_string),
         no_show_grade,
         cost,
         updated_at,
@@ -652,14 +634,14 @@ pub(crate) mod tests {
 
     #[test]
     fn column_positions_match_the_schema() {
-        let names = [(INTERVIEW_ID, "interview_id"), (CANDIDATE_ID, "candidate_id"), (ROLE, "role"), (REGION, "region"),
-            (EDUCATION, "education"), (FRESH_GRADUATE, "fresh_graduate"), (SOURCE, "source"),
-            (PREFERRED_CHANNEL, "preferred_channel"), (INVITED_AT, "invited_at"), (SCHEDULED_AT, "scheduled_at"),
-            (STATUS, "status"), (CAUSE, "cause"), (NO_SHOW_GRADE, "no_show_grade"), (COST, "cost"),
-            (UPDATED_AT, "updated_at")];
+        let names = [(Col::InterviewId, "interview_id"), (Col::CandidateId, "candidate_id"), (Col::Role, "role"), (Col::Region, "region"),
+            (Col::Education, "education"), (Col::FreshGraduate, "fresh_graduate"), (Col::Source, "source"),
+            (Col::PreferredChannel, "preferred_channel"), (Col::InvitedAt, "invited_at"), (Col::ScheduledAt, "scheduled_at"),
+            (Col::Status, "status"), (Col::Cause, "cause"), (Col::NoShowGrade, "no_show_grade"), (Col::Cost, "cost"),
+            (Col::UpdatedAt, "updated_at")];
         assert_eq!(INTERVIEW_COLUMNS.len(), NCOLS);
         for (i, n) in names {
-            assert_eq!(INTERVIEW_COLUMNS[i].0, n);
+            assert_eq!(INTERVIEW_COLUMNS[i.position()].0, n);
         }
     }
 

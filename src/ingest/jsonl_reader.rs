@@ -16,17 +16,12 @@ use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Vis
 
 use super::files::{quote_value, raw_text, reasons, FileError, FileStats, InputFile, LineReader, Limits, ProgressTicker};
 use super::record::{EventRow, InputKind, Origin, Problem, RowSink, Severity};
-use crate::schema::{Channel, EventType, EVENT_KEYS};
+use crate::schema::{Channel, EventColumn as Field, EventType, LakeColumn, EVENT_KEYS};
 use crate::time::parse_timestamp;
 
-// Positions in `EVENT_KEYS` (checked by a test).
-const EVENT_ID: usize = 0;
-const INTERVIEW_ID: usize = 1;
-const TS: usize = 2;
-const TYPE: usize = 3;
-const CHANNEL: usize = 4;
-const DETAIL: usize = 5;
-const NKEYS: usize = 6;
+/// Keys of the format (the registry's input columns; a key's slot in a line's values
+/// is its position there).
+const NKEYS: usize = EVENT_KEYS.len();
 
 /// Reads one `events*.jsonl` file, handing every non-blank line to `sink` in file
 /// order. `progress` is called now and then with the bytes read from disk so far.
@@ -210,16 +205,12 @@ struct Bad {
     detail: String,
 }
 
-fn key(i: usize) -> &'static str {
-    EVENT_KEYS[i].0
+fn missing(field: Field) -> Bad {
+    Bad { reason: reasons::MISSING_FIELD, field: Some(field.name()), detail: format!("{} is missing, null or empty", field.name()) }
 }
 
-fn missing(i: usize) -> Bad {
-    Bad { reason: reasons::MISSING_FIELD, field: Some(key(i)), detail: format!("{} is missing, null or empty", key(i)) }
-}
-
-fn wrong_type(i: usize, expected: &str, got: &str) -> Bad {
-    Bad { reason: reasons::BAD_TYPE, field: Some(key(i)), detail: format!("{} is {got}; expected {expected}", key(i)) }
+fn wrong_type(field: Field, expected: &str, got: &str) -> Bad {
+    Bad { reason: reasons::BAD_TYPE, field: Some(field.name()), detail: format!("{} is {got}; expected {expected}", field.name()) }
 }
 
 fn type_name(v: &Val) -> &'static str {
@@ -232,56 +223,56 @@ fn type_name(v: &Val) -> &'static str {
 }
 
 /// A string value, trimmed; `None` when absent, null or empty.
-fn text<'v>(values: &'v [Val], i: usize) -> Option<Result<&'v str, Bad>> {
-    match &values[i] {
+fn text<'v>(values: &'v [Val], field: Field) -> Option<Result<&'v str, Bad>> {
+    match &values[field.position()] {
         Val::Absent | Val::Null => None,
         Val::Str(s) => {
             let t = s.trim();
             (!t.is_empty()).then_some(Ok(t))
         }
-        other => Some(Err(wrong_type(i, "a string", type_name(other)))),
+        other => Some(Err(wrong_type(field, "a string", type_name(other)))),
     }
 }
 
 /// An id: a string, or an integer read as its decimal text.
-fn id(values: &[Val], i: usize) -> Result<String, Bad> {
-    match &values[i] {
+fn id(values: &[Val], field: Field) -> Result<String, Bad> {
+    match &values[field.position()] {
         Val::Unsigned(n) => Ok(n.to_string()),
         Val::Signed(n) => Ok(n.to_string()),
-        Val::Str(_) | Val::Absent | Val::Null => match text(values, i) {
+        Val::Str(_) | Val::Absent | Val::Null => match text(values, field) {
             Some(Ok(s)) => Ok(s.to_string()),
-            _ => Err(missing(i)),
+            _ => Err(missing(field)),
         },
-        other => Err(wrong_type(i, "a string or an integer", type_name(other))),
+        other => Err(wrong_type(field, "a string or an integer", type_name(other))),
     }
 }
 
-fn bad_enum(i: usize, value: &str, all: impl Iterator<Item = &'static str>) -> Bad {
+fn bad_enum(field: Field, value: &str, all: impl Iterator<Item = &'static str>) -> Bad {
     Bad {
         reason: reasons::BAD_ENUM,
-        field: Some(key(i)),
-        detail: format!("{} {} is not one of {}", key(i), quote_value(value), all.collect::<Vec<_>>().join(", ")),
+        field: Some(field.name()),
+        detail: format!("{} {} is not one of {}", field.name(), quote_value(value), all.collect::<Vec<_>>().join(", ")),
     }
 }
 
 fn build_event(values: &[Val], tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) -> Result<EventRow, Bad> {
-    let event_id = id(values, EVENT_ID)?;
-    let interview_id = id(values, INTERVIEW_ID)?;
-    let ts_text = text(values, TS).ok_or_else(|| missing(TS))??;
+    let event_id = id(values, Field::EventId)?;
+    let interview_id = id(values, Field::InterviewId)?;
+    let ts_text = text(values, Field::Ts).ok_or_else(|| missing(Field::Ts))??;
     let ts = parse_timestamp(ts_text, tz).map_err(|e| Bad {
         reason: reasons::BAD_TIMESTAMP,
-        field: Some(key(TS)),
+        field: Some(Field::Ts.name()),
         detail: format!("ts {} is not a timestamp: {e}", quote_value(ts_text)),
     })?;
-    let type_text = text(values, TYPE).ok_or_else(|| missing(TYPE))??;
+    let type_text = text(values, Field::Type).ok_or_else(|| missing(Field::Type))??;
     let event_type = EventType::parse(type_text)
-        .ok_or_else(|| bad_enum(TYPE, type_text, EventType::ALL.iter().map(|t| t.as_str())))?;
-    let channel = match text(values, CHANNEL) {
+        .ok_or_else(|| bad_enum(Field::Type, type_text, EventType::ALL.iter().map(|t| t.as_str())))?;
+    let channel = match text(values, Field::Channel) {
         None => None,
         Some(Ok(c)) => match Channel::parse(c) {
             Some(ch) => Some(ch),
             None => {
-                warnings.push(bad_enum(CHANNEL, c, Channel::ALL.iter().map(|c| c.as_str())));
+                warnings.push(bad_enum(Field::Channel, c, Channel::ALL.iter().map(|c| c.as_str())));
                 None
             }
         },
@@ -290,7 +281,7 @@ fn build_event(values: &[Val], tz: Tz, origin: Origin, warnings: &mut Vec<Bad>) 
             None
         }
     };
-    let detail = match text(values, DETAIL) {
+    let detail = match text(values, Field::Detail) {
         None => None,
         Some(Ok(d)) => Some(d.to_string()),
         Some(Err(bad)) => {
@@ -423,9 +414,9 @@ mod tests {
 
     #[test]
     fn key_positions_match_the_schema() {
-        for (i, k) in [(EVENT_ID, "event_id"), (INTERVIEW_ID, "interview_id"), (TS, "ts"), (TYPE, "type"),
-            (CHANNEL, "channel"), (DETAIL, "detail")] {
-            assert_eq!(EVENT_KEYS[i].0, k);
+        for (i, k) in [(Field::EventId, "event_id"), (Field::InterviewId, "interview_id"), (Field::Ts, "ts"), (Field::Type, "type"),
+            (Field::Channel, "channel"), (Field::Detail, "detail")] {
+            assert_eq!(EVENT_KEYS[i.position()].0, k);
         }
         assert_eq!(EVENT_KEYS.len(), NKEYS);
     }

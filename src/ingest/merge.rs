@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use crate::ingest::order::{self, SortKey};
 use crate::ingest::record::{InputKind, InterviewRow, Problem, Severity};
 #[cfg(test)]
 use crate::ingest::record::Origin;
@@ -100,16 +101,11 @@ impl StrColumn {
     }
 }
 
-/// Rows ordered by (time, id). The time and the id's first eight bytes travel with the
-/// row index, so the sort compares integers in contiguous memory; full ids are compared
-/// only when both tie.
+/// Rows in the lake's (time, id) order ([`crate::ingest::order`]).
 fn sorted_by_time_then_id(rows: impl Iterator<Item = u32>, time: &[Micros], ids: &StrColumn) -> Vec<u32> {
-    let mut keyed: Vec<(Micros, u64, u32)> =
-        rows.map(|r| (time[r as usize], crate::ingest::spill::id_prefix(ids.text(r as usize).as_bytes()), r)).collect();
-    keyed.sort_unstable_by(|a, b| {
-        a.0.cmp(&b.0).then(a.1.cmp(&b.1)).then_with(|| ids.text(a.2 as usize).cmp(ids.text(b.2 as usize)))
-    });
-    keyed.into_iter().map(|(_, _, r)| r).collect()
+    let mut keyed: Vec<SortKey> = rows.map(|r| SortKey::new(time[r as usize], ids.text(r as usize).as_bytes(), u64::from(r))).collect();
+    order::sort_by_time_then_id(&mut keyed, |at| ids.text(at as usize).as_bytes());
+    keyed.into_iter().map(|k| k.at as u32).collect()
 }
 
 /// Code of an enumerated value in the store; `NULL_CODE` for none.

@@ -13,6 +13,7 @@ pub mod files;
 pub mod jsonl_reader;
 pub mod mapped;
 pub mod merge;
+pub mod order;
 pub mod record;
 pub mod spill;
 pub mod stamps;

@@ -3,6 +3,8 @@
 //!
 //! This is the seam between parsing (`csv_reader`, `jsonl_reader`) and merging /
 //! writing (`merge`, `writer`): readers never touch the lake, the writer never parses.
+//! The rows' fields are the registry's columns (`schema::InterviewColumn`,
+//! `schema::EventColumn`), named alike.
 
 use std::sync::Arc;
 

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Datelike};
 
 use crate::ingest::merge::enum_code;
+use crate::ingest::order::{self, SortKey};
 use crate::ingest::record::EventRow;
 use crate::schema::{Channel, EventType};
 use crate::time::Micros;
@@ -144,36 +145,17 @@ pub fn decode(buf: &[u8], offset: usize) -> Option<(Record<'_>, usize)> {
     Some((record, end))
 }
 
-/// The sort key of a record: time, then the first eight bytes of the id (big-endian,
-/// zero-padded, so it orders like the bytes), then where the record is. Sorting these
-/// compares integers; the full ids are compared only when time and prefix tie.
-#[derive(Debug, Clone, Copy)]
-pub struct SortKey {
-    pub ts: Micros,
-    pub id_prefix: u64,
-    pub offset: u64,
-}
-
-pub fn id_prefix(id: &[u8]) -> u64 {
-    let mut a = [0u8; 8];
-    let n = id.len().min(8);
-    a[..n].copy_from_slice(&id[..n]);
-    u64::from_be_bytes(a)
-}
-
-/// Offsets of a month's records in (ts, event_id) order.
+/// A month's records in the lake's (ts, event_id) order: each key's `at` is the
+/// record's offset in `buf`.
 pub fn sorted_offsets(buf: &[u8], path: &Path) -> Result<Vec<SortKey>, Damaged> {
     let mut keys = Vec::new();
     let mut at = 0usize;
     while at < buf.len() {
         let (r, next) = decode(buf, at).ok_or_else(|| Damaged { path: path.to_path_buf(), offset: at })?;
-        keys.push(SortKey { ts: r.ts, id_prefix: id_prefix(r.event_id), offset: at as u64 });
+        keys.push(SortKey::new(r.ts, r.event_id, at as u64));
         at = next;
     }
-    let id_at = |k: &SortKey| decode(buf, k.offset as usize).map_or(&[][..], |(r, _)| r.event_id);
-    keys.sort_unstable_by(|a, b| {
-        a.ts.cmp(&b.ts).then(a.id_prefix.cmp(&b.id_prefix)).then_with(|| id_at(a).cmp(id_at(b)))
-    });
+    order::sort_by_time_then_id(&mut keys, |at| decode(buf, at as usize).map_or(&[][..], |(r, _)| r.event_id));
     Ok(keys)
 }
 
@@ -265,7 +247,7 @@ mod tests {
         let got: Vec<(&[u8], Micros, Option<&[u8]>, u64, bool)> = keys
             .iter()
             .map(|k| {
-                let (r, _) = decode(&buf, k.offset as usize).unwrap();
+                let (r, _) = decode(&buf, k.at as usize).unwrap();
                 assert_eq!(r.file, 7);
                 (r.event_id, r.ts, r.detail, r.line, r.flags & FROM_LAKE != 0)
             })
@@ -292,13 +274,5 @@ mod tests {
         assert_eq!(month_label(month_key(t("2026-12-31T23:00:00Z"))), "2026-12");
         assert!(month_key(t("2026-12-31T23:00:00Z")) < month_key(t("2027-01-01T00:00:00Z")));
         assert_eq!(month_label(month_key(t("1969-12-31T23:00:00Z"))), "1969-12");
-    }
-
-    #[test]
-    fn id_prefix_orders_like_bytes() {
-        let ids: [&[u8]; 6] = [b"", b"\0", b"a", b"a\0", b"a\x01", b"abcdefghz"];
-        for w in ids.windows(2) {
-            assert!(id_prefix(w[0]) <= id_prefix(w[1]), "{:?} {:?}", w[0], w[1]);
-        }
     }
 }

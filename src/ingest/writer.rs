@@ -25,9 +25,10 @@ use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::merge::{enum_value, fingerprint_bytes, FpSet, InterviewStore, Merger, RejectedStore, StrColumn};
+use crate::ingest::order::SortKey;
 use crate::ingest::spill::{self, EventFields, MonthKey, Spill, FROM_LAKE};
 use crate::ingest::record::{InterviewRow, Origin};
-use crate::schema::{self, Channel, Education, EventType, NoShowGrade, Status};
+use crate::schema::{self, Channel, ColumnError, Education, EventColumn, EventType, InterviewColumn, LakeColumn, NoShowGrade, Status};
 use crate::time::Micros;
 
 /// Rows per Parquet row group (the last one of a file holds the rest).
@@ -76,7 +77,7 @@ pub struct VersionInfo {
     pub lake_version: u64,
 }
 
-fn properties(table: &str, info: VersionInfo, sources: &[String], sort_columns: &[i32]) -> WriterProperties {
+fn properties(table: &str, info: VersionInfo, sources: &[String], sort_columns: &[usize]) -> WriterProperties {
     let sources_json = serde_json::to_string(sources).unwrap_or_else(|_| "[]".into());
     let kv = vec![
         KeyValue::new("noshow.version".to_string(), crate::VERSION.to_string()),
@@ -86,7 +87,7 @@ fn properties(table: &str, info: VersionInfo, sources: &[String], sort_columns: 
     ];
     let sorting = sort_columns
         .iter()
-        .map(|&column_idx| SortingColumn { column_idx, descending: false, nulls_first: false })
+        .map(|&column| SortingColumn { column_idx: column as i32, descending: false, nulls_first: false })
         .collect();
     WriterProperties::builder()
         // Level 1, not 3: at 1 million interviews it cut zstd's share of ingest CPU by
@@ -201,31 +202,43 @@ fn lines(origin_line: &[u64], rows: &[u32]) -> ArrayRef {
 fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
     let n = rows.len();
     let at = |r: &u32| *r as usize;
-    let mut fresh = BooleanBuilder::with_capacity(n);
-    let mut cost = Float64Builder::with_capacity(n);
-    for r in rows.iter().map(at) {
-        fresh.append_option(s.fresh_graduate(r));
-        cost.append_option(s.cost[r]);
+    // One array per registry column, in its order (a column added to the registry
+    // does not compile here until it is written).
+    let mut columns: Vec<ArrayRef> = Vec::with_capacity(InterviewColumn::ALL.len() + s.extra.len());
+    for c in InterviewColumn::ALL {
+        use InterviewColumn as I;
+        columns.push(match c {
+            I::InterviewId => strings(&s.interview_id, rows),
+            I::CandidateId => strings(&s.candidate_id, rows),
+            I::Role => strings(&s.role, rows),
+            I::Region => strings(&s.region, rows),
+            I::Education => enum_strings(&s.education, Education::ALL, Education::as_str, rows),
+            I::FreshGraduate => {
+                let mut b = BooleanBuilder::with_capacity(n);
+                for r in rows {
+                    b.append_option(s.fresh_graduate(at(r)));
+                }
+                Arc::new(b.finish())
+            }
+            I::Source => strings(&s.source, rows),
+            I::PreferredChannel => enum_strings(&s.preferred_channel, Channel::ALL, Channel::as_str, rows),
+            I::InvitedAt => timestamps(rows.iter().map(|r| Some(s.invited_at[at(r)])), n),
+            I::ScheduledAt => timestamps(rows.iter().map(|r| Some(s.scheduled_at[at(r)])), n),
+            I::Status => enum_strings(&s.status, Status::ALL, Status::as_str, rows),
+            I::Cause => strings(&s.cause, rows),
+            I::NoShowGrade => enum_strings(&s.no_show_grade, NoShowGrade::ALL, NoShowGrade::as_str, rows),
+            I::Cost => {
+                let mut b = Float64Builder::with_capacity(n);
+                for r in rows {
+                    b.append_option(s.cost[at(r)]);
+                }
+                Arc::new(b.finish())
+            }
+            I::UpdatedAt => timestamps(rows.iter().map(|r| s.updated_at[at(r)]), n),
+            I::OriginFile => file_names(&s.origin_file, rows, merger),
+            I::OriginLine => lines(&s.origin_line, rows),
+        });
     }
-    let mut columns: Vec<ArrayRef> = vec![
-        strings(&s.interview_id, rows),
-        strings(&s.candidate_id, rows),
-        strings(&s.role, rows),
-        strings(&s.region, rows),
-        enum_strings(&s.education, Education::ALL, Education::as_str, rows),
-        Arc::new(fresh.finish()),
-        strings(&s.source, rows),
-        enum_strings(&s.preferred_channel, Channel::ALL, Channel::as_str, rows),
-        timestamps(rows.iter().map(|r| Some(s.invited_at[at(r)])), n),
-        timestamps(rows.iter().map(|r| Some(s.scheduled_at[at(r)])), n),
-        enum_strings(&s.status, Status::ALL, Status::as_str, rows),
-        strings(&s.cause, rows),
-        enum_strings(&s.no_show_grade, NoShowGrade::ALL, NoShowGrade::as_str, rows),
-        Arc::new(cost.finish()),
-        timestamps(rows.iter().map(|r| s.updated_at[at(r)]), n),
-        file_names(&s.origin_file, rows, merger),
-        lines(&s.origin_line, rows),
-    ];
     for (_, column) in &s.extra {
         columns.push(strings(column, rows));
     }
@@ -272,7 +285,7 @@ fn write_monthly(
     origin_file: &[u32],
     merger: &Merger,
     info: VersionInfo,
-    sort_columns: &[i32],
+    sort_columns: &[usize],
     batch: &(dyn Fn(&[u32]) -> Result<RecordBatch, arrow::error::ArrowError> + Sync),
     carry: &Carry<'_>,
 ) -> Result<Vec<WrittenFile>, LakeFileError> {
@@ -319,9 +332,10 @@ pub fn write_interviews(
     carry: &Carry<'_>,
 ) -> Result<Vec<WrittenFile>, LakeFileError> {
     let s = &merger.interviews;
-    // Sorted by scheduled_at (9), interview_id (0).
+    // `rows` are in the lake's (scheduled_at, interview_id) order (`Merger::finish`).
     let schema = interviews_schema_with(&s.extra_names());
-    write_monthly(dir, "interviews", schema, rows, &s.scheduled_at, &s.origin_file, merger, info, &[9, 0], &|r| interview_batch(s, merger, r), carry)
+    let sorted_by = InterviewColumn::ORDER.map(InterviewColumn::position);
+    write_monthly(dir, "interviews", schema, rows, &s.scheduled_at, &s.origin_file, merger, info, &sorted_by, &|r| interview_batch(s, merger, r), carry)
 }
 
 /// `YYYY-MM` (UTC) of an instant, as the month folders name it.
@@ -345,7 +359,7 @@ pub struct EventsWritten {
 /// Builds one Arrow batch from records of a month's buffer, counting orphans.
 fn spilled_batch(
     buf: &[u8],
-    keys: &[spill::SortKey],
+    keys: &[SortKey],
     merger: &Merger,
     path: &Path,
     orphans: &mut (u64, Vec<u64>),
@@ -364,13 +378,13 @@ fn spilled_batch(
         std::str::from_utf8(b).ok()
     }
     for k in keys {
-        let (r, _) = spill::decode(buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
-        ids.append_value(text(r.event_id).ok_or_else(|| damaged(k.offset))?);
-        interview.append_value(text(r.interview_id).ok_or_else(|| damaged(k.offset))?);
+        let (r, _) = spill::decode(buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
+        ids.append_value(text(r.event_id).ok_or_else(|| damaged(k.at))?);
+        interview.append_value(text(r.interview_id).ok_or_else(|| damaged(k.at))?);
         ts.append_value(r.ts);
         kind.append_option(enum_value(EventType::ALL, r.event_type).map(EventType::as_str));
         chan.append_option(enum_value(Channel::ALL, r.channel).map(Channel::as_str));
-        detail.append_option(r.detail.map(|d| text(d).ok_or_else(|| damaged(k.offset))).transpose()?);
+        detail.append_option(r.detail.map(|d| text(d).ok_or_else(|| damaged(k.at))).transpose()?);
         ofile.append_value(merger.files.name(r.file));
         oline.append_value(r.line);
         if !merger.has_interview(fingerprint_bytes(r.interview_id)) {
@@ -384,16 +398,22 @@ fn spilled_batch(
             }
         }
     }
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(ids.finish()),
-        Arc::new(interview.finish()),
-        Arc::new(ts.finish()),
-        Arc::new(kind.finish()),
-        Arc::new(chan.finish()),
-        Arc::new(detail.finish()),
-        Arc::new(ofile.finish()),
-        Arc::new(oline.finish()),
-    ];
+    let columns: Vec<ArrayRef> = EventColumn::ALL
+        .iter()
+        .map(|c| -> ArrayRef {
+            use EventColumn as E;
+            match c {
+                E::EventId => Arc::new(ids.finish()),
+                E::InterviewId => Arc::new(interview.finish()),
+                E::Ts => Arc::new(ts.finish()),
+                E::Type => Arc::new(kind.finish()),
+                E::Channel => Arc::new(chan.finish()),
+                E::Detail => Arc::new(detail.finish()),
+                E::OriginFile => Arc::new(ofile.finish()),
+                E::OriginLine => Arc::new(oline.finish()),
+            }
+        })
+        .collect();
     RecordBatch::try_new(schema::events_schema(), columns).map_err(|e| write_err(path)(Box::new(e)))
 }
 
@@ -432,7 +452,7 @@ fn write_event_month(
     if !lake_ids.is_empty() {
         let mut kept = Vec::with_capacity(keys.len());
         for k in keys {
-            let (r, _) = spill::decode(&buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+            let (r, _) = spill::decode(&buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
             if r.flags & FROM_LAKE == 0 && lake_ids.contains(&fingerprint_bytes(r.event_id)) {
                 bump(&mut lake_duplicates, r.file as usize);
             } else {
@@ -445,7 +465,7 @@ fn write_event_month(
     let mut seen: Vec<bool> = Vec::new();
     let mut sources = BTreeSet::new();
     for k in &keys {
-        let (r, _) = spill::decode(&buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+        let (r, _) = spill::decode(&buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
         let i = r.file as usize;
         if seen.len() <= i {
             seen.resize(i + 1, false);
@@ -465,8 +485,8 @@ fn write_event_month(
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent).map_err(|e| write_err(&path)(Box::new(e)))?;
         }
-        // Sorted by ts (2), event_id (0).
-        let props = properties("events", info, &sources, &[2, 0]);
+        // `keys` are in the lake's (ts, event_id) order (`spill::sorted_offsets`).
+        let props = properties("events", info, &sources, &EventColumn::ORDER.map(EventColumn::position));
         let file = File::create(&path).map_err(|e| write_err(&path)(Box::new(e)))?;
         let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema::events_schema(), Some(props))
             .map_err(|e| write_err(&path)(Box::new(e)))?;
@@ -479,7 +499,7 @@ fn write_event_month(
         // Which interviews each row group holds, so readers that want a few skip the rest.
         let mut groups: Vec<Vec<u64>> = Vec::new();
         for (row, k) in keys.iter().enumerate() {
-            let (r, _) = spill::decode(&buf, k.offset as usize).ok_or_else(|| damaged(k.offset))?;
+            let (r, _) = spill::decode(&buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
             let g = row / ROW_GROUP_ROWS;
             if groups.len() <= g {
                 groups.push(Vec::new());
@@ -542,7 +562,7 @@ pub fn write_events(
         // An empty table still has a file, so readers find it and its schema.
         let rel = "events/part-00000.parquet".to_string();
         let never = |_: &[u32]| -> Result<RecordBatch, arrow::error::ArrowError> { Ok(RecordBatch::new_empty(schema::events_schema())) };
-        write_file(&dir.join(&rel), schema::events_schema(), properties("events", info, &[], &[2, 0]), &[], &never)?;
+        write_file(&dir.join(&rel), schema::events_schema(), properties("events", info, &[], &EventColumn::ORDER.map(EventColumn::position)), &[], &never)?;
         out.files.push(WrittenFile { path: rel, rows: 0, source_files: Vec::new(), orphans: Some(0), index: None });
     }
     // Month by month, a month's parts in the order they were written.
@@ -572,7 +592,14 @@ fn read_err(path: &Path) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) ->
 }
 
 /// Reads every batch of a lake file, checking it has the table's schema.
-fn read_batches(path: &Path, schema: &SchemaRef, each: &mut dyn FnMut(&RecordBatch) -> Result<(), LakeFileError>) -> Result<(), LakeFileError> {
+/// `extra_ok`: text columns may follow the fixed ones (the interviews table: mapped
+/// exports' `extra`).
+fn read_batches(
+    path: &Path,
+    schema: &SchemaRef,
+    extra_ok: bool,
+    each: &mut dyn FnMut(&RecordBatch) -> Result<(), LakeFileError>,
+) -> Result<(), LakeFileError> {
     let file = File::open(path).map_err(|e| read_err(path)(Box::new(e)))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
@@ -580,10 +607,9 @@ fn read_batches(path: &Path, schema: &SchemaRef, each: &mut dyn FnMut(&RecordBat
     for batch in reader {
         let batch = batch.map_err(|e| read_err(path)(Box::new(e)))?;
         let fields = batch.schema();
-        // The fixed columns first; only the interviews table may have extra text
-        // columns after them (mapped exports' `extra`).
-        let extra_ok = schema.fields().first().is_some_and(|f| f.name() == "interview_id")
-            && fields.fields().iter().skip(schema.fields().len()).all(|f| *f.data_type() == arrow::datatypes::DataType::Utf8);
+        // The fixed columns first, then (where allowed) extra text columns.
+        let extra_ok =
+            extra_ok && fields.fields().iter().skip(schema.fields().len()).all(|f| *f.data_type() == arrow::datatypes::DataType::Utf8);
         let same = (fields.fields().len() == schema.fields().len() || (extra_ok && fields.fields().len() > schema.fields().len()))
             && fields.fields().iter().zip(schema.fields()).all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
         if !same {
@@ -597,10 +623,16 @@ fn read_batches(path: &Path, schema: &SchemaRef, each: &mut dyn FnMut(&RecordBat
     Ok(())
 }
 
-fn column<'a, T: 'static>(batch: &'a RecordBatch, i: usize, path: &Path) -> Result<&'a T, LakeFileError> {
-    batch.column(i).as_any().downcast_ref::<T>().ok_or_else(|| LakeFileError::Content {
+/// Column `c` of a lake batch ([`schema::column`]), the file named in the error.
+fn column<'a, A: Array + 'static>(batch: &'a RecordBatch, c: impl LakeColumn, path: &Path) -> Result<&'a A, LakeFileError> {
+    schema::column(batch, c).map_err(|e: ColumnError| LakeFileError::Content { path: path.to_path_buf(), what: e.to_string() })
+}
+
+/// An extra column of a mapped export (text), by position after the fixed ones.
+fn extra_column<'a>(batch: &'a RecordBatch, k: usize, path: &Path) -> Result<&'a StringArray, LakeFileError> {
+    batch.column(k).as_any().downcast_ref::<StringArray>().ok_or_else(|| LakeFileError::Content {
         path: path.to_path_buf(),
-        what: format!("column {} has an unexpected type", batch.schema().field(i).name()),
+        what: format!("column {} has an unexpected type", batch.schema().field(k).name()),
     })
 }
 
@@ -635,30 +667,30 @@ pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), La
     };
     let interviews_schema = schema::interviews_schema();
     for path in files("interviews")? {
-        read_batches(&path, &interviews_schema, &mut |b| {
+        read_batches(&path, &interviews_schema, true, &mut |b| {
             let p = path.as_path();
-            let ids = column::<StringArray>(b, 0, p)?;
-            let cand = column::<StringArray>(b, 1, p)?;
-            let role = column::<StringArray>(b, 2, p)?;
-            let region = column::<StringArray>(b, 3, p)?;
-            let edu = column::<StringArray>(b, 4, p)?;
-            let fresh = column::<BooleanArray>(b, 5, p)?;
-            let source = column::<StringArray>(b, 6, p)?;
-            let chan = column::<StringArray>(b, 7, p)?;
-            let invited = column::<TimestampMicrosecondArray>(b, 8, p)?;
-            let scheduled = column::<TimestampMicrosecondArray>(b, 9, p)?;
-            let status = column::<StringArray>(b, 10, p)?;
-            let cause = column::<StringArray>(b, 11, p)?;
-            let grade = column::<StringArray>(b, 12, p)?;
-            let cost = column::<Float64Array>(b, 13, p)?;
-            let updated = column::<TimestampMicrosecondArray>(b, 14, p)?;
-            let ofile = column::<StringArray>(b, 15, p)?;
-            let oline = column::<UInt64Array>(b, 16, p)?;
+            use InterviewColumn as I;
+            let ids = column::<StringArray>(b, I::InterviewId, p)?;
+            let cand = column::<StringArray>(b, I::CandidateId, p)?;
+            let role = column::<StringArray>(b, I::Role, p)?;
+            let region = column::<StringArray>(b, I::Region, p)?;
+            let edu = column::<StringArray>(b, I::Education, p)?;
+            let fresh = column::<BooleanArray>(b, I::FreshGraduate, p)?;
+            let source = column::<StringArray>(b, I::Source, p)?;
+            let chan = column::<StringArray>(b, I::PreferredChannel, p)?;
+            let invited = column::<TimestampMicrosecondArray>(b, I::InvitedAt, p)?;
+            let scheduled = column::<TimestampMicrosecondArray>(b, I::ScheduledAt, p)?;
+            let status = column::<StringArray>(b, I::Status, p)?;
+            let cause = column::<StringArray>(b, I::Cause, p)?;
+            let grade = column::<StringArray>(b, I::NoShowGrade, p)?;
+            let cost = column::<Float64Array>(b, I::Cost, p)?;
+            let updated = column::<TimestampMicrosecondArray>(b, I::UpdatedAt, p)?;
+            let ofile = column::<StringArray>(b, I::OriginFile, p)?;
+            let oline = column::<UInt64Array>(b, I::OriginLine, p)?;
             // Extra columns of mapped exports, after the fixed ones.
-            let fixed = schema::interviews_schema().fields().len();
             let mut extras: Vec<(Arc<str>, &StringArray)> = Vec::new();
-            for k in fixed..b.num_columns() {
-                extras.push((Arc::from(b.schema().field(k).name().as_str()), column::<StringArray>(b, k, p)?));
+            for k in InterviewColumn::ALL.len()..b.num_columns() {
+                extras.push((Arc::from(b.schema().field(k).name().as_str()), extra_column(b, k, p)?));
             }
             let extra_values = |i: usize| -> Vec<(Arc<str>, Option<String>)> {
                 extras.iter().map(|(name, a)| (name.clone(), opt_str(a, i).map(str::to_string))).collect()
@@ -685,7 +717,7 @@ pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), La
                     preferred_channel: parse_enum(chan, i, Channel::parse, p)?,
                     invited_at: invited.value(i),
                     scheduled_at: scheduled.value(i),
-                    status: required(parse_enum(status, i, Status::parse, p)?, "status", p)?,
+                    status: required(parse_enum(status, i, Status::parse, p)?, I::Status.name(), p)?,
                     cause: opt_str(cause, i).map(str::to_string),
                     no_show_grade: parse_enum(grade, i, NoShowGrade::parse, p)?,
                     cost: if cost.is_null(i) { None } else { Some(cost.value(i)) },
@@ -711,16 +743,17 @@ pub fn load_events_file(path: &Path, merger: &mut Merger, spill: &mut Spill, ids
     let mut record = Vec::with_capacity(256);
     let mut last_file: Option<(String, u32)> = None;
     {
-        read_batches(path, &events_schema, &mut |b| {
+        read_batches(path, &events_schema, false, &mut |b| {
             let p = path;
-            let ids = column::<StringArray>(b, 0, p)?;
-            let interview = column::<StringArray>(b, 1, p)?;
-            let ts = column::<TimestampMicrosecondArray>(b, 2, p)?;
-            let kind = column::<StringArray>(b, 3, p)?;
-            let chan = column::<StringArray>(b, 4, p)?;
-            let detail = column::<StringArray>(b, 5, p)?;
-            let ofile = column::<StringArray>(b, 6, p)?;
-            let oline = column::<UInt64Array>(b, 7, p)?;
+            use EventColumn as E;
+            let ids = column::<StringArray>(b, E::EventId, p)?;
+            let interview = column::<StringArray>(b, E::InterviewId, p)?;
+            let ts = column::<TimestampMicrosecondArray>(b, E::Ts, p)?;
+            let kind = column::<StringArray>(b, E::Type, p)?;
+            let chan = column::<StringArray>(b, E::Channel, p)?;
+            let detail = column::<StringArray>(b, E::Detail, p)?;
+            let ofile = column::<StringArray>(b, E::OriginFile, p)?;
+            let oline = column::<UInt64Array>(b, E::OriginLine, p)?;
             for i in 0..b.num_rows() {
                 if ids_too && !merger.lake_event(ids.value(i)) {
                     continue;
@@ -729,7 +762,7 @@ pub fn load_events_file(path: &Path, merger: &mut Merger, spill: &mut Spill, ids
                     event_id: ids.value(i),
                     interview_id: interview.value(i),
                     ts: ts.value(i),
-                    event_type: required(parse_enum(kind, i, EventType::parse, p)?, "type", p)?,
+                    event_type: required(parse_enum(kind, i, EventType::parse, p)?, E::Type.name(), p)?,
                     channel: parse_enum(chan, i, Channel::parse, p)?,
                     detail: opt_str(detail, i),
                     line: oline.value(i),
