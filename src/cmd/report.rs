@@ -70,6 +70,9 @@ pub struct ReportSettings {
     /// Folders the output must stay apart from (the model folder).
     pub protected: Vec<PathBuf>,
     pub sharing: crate::store::Sharing,
+    /// `[report] currency` and `[report.cancel_reasons]`.
+    pub currency: Option<String>,
+    pub options: analytics::Options,
 }
 
 /// Parses `--by` values (`role,region`) into checked column lists.
@@ -138,6 +141,8 @@ impl ReportSettings {
             interview_table,
             protected,
             sharing: common.config.output.sharing(),
+            currency: cfg.currency.as_ref().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+            options: analytics::Options { cancel_reason_map: analytics::cancel_reasons::reason_map(&cfg.cancel_reasons) },
             analysis: Settings { as_of: common.as_of, tz: common.tz, grace_minutes, suppression_threshold, cuts },
         })
     }
@@ -200,7 +205,7 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
     let interviews = snapshot.scan_interviews()?;
     let events = snapshot.scan_events()?;
     let s = &settings.analysis;
-    let analysis = analytics::analyse(interviews, events, s)
+    let analysis = analytics::analyse_with(interviews, events, s, &settings.options)
         .map_err(|e| anyhow::anyhow!("computing the report from lake {}: {e}", snapshot.dir.display()))?;
     let found = findings::findings(&analysis).map_err(|e| anyhow::anyhow!("drawing findings: {e}"))?;
     // The archived feeds joined to the outcomes that arrived since.
@@ -229,6 +234,7 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         tz: s.tz.name().to_string(),
         lake_version: snapshot.version,
         suppression_threshold: s.suppression_threshold,
+        currency: settings.currency.clone(),
         model_section,
         loop_section,
         set_aside: snapshot

@@ -29,6 +29,8 @@ pub struct ReportInput<'a> {
     pub tz: String,
     pub lake_version: u64,
     pub suppression_threshold: u64,
+    /// `[report] currency`: printed with every amount of money (none by default).
+    pub currency: Option<String>,
     /// The model section: a trusted HTML fragment from the model's evaluation, placed
     /// after the analytics when a model exists (the hook `train`/`run` fill in).
     pub model_section: Option<String>,
