@@ -37,12 +37,15 @@ pub fn reason_map(config: &BTreeMap<String, String>) -> HashMap<String, String> 
 struct Tally {
     requests: u64,
     interviews: BTreeSet<IdxSize>,
+    /// Texts: whether it came through the map. Reasons: the distinct texts merged in it.
     mapped: bool,
+    texts: BTreeSet<Option<String>>,
 }
 
 /// `cancel_reasons` (by canonical `reason`) and `cancel_reason_texts` (by normalised
 /// `text`, with the `reason` it counts under): `requests`, `interviews` (distinct),
-/// `share` of all requests, `mapped` (the reason came through the map), `suppressed`.
+/// `share` of all requests, then `texts` (distinct texts merged into the reason) or
+/// `mapped` (the text went through the map), and `suppressed`.
 /// `requests` is [`super::events::EventFacts::cancel_request_events`].
 pub fn cancel_reason_tables(
     closed: &LazyFrame,
@@ -68,6 +71,7 @@ pub fn cancel_reason_tables(
             tally.requests += 1;
             tally.interviews.insert(iv);
             tally.mapped = mapped.is_some();
+            tally.texts.insert(text.clone());
         }
     }
     let total: u64 = reasons.values().map(|t| t.requests).sum();
@@ -79,6 +83,7 @@ pub fn cancel_reason_tables(
             if crate::privacy::suppressed(tally.interviews.len() as u64, t) && key.iter().any(Option::is_some) {
                 rare.requests += tally.requests;
                 rare.interviews.extend(tally.interviews);
+                rare.texts.extend(tally.texts);
             } else {
                 kept.push((key, tally));
             }
@@ -92,7 +97,7 @@ pub fn cancel_reason_tables(
     };
     let reason_rows = pool(reasons.into_iter().map(|(k, v)| (vec![k], v)).collect(), 1);
     let text_rows = pool(texts.into_iter().map(|((text, reason), v)| (vec![text, reason], v)).collect(), 2);
-    let table = |rows: &[(Vec<Option<String>>, Tally)], keys: &[&str]| -> PolarsResult<DataFrame> {
+    let table = |rows: &[(Vec<Option<String>>, Tally)], keys: &[&str], per_text: bool| -> PolarsResult<DataFrame> {
         let hidden: Vec<bool> = rows.iter().map(|r| crate::privacy::suppressed(r.1.interviews.len() as u64, t)).collect();
         let mut columns: Vec<Column> =
             keys.iter().enumerate().map(|(k, name)| frame::col_str(name, rows.iter().map(|r| r.0[k].clone()).collect())).collect();
@@ -101,14 +106,18 @@ pub fn cancel_reason_tables(
             frame::col_i64("requests", (0..n).map(|i| (!hidden[i]).then_some(rows[i].1.requests as i64)).collect()),
             frame::col_i64("interviews", (0..n).map(|i| (!hidden[i]).then_some(rows[i].1.interviews.len() as i64)).collect()),
             frame::col_f64("share", (0..n).map(|i| if hidden[i] { None } else { ratio(rows[i].1.requests, total) }).collect()),
-            frame::col_bool("mapped", rows.iter().map(|r| r.1.mapped).collect()),
-            frame::col_bool("suppressed", hidden),
         ]);
+        if per_text {
+            columns.push(frame::col_bool("mapped", rows.iter().map(|r| r.1.mapped).collect()));
+        } else {
+            columns.push(frame::col_i64("texts", (0..n).map(|i| (!hidden[i]).then_some(rows[i].1.texts.len() as i64)).collect()));
+        }
+        columns.push(frame::col_bool("suppressed", hidden));
         DataFrame::new(n, columns)
     };
     Ok(vec![
-        ("cancel_reasons".to_string(), table(&reason_rows, &["reason"])?),
-        ("cancel_reason_texts".to_string(), table(&text_rows, &["text", "reason"])?),
+        ("cancel_reasons".to_string(), table(&reason_rows, &["reason"], false)?),
+        ("cancel_reason_texts".to_string(), table(&text_rows, &["text", "reason"], true)?),
     ])
 }
 

@@ -172,7 +172,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     }
     let model_section = match args.model.clone().or_else(|| common.config.model.clone()) {
         Some(dir) => {
-            let section = report::model_section::render(&dir, settings.lang, settings.analysis.suppression_threshold)
+            let section = report::model_section::render(&dir, settings.lang, settings.analysis.suppression_threshold, settings.analysis.tz)
                 .with_context(|| format!("reading the model in {} for the report", dir.display()))?;
             if section.is_none() {
                 // Asked for on the command line: a typo must not silently drop the section.
