@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::workdir::{read_parquet, Workdir};
-use noshow::time::{iso_week_label, parse_timestamp, parse_tz, Micros, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE};
+use noshow::time::{iso_week_label, parse_timestamp, parse_tz, Micros, MICROS_PER_DAY, MICROS_PER_HOUR, MICROS_PER_MINUTE, MICROS_PER_SECOND};
 
 const AS_OF: &str = "2026-03-30T00:00:00+08:00";
 const TZ: &str = "Asia/Shanghai";
@@ -874,5 +874,299 @@ fn causes_in_more_cuts_match_a_naive_count() {
     for dim in ["fresh_graduate", "source", "preferred_channel"] {
         assert!(w.path(&format!("out/causes_no_show_by_{dim}.csv")).is_file());
         assert!(w.path(&format!("out/causes_cancellation_by_{dim}.csv")).is_file());
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Confirmations, link errors, likely causes and cancellation reasons (issue #15).
+
+/// The reason text no table may print: too rare, and personal.
+const PERSONAL_REASON: &str = "call me on 13800138000";
+
+/// [`synthetic`] with a richer trace: confirmations at varied times after the
+/// invitation (some only after the slot, a few dated before the invitation, some
+/// twice), link errors (more in software_engineer), some with no click before them,
+/// and cancel requests with reason texts in Chinese and English spellings.
+fn synthetic_trace(n: usize, seed: u64) -> (Vec<Interview>, Vec<Event>) {
+    let (interviews, mut events) = synthetic(n, seed);
+    events.retain(|e| e.kind != "confirmed");
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x7ace);
+    let mut k = 0u64;
+    let mut push = |events: &mut Vec<Event>, iv: &str, ts: Micros, kind: &'static str, detail: Option<&str>| {
+        k += 1;
+        events.push(Event { id: format!("tr{k}"), interview: iv.into(), ts, kind, channel: None, detail: detail.map(String::from) });
+    };
+    let codes = ["link_expired", "camera_denied", "network", " Network ", "browser_unsupported"];
+    let reasons = ["时间冲突", " Schedule   Conflict ", "schedule conflict", "emergency", "临时有事", "found another job", "EMERGENCY"];
+    for (i, iv) in interviews.iter().enumerate() {
+        let u: f64 = rng.random();
+        if u < 0.7 {
+            let hours = if u < 0.02 { -0.5 } else { rng.random_range(0.0..120.0f64) };
+            let at = iv.invited + (hours * MICROS_PER_HOUR as f64) as Micros;
+            push(&mut events, &iv.id, at, "confirmed", None);
+            if rng.random::<f64>() < 0.1 {
+                push(&mut events, &iv.id, at + 5 * MICROS_PER_HOUR, "confirmed", None);
+            }
+        }
+        let p_error = if iv.role == "software_engineer" { 0.35 } else { 0.08 };
+        if rng.random::<f64>() < p_error {
+            for _ in 0..rng.random_range(1..=3) {
+                // Around the slot (most), or any time since the invitation.
+                let at = if rng.random::<bool>() {
+                    iv.slot + rng.random_range(-20 * MICROS_PER_MINUTE..25 * MICROS_PER_MINUTE)
+                } else {
+                    iv.invited + rng.random_range(0..(iv.slot - iv.invited).max(1))
+                };
+                let clicked_first = rng.random::<f64>() < 0.85;
+                if clicked_first {
+                    push(&mut events, &iv.id, at - 2 * MICROS_PER_SECOND, "link_clicked", None);
+                }
+                push(&mut events, &iv.id, at, "link_error", Some(codes[rng.random_range(0..codes.len())]));
+            }
+        }
+        if iv.status == "cancelled_by_candidate" || (iv.status == "rescheduled" && rng.random::<bool>()) {
+            let at = iv.slot - rng.random_range(MICROS_PER_HOUR..4 * MICROS_PER_DAY);
+            let detail = if i % 97 == 3 { Some(PERSONAL_REASON) } else if rng.random::<f64>() < 0.1 { None } else { Some(reasons[rng.random_range(0..reasons.len())]) };
+            push(&mut events, &iv.id, at, "cancel_requested", detail);
+        }
+    }
+    (interviews, events)
+}
+
+/// One row of a `group, value` table by its key.
+fn group_value_rows(df: &DataFrame) -> HashMap<(String, Option<String>), usize> {
+    texts(df, "group").into_iter().zip(texts(df, "value")).enumerate().map(|(i, (g, v))| ((g.unwrap(), v), i)).collect()
+}
+
+/// Closed interviews with their naive derived status, for the checks below.
+fn closed_naive(interviews: &[Interview], events: &[Event]) -> Vec<(Interview, String)> {
+    interviews
+        .iter()
+        .filter_map(|iv| {
+            let (status, closed) = naive_status(iv, events, as_of(), 15);
+            closed.then(|| (iv.clone(), status))
+        })
+        .collect()
+}
+
+#[test]
+fn confirmation_tables_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic_trace(1500, 31);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--suppression-threshold", "1", "--quiet"]));
+    let tz = parse_tz(TZ).unwrap();
+    let as_of = as_of();
+    let first = |kind: &str, iv: &str| events.iter().filter(|e| e.interview == iv && e.kind == kind && e.ts <= as_of).map(|e| e.ts).min();
+    // (group, value) -> (interviews, confirmed, within 24 h)
+    let mut want: BTreeMap<(String, Option<String>), (i64, i64, i64)> = BTreeMap::new();
+    let mut buckets: BTreeMap<&str, i64> = BTreeMap::new();
+    // confirmed 24 h before -> (interviews, no-shows)
+    let mut by_confirmation: BTreeMap<bool, (i64, i64)> = BTreeMap::new();
+    for (iv, status) in closed_naive(&interviews, &events) {
+        if status == "cancelled_by_company" {
+            continue;
+        }
+        let confirm = first("confirmed", &iv.id).filter(|&t| t < iv.slot);
+        let hours = confirm.map(|t| (t - iv.invited) as f64 / MICROS_PER_HOUR as f64);
+        let within = hours.is_some_and(|h| h < 24.0);
+        for key in [
+            ("all".to_string(), Some("all".to_string())),
+            ("week".to_string(), key_of(&iv, "week", tz)),
+            ("role".to_string(), Some(iv.role.clone())),
+            ("preferred_channel".to_string(), iv.preferred_channel.clone()),
+        ] {
+            let e = want.entry(key).or_default();
+            e.0 += 1;
+            e.1 += i64::from(confirm.is_some());
+            e.2 += i64::from(within);
+        }
+        let bucket = match hours {
+            None => "not_confirmed",
+            Some(h) if h < 0.0 => "before_invitation",
+            Some(h) if h < 1.0 => "0-1h",
+            Some(h) if h < 6.0 => "1-6h",
+            Some(h) if h < 24.0 => "6-24h",
+            Some(h) if h < 72.0 => "1-3d",
+            Some(_) => "3d+",
+        };
+        *buckets.entry(bucket).or_default() += 1;
+        let day_before = iv.slot - 24 * MICROS_PER_HOUR;
+        let cancelled_early = first("cancel_requested", &iv.id).is_some_and(|t| t < day_before);
+        if status != "rescheduled" && iv.invited <= day_before && !cancelled_early {
+            let confirmed = first("confirmed", &iv.id).is_some_and(|t| t <= day_before);
+            let e = by_confirmation.entry(confirmed).or_default();
+            e.0 += 1;
+            e.1 += i64::from(status == "no_show");
+        }
+    }
+    let df = read_parquet(&w.path("out/confirmations.parquet"));
+    let rows = group_value_rows(&df);
+    assert_eq!(rows.len(), want.len(), "one row per group value, the unknown channel included");
+    let (n, c, d) = (ints(&df, "interviews"), ints(&df, "confirmed"), ints(&df, "confirmed_within_24h"));
+    let (rate, low, high) = (floats(&df, "confirmation_rate"), floats(&df, "confirmation_rate_low"), floats(&df, "confirmation_rate_high"));
+    for (key, &(wn, wc, wd)) in &want {
+        let i = rows[key];
+        assert_eq!((n[i], c[i], d[i]), (Some(wn), Some(wc), Some(wd)), "{key:?}");
+        let (l, h) = wilson_reference(wc as u64, wn as u64);
+        assert!((rate[i].unwrap() - wc as f64 / wn as f64).abs() < 1e-12 && (low[i].unwrap() - l).abs() < 1e-12 && (high[i].unwrap() - h).abs() < 1e-12, "{key:?}");
+    }
+    // Every group accounts for every interview.
+    let total = want[&("all".to_string(), Some("all".to_string()))].0;
+    for g in ["week", "role", "preferred_channel"] {
+        assert_eq!(want.iter().filter(|(k, _)| k.0 == g).map(|(_, v)| v.0).sum::<i64>(), total, "{g}");
+    }
+    assert!(buckets.len() >= 6, "the case covers the buckets: {buckets:?}");
+
+    let df = read_parquet(&w.path("out/confirmation_time.parquet"));
+    let got: Vec<(String, i64)> = texts(&df, "confirm_time").into_iter().zip(ints(&df, "count")).map(|(k, v)| (k.unwrap(), v.unwrap())).collect();
+    let order = ["before_invitation", "0-1h", "1-6h", "6-24h", "1-3d", "3d+", "not_confirmed"];
+    let expected: Vec<(String, i64)> = order.iter().filter_map(|b| buckets.get(b).map(|v| (b.to_string(), *v))).collect();
+    assert_eq!(got, expected, "counts, in time order");
+    assert_eq!(got.iter().map(|g| g.1).sum::<i64>(), total);
+
+    let df = read_parquet(&w.path("out/confirmation_no_show.parquet"));
+    let got: BTreeMap<bool, (i64, i64)> = flags(&df, "confirmed_24h_before")
+        .into_iter()
+        .zip(ints(&df, "interviews").into_iter().zip(ints(&df, "no_shows")))
+        .map(|(k, (n, ns))| (k.unwrap(), (n.unwrap(), ns.unwrap())))
+        .collect();
+    assert_eq!(got, by_confirmation);
+    let by_role = read_parquet(&w.path("out/confirmation_no_show_by_role.parquet"));
+    assert_eq!(ints(&by_role, "interviews").into_iter().flatten().sum::<i64>(), by_confirmation.values().map(|v| v.0).sum::<i64>());
+}
+
+#[test]
+fn link_error_tables_and_likely_causes_match_a_naive_count() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic_trace(1500, 37);
+    write_lake(&w.path("lake"), &interviews, &events);
+    w.run(&report_args(&["--suppression-threshold", "1", "--quiet"]));
+    let as_of = as_of();
+    let closed = closed_naive(&interviews, &events);
+    let mine = |iv: &str| events.iter().filter(move |e| e.interview == iv && e.ts <= as_of).collect::<Vec<_>>();
+    // (code, role, channel) -> (events, interviews); role -> (interviews, with an error); age bucket -> events.
+    let mut by_code: BTreeMap<(Option<String>, String, Option<String>), (i64, std::collections::BTreeSet<String>)> = BTreeMap::new();
+    let mut by_role: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    let mut ages: BTreeMap<&str, i64> = BTreeMap::new();
+    let (mut likely, mut unknown, mut all_events) = (0i64, 0i64, 0i64);
+    for (iv, status) in &closed {
+        let evs = mine(&iv.id);
+        let errors: Vec<&&Event> = evs.iter().filter(|e| e.kind == "link_error").collect();
+        let r = by_role.entry(iv.role.clone()).or_default();
+        r.0 += 1;
+        r.1 += i64::from(!errors.is_empty());
+        for e in &errors {
+            all_events += 1;
+            let code = e.detail.as_ref().map(|d| d.trim().to_lowercase());
+            let entry = by_code.entry((code, iv.role.clone(), iv.preferred_channel.clone())).or_default();
+            entry.0 += 1;
+            entry.1.insert(iv.id.clone());
+            let h = (e.ts - iv.invited) as f64 / MICROS_PER_HOUR as f64;
+            let bucket = if h < 0.0 { "before_invitation" } else if h < 24.0 { "0-24h" } else if h < 48.0 { "24-48h" } else if h < 72.0 { "48-72h" } else if h < 168.0 { "3-7d" } else { "7d+" };
+            *ages.entry(bucket).or_default() += 1;
+        }
+        // A rule-closed no-show: clicked, then an error, by the time it was declared.
+        if status == "no_show" && iv.status == "scheduled" {
+            unknown += 1;
+            let declared = iv.slot + 15 * MICROS_PER_MINUTE;
+            let first_click = evs.iter().filter(|e| e.kind == "link_clicked").map(|e| e.ts).min();
+            if errors.iter().any(|e| e.ts <= declared && first_click.is_some_and(|c| c <= e.ts)) {
+                likely += 1;
+            }
+        }
+    }
+    let df = read_parquet(&w.path("out/link_errors.parquet"));
+    let got: BTreeMap<(Option<String>, String, Option<String>), (i64, i64)> = (0..df.height())
+        .map(|i| {
+            ((texts(&df, "error_code")[i].clone(), texts(&df, "role")[i].clone().unwrap(), texts(&df, "preferred_channel")[i].clone()),
+             (ints(&df, "events")[i].unwrap(), ints(&df, "interviews")[i].unwrap()))
+        })
+        .collect();
+    let want: BTreeMap<_, _> = by_code.iter().map(|(k, v)| (k.clone(), (v.0, v.1.len() as i64))).collect();
+    assert_eq!(got, want);
+    assert_eq!(got.values().map(|v| v.0).sum::<i64>(), all_events, "every link error of a closed interview is counted once");
+    assert!(!got.keys().any(|k| k.0.as_deref() == Some(" Network ")), "codes are trimmed and lower-cased");
+
+    let rates = read_parquet(&w.path("out/link_error_rates.parquet"));
+    let rows = group_value_rows(&rates);
+    for (role, (n, with)) in &by_role {
+        let i = rows[&("role".to_string(), Some(role.clone()))];
+        assert_eq!((ints(&rates, "interviews")[i], ints(&rates, "with_link_error")[i]), (Some(*n), Some(*with)), "{role}");
+        let (l, h) = wilson_reference(*with as u64, *n as u64);
+        assert!((floats(&rates, "link_error_rate_low")[i].unwrap() - l).abs() < 1e-12 && (floats(&rates, "link_error_rate_high")[i].unwrap() - h).abs() < 1e-12);
+    }
+    let all = rows[&("all".to_string(), Some("all".to_string()))];
+    assert_eq!(ints(&rates, "link_error_events")[all], Some(all_events));
+
+    let age = read_parquet(&w.path("out/link_errors_by_invite_age.parquet"));
+    let mut got_ages: Vec<(String, i64)> = Vec::new();
+    for (b, c) in texts(&age, "hours_since_invite").into_iter().zip(ints(&age, "count")) {
+        let b = b.unwrap();
+        match got_ages.last_mut() {
+            Some(last) if last.0 == b => last.1 += c.unwrap(),
+            _ => got_ages.push((b, c.unwrap())),
+        }
+    }
+    let order = ["before_invitation", "0-24h", "24-48h", "48-72h", "3-7d", "7d+"];
+    let want_ages: Vec<(String, i64)> = order.iter().filter_map(|b| ages.get(b).map(|c| (b.to_string(), *c))).collect();
+    assert_eq!(got_ages, want_ages, "every error in one bucket, buckets in time order");
+
+    // The likely cause is a line of its own; the recorded cause stays `unknown`.
+    let causes = read_parquet(&w.path("out/causes_no_show.parquet"));
+    let (cause, lc, count) = (texts(&causes, "cause"), texts(&causes, "likely_cause"), ints(&causes, "count"));
+    let line = |l: Option<&str>| (0..causes.height()).filter(|&i| cause[i].as_deref() == Some("unknown") && lc[i].as_deref() == l).map(|i| count[i].unwrap()).sum::<i64>();
+    assert!(likely > 3 && likely < unknown, "the case needs both kinds: {likely} of {unknown}");
+    assert_eq!(line(Some("technical_issue")), likely);
+    assert_eq!(line(None), unknown - likely);
+    assert!(lc.iter().zip(&cause).all(|(l, c)| l.is_none() || c.as_deref() == Some("unknown")), "only unknown causes get a likely cause");
+    let by_role = read_parquet(&w.path("out/causes_no_show_by_role.parquet"));
+    let flagged: i64 = (0..by_role.height()).filter(|&i| texts(&by_role, "likely_cause")[i].is_some()).map(|i| ints(&by_role, "count")[i].unwrap()).sum();
+    assert_eq!(flagged, likely);
+    let html = w.read("out/report.html");
+    assert!(html.contains("unknown (likely technical issue)") && html.contains("Link errors") && html.contains("Confirmations"), "the page draws them");
+}
+
+#[test]
+fn cancellation_reasons_are_normalised_merged_and_rare_texts_pooled() {
+    let w = Workdir::new();
+    let (interviews, events) = synthetic_trace(1500, 41);
+    write_lake(&w.path("lake"), &interviews, &events);
+    std::fs::write(
+        w.path("reasons.toml"),
+        "[report.cancel_reasons]\n\"时间冲突\" = \"schedule_conflict\"\n\"SCHEDULE conflict\" = \"schedule_conflict\"\n\"临时有事\" = \"emergency\"\n",
+    )
+    .unwrap();
+    let mut args = vec!["--config", "reasons.toml"];
+    args.extend(report_args(&["--suppression-threshold", "3", "--quiet"]));
+    w.run(&args);
+    let as_of = as_of();
+    let closed: std::collections::HashSet<String> = closed_naive(&interviews, &events).into_iter().map(|(iv, _)| iv.id).collect();
+    let map: HashMap<&str, &str> = [("时间冲突", "schedule_conflict"), ("schedule conflict", "schedule_conflict"), ("临时有事", "emergency")].into_iter().collect();
+    let mut want: BTreeMap<Option<String>, i64> = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == "cancel_requested" && e.ts <= as_of && closed.contains(&e.interview)) {
+        let text = e.detail.as_ref().map(|d| d.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()).filter(|t| !t.is_empty());
+        let reason = text.map(|t| map.get(t.as_str()).map(|m| m.to_string()).unwrap_or(t));
+        *want.entry(reason).or_default() += 1;
+    }
+    // Texts fewer than 3 interviews gave are pooled (one request per interview here).
+    let rare: i64 = want.iter().filter(|(k, v)| k.is_some() && **v < 3).map(|(_, v)| *v).sum();
+    want.retain(|k, v| k.is_none() || *v >= 3);
+    if rare > 0 {
+        want.insert(Some("rare_reasons".into()), rare);
+    }
+    let df = read_parquet(&w.path("out/cancel_reasons.parquet"));
+    let got: BTreeMap<Option<String>, i64> = texts(&df, "reason").into_iter().zip(ints(&df, "requests")).map(|(k, v)| (k, v.unwrap())).collect();
+    assert_eq!(got, want);
+    assert!(rare > 0, "the personal text is rare and pooled");
+    assert_eq!(got[&Some("schedule_conflict".to_string())], want[&Some("schedule_conflict".to_string())]);
+    let texts_merged = ints(&df, "texts")[texts(&df, "reason").iter().position(|r| r.as_deref() == Some("schedule_conflict")).unwrap()];
+    assert_eq!(texts_merged, Some(2), "时间冲突 and \"schedule conflict\" (in any case and spacing) are one reason");
+    let shares: f64 = floats(&df, "share").into_iter().flatten().sum();
+    assert!((shares - 1.0).abs() < 1e-9, "shares of all requests sum to one: {shares}");
+    for entry in std::fs::read_dir(w.path("out")).unwrap() {
+        let path = entry.unwrap().path();
+        let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).to_string();
+        assert!(!text.contains("13800138000"), "{} prints a rare free-text reason", path.display());
     }
 }

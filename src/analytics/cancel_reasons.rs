@@ -5,8 +5,8 @@
 //!
 //! The text is typed by candidates and may hold anything (a name, a phone number): a
 //! reason or text given by fewer interviews than the suppression threshold is never
-//! printed; such rows are pooled into one `rare_reasons` row, so every request is
-//! still counted. Reads the requests the one pass over the events collected; events up
+//! printed; such rows are pooled into one `rare_reasons` row (published whatever its
+//! size: it names no text), so every request is still counted. Reads the requests the one pass over the events collected; events up
 //! to as-of, of closed interviews only.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -98,7 +98,10 @@ pub fn cancel_reason_tables(
     let reason_rows = pool(reasons.into_iter().map(|(k, v)| (vec![k], v)).collect(), 1);
     let text_rows = pool(texts.into_iter().map(|((text, reason), v)| (vec![text, reason], v)).collect(), 2);
     let table = |rows: &[(Vec<Option<String>>, Tally)], keys: &[&str], per_text: bool| -> PolarsResult<DataFrame> {
-        let hidden: Vec<bool> = rows.iter().map(|r| crate::privacy::suppressed(r.1.interviews.len() as u64, t)).collect();
+        // The pooled row shows no text, so its count is published whatever its size
+        // (every request stays accounted for).
+        let pooled = |r: &(Vec<Option<String>>, Tally)| r.0.iter().all(|k| k.as_deref() == Some(RARE_REASONS));
+        let hidden: Vec<bool> = rows.iter().map(|r| !pooled(r) && crate::privacy::suppressed(r.1.interviews.len() as u64, t)).collect();
         let mut columns: Vec<Column> =
             keys.iter().enumerate().map(|(k, name)| frame::col_str(name, rows.iter().map(|r| r.0[k].clone()).collect())).collect();
         let n = rows.len();
