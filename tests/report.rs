@@ -1170,3 +1170,100 @@ fn cancellation_reasons_are_normalised_merged_and_rare_texts_pooled() {
         assert!(!text.contains("13800138000"), "{} prints a rare free-text reason", path.display());
     }
 }
+
+/// What a page looks like laid out `width` CSS pixels wide, measured in headless
+/// Chromium: the page goes into an iframe of that width (Chromium's headless window is
+/// at least 500 px wide, so a 420 px phone needs the frame), and a script in the
+/// wrapper — never in the report, which has none — reads the frame's layout after it
+/// loaded and writes it into the DOM `--dump-dom` prints. `None` without Chromium.
+fn layout_at(w: &Workdir, html: &Path, width: u32, name: &str) -> Option<serde_json::Value> {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists())?;
+    let page = std::fs::read_to_string(html).unwrap();
+    let srcdoc = page.replace('&', "&amp;").replace('"', "&quot;");
+    let wrapper = format!(
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8"><script>
+function measure(f) {{
+  var d = f.contentDocument, vw = f.contentWindow.innerWidth, wide = [];
+  d.querySelectorAll('body *').forEach(function (e) {{
+    if (e.closest('.scroll') && !e.classList.contains('scroll')) return;
+    var r = e.getBoundingClientRect();
+    if (r.width > 0 && r.right > vw + 0.5) wide.push(e.tagName + ':' + Math.round(r.right));
+  }});
+  var charts = d.querySelectorAll('svg'), label_px = 99;
+  charts.forEach(function (s) {{
+    var vb = s.viewBox.baseVal, r = s.getBoundingClientRect();
+    if (vb && vb.width > 0) label_px = Math.min(label_px, 13 * r.width / vb.width);
+  }});
+  var p = document.createElement('pre');
+  p.id = 'measure';
+  p.textContent = JSON.stringify({{ viewport: vw, scroll_width: d.documentElement.scrollWidth, wide: wide.slice(0, 10),
+    wide_count: wide.length, charts: charts.length, label_px: label_px, height: d.documentElement.scrollHeight }});
+  document.body.appendChild(p);
+}}
+</script></head><body style="margin:0;background:#fff"><iframe onload="measure(this)" style="width:{width}px;height:3000px;border:0;display:block" srcdoc="{srcdoc}"></iframe></body></html>"#
+    );
+    let wrapper_path = w.path(&format!("{name}.html"));
+    std::fs::write(&wrapper_path, wrapper).unwrap();
+    let url = format!("file://{}", wrapper_path.canonicalize().unwrap().display());
+    let run = |extra: &[String]| {
+        std::process::Command::new(chromium)
+            .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars"])
+            .arg(format!("--user-data-dir={}", w.path("chromium-profile").display()))
+            .arg(format!("--window-size={},3000", width.max(500)))
+            .args(extra)
+            .arg(&url)
+            .output()
+            .expect("running chromium")
+    };
+    let dom = String::from_utf8_lossy(&run(&["--virtual-time-budget=5000".into(), "--dump-dom".into()]).stdout).to_string();
+    let start = dom.find("<pre id=\"measure\">").unwrap_or_else(|| panic!("no measurement in the dumped DOM ({} bytes)", dom.len())) + 18;
+    let json = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    let mut measure: serde_json::Value = serde_json::from_str(&json.replace("&quot;", "\"")).unwrap();
+    // A screenshot of the same wrapper: the frame must be inked, the strip right of it blank.
+    let png = w.path(&format!("{name}.png"));
+    run(&[format!("--screenshot={}", png.display())]);
+    let (pw, _, pixels) = decode_png(&std::fs::read(&png).unwrap());
+    let inked = |x0: usize, x1: usize| pixels.chunks(pw).map(|row| row[x0..x1].iter().filter(|p| p.iter().any(|&c| c < 200)).count()).sum::<usize>();
+    measure["inked_inside"] = serde_json::json!(inked(0, (width as usize).min(pw)));
+    measure["inked_outside"] = serde_json::json!(if (width as usize) < pw { inked(width as usize, pw) } else { 0 });
+    if let Ok(keep) = std::env::var("NOSHOW_KEEP_LAYOUT_DIR") {
+        std::fs::copy(&png, Path::new(&keep).join(format!("{name}.png"))).unwrap();
+    }
+    Some(measure)
+}
+
+/// The report at a phone's 420 px and a laptop's 1,400 px, in English and Chinese, with
+/// every section (a model included): nothing is wider than the window, the charts scale
+/// with it and their labels stay readable.
+#[test]
+fn report_fits_phone_and_laptop_widths_in_both_languages() {
+    let w = Workdir::new();
+    w.accept_small_models();
+    let g = ["--as-of", AS_OF, "--tz", TZ, "--quiet"];
+    w.run(&[&g[..], &["generate", "--out", "raw", "--interviews", "2500", "--seed", "19"]].concat());
+    w.run(&[&g[..], &["ingest", "--raw", "raw", "--lake", "lake"]].concat());
+    w.run(&[&g[..], &["train", "--lake", "lake", "--model", "model"]].concat());
+    for lang in ["en", "zh"] {
+        let out = format!("out-{lang}");
+        w.run(&[&g[..], &["report", "--lake", "lake", "--out", &out, "--model", "model", "--lang", lang]].concat());
+        let html = w.read(&format!("{out}/report.html"));
+        assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"), "one offline file");
+        assert!(!html.contains(r#"width="760""#) && html.contains(r#"class="chart""#), "charts scale to the page");
+        for width in [420u32, 1400] {
+            let Some(m) = layout_at(&w, &w.path(&format!("{out}/report.html")), width, &format!("{lang}-{width}")) else {
+                eprintln!("chromium not installed: layout check skipped (.ci/run installs it)");
+                return;
+            };
+            eprintln!("{lang} at {width} px: {m}");
+            assert_eq!(m["viewport"], width, "{lang} {width}: the frame is the viewport");
+            assert!(m["scroll_width"].as_u64().unwrap() <= width as u64, "{lang} at {width} px scrolls sideways: {m}");
+            assert_eq!(m["wide_count"], 0, "{lang} at {width} px: elements wider than the window: {m}");
+            assert!(m["charts"].as_u64().unwrap() >= 20, "{lang}: the charts are there: {m}");
+            let label_px = m["label_px"].as_f64().unwrap();
+            assert!(label_px >= 9.0, "{lang} at {width} px: chart labels {label_px:.1} px, too small to read");
+            assert!(label_px <= 18.0, "{lang} at {width} px: chart labels {label_px:.1} px, blown up");
+            assert!(m["inked_inside"].as_u64().unwrap() > 20_000, "{lang} at {width} px: the page looks blank: {m}");
+            assert_eq!(m["inked_outside"], 0, "{lang} at {width} px: something is drawn beyond the window: {m}");
+        }
+    }
+}
