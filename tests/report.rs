@@ -1267,3 +1267,73 @@ fn report_fits_phone_and_laptop_widths_in_both_languages() {
         }
     }
 }
+
+/// On generated data the new tables show what the generator put in (docs/generator.md):
+/// link errors cluster in the technical roles, candidates confirmed a day before miss
+/// less, the shipped reason map merges the Chinese reasons, and a rule-closed no-show is
+/// flagged as likely technical exactly when the generator made it a technical one.
+#[test]
+fn trace_tables_show_the_generators_effects() {
+    let w = Workdir::new();
+    let g = ["--as-of", AS_OF, "--tz", TZ, "--quiet"];
+    // Seed 43 has, among 6,000 interviews, two no-shows still `scheduled` a few hours
+    // after their slot (the rule closes them), one of them technical.
+    w.run(&[&g[..], &["generate", "--out", "raw", "--interviews", "6000", "--seed", "43"]].concat());
+    w.run(&[&g[..], &["ingest", "--raw", "raw", "--lake", "lake"]].concat());
+    // The reason map noshow.toml ships, alone in a config of its own.
+    let shipped: toml::Value = toml::from_str(&std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/noshow.toml")).unwrap()).unwrap();
+    let map = shipped["report"]["cancel_reasons"].as_table().unwrap().clone();
+    let mut config = toml::map::Map::new();
+    config.insert("report".into(), toml::Value::Table([("cancel_reasons".to_string(), toml::Value::Table(map))].into_iter().collect()));
+    std::fs::write(w.path("reasons.toml"), toml::to_string(&toml::Value::Table(config)).unwrap()).unwrap();
+    w.run(&[&["--config", "reasons.toml"][..], &g[..], &["report", "--lake", "lake", "--out", "out", "--interview-table"]].concat());
+
+    let rates = read_parquet(&w.path("out/link_error_rates.parquet"));
+    let (group, value, n, with) = (texts(&rates, "group"), texts(&rates, "value"), ints(&rates, "interviews"), ints(&rates, "with_link_error"));
+    let (mut tech, mut other) = ((0i64, 0i64), (0i64, 0i64));
+    for i in 0..rates.height() {
+        if group[i].as_deref() != Some("role") {
+            continue;
+        }
+        let bucket = if matches!(value[i].as_deref(), Some("software_engineer" | "data_engineer")) { &mut tech } else { &mut other };
+        bucket.0 += with[i].unwrap_or(0);
+        bucket.1 += n[i].unwrap_or(0);
+    }
+    let (tech_rate, other_rate) = (tech.0 as f64 / tech.1 as f64, other.0 as f64 / other.1 as f64);
+    assert!(tech_rate > 2.0 * other_rate, "link errors: technical roles {tech_rate:.3} vs others {other_rate:.3}");
+
+    let conf = read_parquet(&w.path("out/confirmation_no_show.parquet"));
+    let (key, rate, low, high) = (flags(&conf, "confirmed_24h_before"), floats(&conf, "no_show_rate"), floats(&conf, "no_show_rate_low"), floats(&conf, "no_show_rate_high"));
+    let at = |k: bool| key.iter().position(|v| *v == Some(k)).unwrap();
+    let (yes, no) = (at(true), at(false));
+    assert!(high[yes].unwrap() < low[no].unwrap(), "confirmed {:?} vs unconfirmed {:?}: the intervals should part", rate[yes], rate[no]);
+
+    let reasons = read_parquet(&w.path("out/cancel_reasons.parquet"));
+    let names: Vec<Option<String>> = texts(&reasons, "reason");
+    assert!(names.iter().flatten().all(|r| r.is_ascii()), "every Chinese reason is merged by the shipped map: {names:?}");
+    let conflict = names.iter().position(|r| r.as_deref() == Some("schedule_conflict")).unwrap();
+    assert_eq!(ints(&reasons, "texts")[conflict], Some(2), "schedule_conflict and 时间冲突 are one reason");
+
+    // Rule-closed no-shows against the generator's truth.
+    let truth = std::fs::read_to_string(w.path("raw-truth/truth_interviews.csv")).unwrap();
+    let mut header = truth.lines().next().unwrap().split(',');
+    let (id_col, cause_col) = (header.clone().position(|c| c == "interview_id").unwrap(), header.position(|c| c == "cause").unwrap());
+    let true_cause: HashMap<String, String> = truth.lines().skip(1).map(|l| {
+        let f: Vec<&str> = l.split(',').collect();
+        (f[id_col].to_string(), f[cause_col].to_string())
+    }).collect();
+    let rows = read_parquet(&w.path("out/interviews.parquet"));
+    let (ids, status, cause, likely) = (texts(&rows, "interview_id"), texts(&rows, "status"), texts(&rows, "cause"), texts(&rows, "likely_cause"));
+    let (mut checked, mut flagged) = (0, 0);
+    for i in 0..rows.height() {
+        if status[i].as_deref() == Some("no_show") && cause[i].as_deref() == Some("unknown") {
+            let technical = true_cause[ids[i].as_ref().unwrap()] == "technical_issue";
+            assert_eq!(likely[i].is_some(), technical, "{:?}", ids[i]);
+            checked += 1;
+            flagged += usize::from(technical);
+        } else {
+            assert!(likely[i].is_none(), "only rule-closed no-shows get a likely cause");
+        }
+    }
+    assert!(checked >= 2 && flagged >= 1, "{checked} rule-closed no-shows, {flagged} technical: the case needs both");
+}
