@@ -1249,6 +1249,49 @@ fn report_fits_phone_and_laptop_widths_in_both_languages() {
         let html = w.read(&format!("{out}/report.html"));
         assert!(!html.contains("<script") && !html.contains("http://") && !html.contains("https://"), "one offline file");
         assert!(!html.contains(r#"width="760""#) && html.contains(r#"class="chart""#), "charts scale to the page");
+        if lang == "en" {
+            // The model section shows the penalty and the calibration before and after, from model.json.
+            let model: serde_json::Value = serde_json::from_str(&w.read("model/model.json")).unwrap();
+            let pct = |v: &serde_json::Value| format!("{:.1} %", v.as_f64().unwrap() * 100.0);
+            let r = &model["recalibration"];
+            for needle in [
+                "How strongly the model is held back".to_string(),
+                "Recalibration to recent weeks".to_string(),
+                format!("<td class=\"n\">{}</td>", pct(&r["test_before"]["ece"])),
+                format!("<td class=\"n\">{}</td>", pct(&r["test_after"]["ece"])),
+                format!("<td class=\"n\">{}</td>", pct(&r["test_after"]["mean_predicted"])),
+                format!("{:.4}", r["test_before"]["log_loss"].as_f64().unwrap()),
+            ] {
+                assert!(html.contains(&needle), "model section lacks {needle:?}");
+            }
+            let l2 = model["penalty"]["l2"].as_f64().unwrap();
+            assert!(html.contains(&format!("{l2} had the lowest mean validation log loss")) || html.contains("no search was run"), "the chosen penalty {l2}");
+            assert_eq!(html.matches("<circle").count() >= model["penalty"]["curve"].as_array().map_or(0, Vec::len), true);
+        }
+        if lang == "zh" {
+            // Every code of the new tables (error codes, time buckets, reasons) in words.
+            let body = &html[html.find("<body").unwrap()..];
+            let (mut text, mut in_tag) = (String::new(), false);
+            for ch in body.chars() {
+                match ch {
+                    '<' => in_tag = true,
+                    '>' => {
+                        in_tag = false;
+                        text.push(' ');
+                    }
+                    c if !in_tag => text.push(c),
+                    _ => {}
+                }
+            }
+            let codes: Vec<&str> = text
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.contains('_') && w.chars().any(|c| c.is_ascii_lowercase()))
+                .collect();
+            assert!(codes.is_empty(), "untranslated codes in the Chinese report: {codes:?}");
+            for word in ["确认情况", "链接错误", "链接过期", "候选人取消时填写的原因", "模型约束强度", "按最近几周重新校准"] {
+                assert!(text.contains(word), "{word} missing from the Chinese report");
+            }
+        }
         for width in [420u32, 1400] {
             let Some(m) = layout_at(&w, &w.path(&format!("{out}/report.html")), width, &format!("{lang}-{width}")) else {
                 eprintln!("chromium not installed: layout check skipped (.ci/run installs it)");

@@ -40,6 +40,8 @@ fn label(lang: Lang, key: &str) -> &'static str {
         "drivers" => ("What moves the risk (odds ratios with 95 % intervals)", "影响风险的因素（优势比及 95% 区间）"),
         "suppressed" => ("fewer than {n} interviews: not shown", "少于 {n} 场面试：不显示"),
         "withheld" => ("figures withheld", "数据不显示"),
+        "withheld_misses" => ("fewer than {n} misses", "缺席少于 {n} 次"),
+        "withheld_rows" => ("fewer than {n} test interviews", "测试面试少于 {n} 场"),
         "penalty" => ("How strongly the model is held back (the L2 penalty)", "模型约束强度（L2 惩罚）的选择"),
         "penalty_search" => (
             "Chosen on the data: each value of the grid was fitted on the weeks before each of the last {folds} training weeks ({from} – {to}) and scored on that week; {l2} had the lowest mean validation log loss ({loss}).",
@@ -377,6 +379,18 @@ fn penalty_part(p: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
     h
 }
 
+/// The model folder's `withheld_reason` (English, with the setting's name) in the
+/// page's words: "fewer than 5 misses (train.min_group_misses)" → "缺席少于 5 次".
+fn withheld_words(reason: &str, lang: Lang) -> String {
+    let n: String = reason.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    let key = if reason.contains("misses") { "withheld_misses" } else if reason.contains("interviews") { "withheld_rows" } else { "" };
+    match (key, n.is_empty(), lang) {
+        ("", _, Lang::En) | (_, true, Lang::En) => reason.to_string(),
+        ("", _, Lang::Zh) | (_, true, Lang::Zh) => String::new(),
+        (key, false, _) => label(lang, key).replace("{n}", &n),
+    }
+}
+
 fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Result<String> {
     let dims = column_str(fair, "dimension")?;
     let levels = column_str(fair, "level")?;
@@ -420,7 +434,7 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
                 esc(&rows_text),
                 f(base[i], true),
                 esc(l("withheld")),
-                esc(reason)
+                esc(&withheld_words(reason, lang))
             );
             continue;
         }
