@@ -9,7 +9,6 @@
 
 use polars::prelude::*;
 
-use super::causes::share_table;
 use super::frame::{self, count_if, counts};
 use super::rates::{rate_table, Compare};
 use super::stats::{ratio, wilson_interval, Z95};
@@ -119,19 +118,54 @@ pub fn in_bucket_order(df: DataFrame, groups: &[&str], item: &str, order: &[&str
 
 /// `confirmation_time` (overall) and `confirmation_time_by_role`: interviews by
 /// `confirm_time` (see [`CONFIRM_TIME_ORDER`]), as `count` and `share` of the group's
-/// `interviews`, in time order.
+/// `interviews`, in time order (the columns of a share table, [`super::causes::share_table`]). One group-by by role
+/// and bucket gives both.
 pub fn confirmation_time(closed: &LazyFrame, s: &Settings) -> PolarsResult<Vec<(String, DataFrame)>> {
-    let base = with_confirmation(closed);
+    use std::collections::BTreeMap;
+    let counted = with_confirmation(closed)
+        .group_by([col("role"), col("confirm_time")])
+        .agg([len().cast(DataType::Int64).alias("count")])
+        .collect()?;
+    let (roles, buckets, n) = (frame::strings(&counted, "role")?, frame::strings(&counted, "confirm_time")?, counts(&counted, "count")?);
+    let position = |b: &Option<String>| b.as_deref().and_then(|b| CONFIRM_TIME_ORDER.iter().position(|o| *o == b)).unwrap_or(CONFIRM_TIME_ORDER.len());
+    // (role: unknown last) -> bucket position -> count; the overall table is role `None` of its own.
+    let mut by_role: BTreeMap<(bool, Option<String>), BTreeMap<usize, u64>> = BTreeMap::new();
+    let mut overall: BTreeMap<usize, u64> = BTreeMap::new();
+    for i in 0..counted.height() {
+        *by_role.entry((roles[i].is_none(), roles[i].clone())).or_default().entry(position(&buckets[i])).or_default() += n[i];
+        *overall.entry(position(&buckets[i])).or_default() += n[i];
+    }
     let t = s.suppression_threshold;
+    let table = |groups: Vec<(Option<String>, &BTreeMap<usize, u64>)>, with_role: bool| -> PolarsResult<DataFrame> {
+        let (mut role, mut total, mut bucket, mut count, mut share, mut hidden) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+        for (r, cells) in groups {
+            let sum: u64 = cells.values().sum();
+            let h = crate::privacy::suppressed(sum, t);
+            for (&p, &c) in cells {
+                role.push(r.clone());
+                total.push((!h).then_some(sum as i64));
+                bucket.push(CONFIRM_TIME_ORDER.get(p).map(|b| b.to_string()));
+                count.push((!h).then_some(c as i64));
+                share.push(if h { None } else { ratio(c, sum) });
+                hidden.push(h);
+            }
+        }
+        let mut columns = Vec::new();
+        if with_role {
+            columns.push(frame::col_str("role", role));
+        }
+        columns.extend([
+            frame::col_i64("interviews", total),
+            frame::col_str("confirm_time", bucket),
+            frame::col_i64("count", count),
+            frame::col_f64("share", share),
+            frame::col_bool("suppressed", hidden),
+        ]);
+        DataFrame::new_infer_height(columns)
+    };
     Ok(vec![
-        (
-            "confirmation_time".to_string(),
-            in_bucket_order(share_table(base.clone(), &[], &["confirm_time"], "interviews", t)?, &[], "confirm_time", CONFIRM_TIME_ORDER)?,
-        ),
-        (
-            "confirmation_time_by_role".to_string(),
-            in_bucket_order(share_table(base, &["role"], &["confirm_time"], "interviews", t)?, &["role"], "confirm_time", CONFIRM_TIME_ORDER)?,
-        ),
+        ("confirmation_time".to_string(), table(vec![(None, &overall)], false)?),
+        ("confirmation_time_by_role".to_string(), table(by_role.iter().map(|((_, r), c)| (r.clone(), c)).collect(), true)?),
     ])
 }
 
