@@ -403,11 +403,8 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                 ]
             })
             .collect();
-        let head = match lang {
-            Lang::En => ["Signal", "Miss rate with", "Miss rate without", "Relative risk", "95 % interval"],
-            Lang::Zh => ["信号", "有信号时缺席率", "无信号时缺席率", "相对风险", "95% 区间"],
-        };
-        h.push_str(&html_table(&head.map(String::from), &rows));
+        let head = ["col_signal", "col_miss_with", "col_miss_without", "col_relative_risk", "col_interval"].map(|k| tr(k));
+        h.push_str(&html_table(&head, &rows));
     }
 
     // Re-invitations.
@@ -533,10 +530,8 @@ fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang, order: Opti
         let position = |label: &str| order.iter().position(|o| i18n::value(lang, o) == label).unwrap_or(usize::MAX);
         ranked.sort_by_key(|(label, _)| position(label));
     }
-    let other = match lang {
-        Lang::En => "other",
-        Lang::Zh => "其他",
-    };
+    let other = i18n::value(lang, "other");
+    let other = other.as_str();
     let mut cats: Vec<String> = ranked.iter().take(7).map(|r| r.0.clone()).collect();
     if ranked.len() > 7 {
         cats.push(other.to_string());

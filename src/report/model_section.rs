@@ -15,63 +15,10 @@ use serde_json::Value;
 use super::i18n::Lang;
 use super::svg::{esc, pct};
 
-/// (English, Chinese) labels of this section.
-fn label(lang: Lang, key: &str) -> &'static str {
-    let (en, zh) = match key {
-        "intro" => (
-            "The model estimates, for each upcoming interview, the probability of a no-show or a candidate cancellation. It decides who gets more help first (a call, an extra reminder, a link check) and must never be used to reject anyone.",
-            "模型为每场即将进行的面试估计爽约或候选人取消的概率，用于决定优先给谁更多帮助（电话、额外提醒、链接检查），绝不能用于淘汰任何候选人。",
-        ),
-        "version" => ("Model version", "模型版本"),
-        "test_window" => ("Test window (latest weeks, not used for fitting)", "测试窗口（最近几周，未用于拟合）"),
-        "auc" => ("AUC", "AUC"),
-        "auc_ci" => ("AUC (95 % DeLong interval)", "AUC（95% DeLong 区间）"),
-        "top10" => ("Misses caught by the top 10 % of scores", "得分最高 10% 覆盖的缺席"),
-        "top20" => ("Misses caught by the top 20 % of scores", "得分最高 20% 覆盖的缺席"),
-        "ece" => ("Calibration error (ECE)", "校准误差（ECE）"),
-        "calibration" => ("Calibration: predicted vs observed rate by decile", "校准：各十分位的预测率与实际率"),
-        "decile" => ("Decile", "十分位"),
-        "predicted" => ("Predicted", "预测"),
-        "observed" => ("Observed", "实际"),
-        "fairness" => ("Does it serve every group equally well?", "模型对各群体是否同样有效？"),
-        "group" => ("Group", "群体"),
-        "rows" => ("Interviews", "面试数"),
-        "base_rate" => ("Miss rate", "缺席率"),
-        "drivers" => ("What moves the risk (odds ratios with 95 % intervals)", "影响风险的因素（优势比及 95% 区间）"),
-        "suppressed" => ("fewer than {n} interviews: not shown", "少于 {n} 场面试：不显示"),
-        "withheld" => ("figures withheld", "数据不显示"),
-        "withheld_misses" => ("fewer than {n} misses", "缺席少于 {n} 次"),
-        "withheld_rows" => ("fewer than {n} test interviews", "测试面试少于 {n} 场"),
-        "penalty" => ("How strongly the model is held back (the L2 penalty)", "模型约束强度（L2 惩罚）的选择"),
-        "penalty_search" => (
-            "Chosen on the data: each value of the grid was fitted on the weeks before each of the last {folds} training weeks ({from} – {to}) and scored on that week; {l2} had the lowest mean validation log loss ({loss}).",
-            "由数据选择：对网格中的每个取值，分别用训练窗口最后 {folds} 周（{from} – {to}）中每一周之前的数据拟合，并在该周上评估；{l2} 的平均验证对数损失最低（{loss}）。",
-        ),
-        "penalty_fixed" => ("Fixed at {l2} (set by {by}): no search was run.", "固定为 {l2}（由 {by} 设定）：未进行搜索。"),
-        "penalty_subsample" => ("The search ran on a deterministic sample of {rows} of {of} training rows.", "搜索在 {of} 条训练记录中确定性抽取的 {rows} 条上进行。"),
-        "penalty_axis" => ("Mean validation log loss by penalty (lower is better; the chosen value in orange)", "各惩罚取值的平均验证对数损失（越低越好；橙色为选中值）"),
-        "recalibration" => ("Recalibration to recent weeks", "按最近几周重新校准"),
-        "recal_applied" => (
-            "The intercept was re-estimated on the last {weeks} training weeks ({rows} interviews, {from} – {to}) and moved by {shift}; coefficients, ranking and AUC are unchanged. The test window before and after:",
-            "截距在训练窗口最后 {weeks} 周（{rows} 场面试，{from} – {to}）上重新估计，变化 {shift}；系数、排序和 AUC 不变。测试窗口校准前后对比：",
-        ),
-        "recal_not_applied" => ("The intercept was kept as fitted (no recalibration). The test window:", "截距保持拟合值（未重新校准）。测试窗口："),
-        "before" => ("As fitted", "校准前"),
-        "after" => ("Recalibrated", "校准后"),
-        "mean_p" => ("Mean predicted", "平均预测概率"),
-        "log_loss" => ("Log loss", "对数损失"),
-        "brier" => ("Brier score", "Brier 分数"),
-        "cal_legend" => ("grey: as fitted, blue: recalibrated; the dashed line is perfect calibration", "灰色：校准前，蓝色：校准后；虚线为完美校准"),
-        "no_model" => (
-            "No model is in use: nothing is scored until a trained model passes the promotion checks. The newest model was kept as a candidate",
-            "当前没有投入使用的模型：在训练出的模型通过上线检查之前不会评分。最新模型仅保留为候选版本",
-        ),
-        _ => ("", ""),
-    };
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
+/// This section's label `key`: `model_` + key in the report's one label table
+/// ([`super::i18n`]).
+fn label(lang: Lang, key: &str) -> String {
+    super::i18n::t(lang, &format!("model_{key}"))
 }
 
 /// With no current model but a refused candidate: a section saying so and why.
@@ -80,7 +27,7 @@ fn no_current_model(folder: &Path, lang: Lang) -> Option<String> {
     let reasons = candidate.promotion.map(|p| p.reasons.join("; ")).unwrap_or_default();
     Some(format!(
         "<p class=\"note\">{} {}: {}</p>",
-        esc(label(lang, "no_model")),
+        esc(&label(lang, "no_model")),
         esc(&candidate.version),
         esc(&reasons)
     ))
@@ -112,7 +59,7 @@ pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64, tz: chro
     let model: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let l = |k| label(lang, k);
     let mut h = String::new();
-    let _ = write!(h, "<p class=\"note\">{}</p>", esc(l("intro")));
+    let _ = write!(h, "<p class=\"note\">{}</p>", esc(&l("intro")));
 
     let m = &model["metrics"];
     let local = |v: &Value| local_time(v, tz);
@@ -121,33 +68,33 @@ pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64, tz: chro
         let _ = write!(h, "<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\">{}</div></div>", esc(name), esc(&value));
     };
     h.push_str("<div class=\"tiles\">");
-    tile(&mut h, l("version"), model["version"].as_str().map(str::to_string).unwrap_or_else(|| model["version"].to_string()));
-    tile(&mut h, l("auc"), num(&m["auc"]).map(|v| format!("{v:.3}")).unwrap_or_default());
-    tile(&mut h, l("top10"), num(&m["top_decile_capture"]).map(pct).unwrap_or_default());
-    tile(&mut h, l("top20"), num(&m["top_quintile_capture"]).map(pct).unwrap_or_default());
-    tile(&mut h, l("ece"), num(&m["ece"]).map(pct).unwrap_or_default());
+    tile(&mut h, &l("version"), model["version"].as_str().map(str::to_string).unwrap_or_else(|| model["version"].to_string()));
+    tile(&mut h, &l("auc"), num(&m["auc"]).map(|v| format!("{v:.3}")).unwrap_or_default());
+    tile(&mut h, &l("top10"), num(&m["top_decile_capture"]).map(pct).unwrap_or_default());
+    tile(&mut h, &l("top20"), num(&m["top_quintile_capture"]).map(pct).unwrap_or_default());
+    tile(&mut h, &l("ece"), num(&m["ece"]).map(pct).unwrap_or_default());
     h.push_str("</div>");
-    let _ = write!(h, "<p class=\"note\">{}: {}</p>", esc(l("test_window")), esc(&window));
+    let _ = write!(h, "<p class=\"note\">{}: {}</p>", esc(&l("test_window")), esc(&window));
 
     let evaluation = model_dir.join("evaluation");
     let deciles = model["recalibration"]["deciles"].as_array().filter(|d| !d.is_empty());
     if let Some(deciles) = deciles {
         // Before and after recalibration, from model.json itself.
         let pick = |k: &str| deciles.iter().filter_map(|d| Some((d[k].as_f64()?, d["observed_rate"].as_f64()?))).collect::<Vec<_>>();
-        let _ = write!(h, "<h3>{}</h3><p class=\"note\">{}</p>", esc(l("calibration")), esc(l("cal_legend")));
+        let _ = write!(h, "<h3>{}</h3><p class=\"note\">{}</p>", esc(&l("calibration")), esc(&l("cal_legend")));
         h.push_str(&calibration_svg(&[(pick("mean_predicted_before"), "#999999"), (pick("mean_predicted_after"), "#0072B2")], lang));
     } else if let Ok(cal) = read_parquet(&evaluation.join("calibration.parquet")) {
-        let _ = write!(h, "<h3>{}</h3>", esc(l("calibration")));
+        let _ = write!(h, "<h3>{}</h3>", esc(&l("calibration")));
         h.push_str(&calibration_chart(&cal, lang)?);
     }
     h.push_str(&recalibration_part(&model["recalibration"], lang, tz));
     h.push_str(&penalty_part(&model["penalty"], lang, tz));
     if let Ok(fair) = read_parquet(&evaluation.join("fairness.parquet")) {
-        let _ = write!(h, "<h3>{}</h3>", esc(l("fairness")));
+        let _ = write!(h, "<h3>{}</h3>", esc(&l("fairness")));
         h.push_str(&fairness_table(&fair, lang, suppression_threshold)?);
     }
     if let Some(rows) = model["coefficient_table"].as_array() {
-        let _ = write!(h, "<h3>{}</h3><ul class=\"findings\">", esc(l("drivers")));
+        let _ = write!(h, "<h3>{}</h3><ul class=\"findings\">", esc(&l("drivers")));
         let mut ranked: Vec<&Value> = rows.iter().filter(|r| r["odds_ratio"].as_f64().is_some()).collect();
         // Strongest effects first, in either direction.
         ranked.sort_by(|a, b| {
@@ -247,8 +194,8 @@ fn calibration_svg(series: &[(Vec<(f64, f64)>, &str)], lang: Lang) -> String {
             let _ = write!(svg, r##"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{colour}"><title>{} → {}</title></circle>"##, x(*p), y(*o), pct(*p), pct(*o));
         }
     }
-    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="middle">{}</text>"#, left + plot / 2.0, size - 8.0, esc(label(lang, "predicted")));
-    let _ = write!(svg, r#"<text x="12" y="{:.1}" class="note" text-anchor="middle" transform="rotate(-90 12 {:.1})">{}</text>"#, y(max / 2.0), y(max / 2.0), esc(label(lang, "observed")));
+    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="middle">{}</text>"#, left + plot / 2.0, size - 8.0, esc(&label(lang, "predicted")));
+    let _ = write!(svg, r#"<text x="12" y="{:.1}" class="note" text-anchor="middle" transform="rotate(-90 12 {:.1})">{}</text>"#, y(max / 2.0), y(max / 2.0), esc(&label(lang, "observed")));
     svg.push_str("</svg>");
     svg
 }
@@ -269,7 +216,7 @@ fn recalibration_part(r: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
         return String::new();
     }
     let l = |k| label(lang, k);
-    let mut h = format!("<h3>{}</h3>", esc(l("recalibration")));
+    let mut h = format!("<h3>{}</h3>", esc(&l("recalibration")));
     let applied = r["applied"].as_bool().unwrap_or(false);
     let sentence = if applied {
         l("recal_applied")
@@ -291,13 +238,13 @@ fn recalibration_part(r: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
     let _ = write!(
         h,
         "<div class=\"scroll\"><table><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        esc(l("mean_p")), esc(l("base_rate")), esc(l("ece")), esc(l("log_loss")), esc(l("brier"))
+        esc(&l("mean_p")), esc(&l("base_rate")), esc(&l("ece")), esc(&l("log_loss")), esc(&l("brier"))
     );
     for (key, c) in [("before", &r["test_before"]), ("after", &r["test_after"])] {
         let _ = write!(
             h,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            esc(l(key)), cell(&c["mean_predicted"], true), cell(&c["observed_rate"], true), cell(&c["ece"], true), cell(&c["log_loss"], false), cell(&c["brier"], false)
+            esc(&l(key)), cell(&c["mean_predicted"], true), cell(&c["observed_rate"], true), cell(&c["ece"], true), cell(&c["log_loss"], false), cell(&c["brier"], false)
         );
     }
     h.push_str("</table></div>");
@@ -313,7 +260,7 @@ fn penalty_part(p: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
     let l = |k| label(lang, k);
     let chosen = p["l2"].as_f64();
     let number = |v: f64| if v >= 1.0 { format!("{v}") } else { format!("{v:.3}").trim_end_matches('0').to_string() };
-    let mut h = format!("<h3>{}</h3>", esc(l("penalty")));
+    let mut h = format!("<h3>{}</h3>", esc(&l("penalty")));
     if p["method"].as_str() == Some("fixed") {
         let text = l("penalty_fixed")
             .replace("{l2}", &chosen.map(number).unwrap_or_default())
@@ -373,7 +320,7 @@ fn penalty_part(p: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
         }
         let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="middle">L2</text>"#, left + (width - left - right) / 2.0, top + plot_h + 36.0);
         svg.push_str("</svg>");
-        let _ = write!(h, "<p class=\"note\">{}</p>", esc(l("penalty_axis")));
+        let _ = write!(h, "<p class=\"note\">{}</p>", esc(&l("penalty_axis")));
         h.push_str(&svg);
     }
     h
@@ -406,7 +353,7 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
     let l = |k| label(lang, k);
     let mut h = format!(
         "<div class=\"scroll\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        esc(l("group")), esc(l("rows")), esc(l("base_rate")), esc(l("auc_ci")), esc(l("ece")), esc(l("top10"))
+        esc(&l("group")), esc(&l("rows")), esc(&l("base_rate")), esc(&l("auc_ci")), esc(&l("ece")), esc(&l("top10"))
     );
     let f = |v: Option<f64>, as_pct: bool| match v {
         Some(x) if as_pct => pct(x),
@@ -433,7 +380,7 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
                 esc(&group),
                 esc(&rows_text),
                 f(base[i], true),
-                esc(l("withheld")),
+                esc(&l("withheld")),
                 esc(&withheld_words(reason, lang))
             );
             continue;
