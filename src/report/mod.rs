@@ -403,7 +403,7 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                 ]
             })
             .collect();
-        let head = ["col_signal", "col_miss_with", "col_miss_without", "col_relative_risk", "col_interval"].map(|k| tr(k));
+        let head = ["col_signal", "col_miss_with", "col_miss_without", "col_relative_risk", "col_interval"].map(tr);
         h.push_str(&html_table(&head, &rows));
     }
 

@@ -55,7 +55,7 @@ pub fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -253,13 +253,16 @@ pub fn bars(rows: &[(String, f64, String)], max: Option<f64>, colour: &str) -> S
     svg
 }
 
+/// One point of [`line_band`]: its label, the rate and its interval's bounds.
+pub type BandPoint = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// A line of rates over ordered labels with its interval as a band.
-pub fn line_band(points: &[(String, Option<f64>, Option<f64>, Option<f64>)]) -> String {
+pub fn line_band(points: &[BandPoint]) -> String {
     line_band_on(points, nice_max(points.iter().filter_map(|p| p.3.or(p.1)).fold(0.0, f64::max) * 1.05))
 }
 
 /// [`line_band`] on an axis from 0 to `max`.
-pub fn line_band_on(points: &[(String, Option<f64>, Option<f64>, Option<f64>)], max: f64) -> String {
+pub fn line_band_on(points: &[BandPoint], max: f64) -> String {
     let (left, right, top, plot_h) = (44.0, 14.0, 10.0, 170.0);
     let height = top + plot_h + 56.0;
     let plot_w = WIDTH - left - right;

@@ -99,7 +99,7 @@ pub fn confirmations(a: &Analysis, lang: Lang) -> PolarsResult<String> {
         let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
         h.push_str(&svg::dot_whisker_on(&rows, rate, &tr("suppressed"), max));
     }
-    let weeks: Vec<(String, Option<f64>, Option<f64>, Option<f64>)> =
+    let weeks: Vec<svg::BandPoint> =
         group_rows(df, "week", "confirmation_rate", lang)?.into_iter().map(|r| (r.label, r.rate, r.low, r.high)).collect();
     if !weeks.is_empty() {
         let _ = write!(h, "<h3>{}</h3>", esc(&tr("confirmation_weekly")));
