@@ -150,7 +150,43 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         esc(&tr("title")),
         esc(&fill(&tr("subtitle"), &[("as_of", input.as_of.clone()), ("tz", input.tz.clone()), ("version", input.lake_version.to_string()), ("noshow", crate::VERSION.to_string())]))
     );
-    // What the figures cover, before any figure.
+    // The page is its sections, in reading order, each from its own tables.
+    let overall = overall_rate(a);
+    let sections: [Section; 13] = [
+        section_coverage,
+        section_headline,
+        section_changes,
+        section_findings,
+        section_segments,
+        section_weekly_trend,
+        section_causes,
+        section_funnel,
+        section_reminders,
+        section_timing,
+        section_cost,
+        section_signals,
+        section_reinvites,
+    ];
+    for section in sections {
+        h.push_str(&section(input, overall)?);
+    }
+    h.push_str(&input.loop_section);
+    if let Some(model) = &input.model_section {
+        let _ = write!(h, "<h2>{}</h2><section id=\"model\">{model}</section>", esc(&tr("model")));
+    }
+    let _ = write!(h, "<footer>{}</footer></main></body></html>\n", esc(&fill(&tr("footer"), &[("noshow", crate::VERSION.to_string())])));
+    Ok(h)
+}
+
+/// One section of the page: its HTML from the analysis (and the overall no-show rate
+/// the charts draw as their reference line).
+type Section = fn(&ReportInput<'_>, Option<f64>) -> PolarsResult<String>;
+
+/// What the figures cover (closed interviews, first and last slot day, rows set aside), before any figure.
+fn section_coverage(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Ok(slots) = a.closed.column("scheduled_at").and_then(|c| c.cast(&DataType::Int64)) {
         if let (Ok(Some(first)), Ok(Some(last))) = (slots.i64().map(|s| s.min()), slots.i64().map(|s| s.max())) {
             let tz: chrono_tz::Tz = input.tz.parse().unwrap_or(chrono_tz::UTC);
@@ -170,9 +206,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             );
         }
     }
+    Ok(h)
+}
 
-    // Headline tiles.
-    let overall = overall_rate(a);
+/// The headline tiles: closed interviews, the rates with the no-show interval, the cost of no-shows.
+fn section_headline(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     h.push_str(&format!("<h2>{}</h2><div class=\"tiles\">", esc(&tr("headline"))));
     if let Some(df) = a.get("overall") {
         let n = i64s(df, "interviews")?.first().copied().flatten();
@@ -197,11 +238,19 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         ));
     }
     h.push_str("</div>");
+    Ok(h)
+}
 
-    // What changed: the largest moves against the previous period, with intervals.
-    h.push_str(&changes_section(a, lang)?);
+/// What changed: the largest moves against the previous period, with intervals.
+fn section_changes(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    changes_section(input.analysis, input.lang)
+}
 
-    // Findings.
+/// The findings, in words.
+fn section_findings(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let lang = input.lang;
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2><ul class=\"findings\">", esc(&tr("findings")));
     if input.findings.iter().all(|f| !matches!(f, Finding::SegmentAbove { .. })) {
         let _ = write!(h, "<li>{}</li>", esc(&tr("no_findings")));
@@ -243,8 +292,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         let _ = write!(h, "<li>{}</li>", esc(&fill(&tr("more_findings"), &[("count", more.to_string())])));
     }
     h.push_str("</ul>");
+    Ok(h)
+}
 
-    // Rates by segment.
+/// No-show rate by segment, every one-way dimension (and extra export column) on one axis.
+fn section_segments(input: &ReportInput<'_>, overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(
         h,
         "<h2>{}</h2><p class=\"note\">{}</p>",
@@ -269,16 +324,28 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         let _ = write!(h, "<h3>{}</h3>", esc(title));
         h.push_str(&svg::dot_whisker_on(rows, overall, &tr("suppressed"), max));
     }
+    Ok(h)
+}
 
-    // Weekly trend.
+/// The weekly no-show rate with its interval band.
+fn section_weekly_trend(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("rates_by_week") {
         let _ = write!(h, "<h2>{}</h2>", esc(&tr("weekly_trend")));
         let (w, r, l, hi) = (strings(df, "week")?, f64s(df, "no_show_rate")?, f64s(df, "no_show_rate_low")?, f64s(df, "no_show_rate_high")?);
         let points: Vec<_> = (0..df.height()).filter(|&i| w[i].is_some()).map(|i| (w[i].clone().unwrap_or_default(), r[i], l[i], hi[i])).collect();
         h.push_str(&svg::line_band(&points));
     }
+    Ok(h)
+}
 
-    // Causes.
+/// Causes by role, cancellations by initiator and reason, and the reasons candidates typed.
+fn section_causes(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("causes")), esc(&tr("causes_note")));
     if let Some(df) = a.get("causes_no_show_by_role") {
         h.push_str(&stacked_from(df, "role", "cause", lang, None)?);
@@ -288,8 +355,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         h.push_str(&stacked_from(df, "initiated_by", "cause", lang, None)?);
     }
     h.push_str(&trace_sections::cancel_reasons(a, lang, input.suppression_threshold)?);
+    Ok(h)
+}
 
-    // Funnel and channels.
+/// The invitation funnel and channel reach.
+fn section_funnel(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("funnel") {
         let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("funnel")), esc(&tr("funnel_note")));
         let (step, n, share, drop) = (strings(df, "step")?, i64s(df, "interviews")?, f64s(df, "share_of_invited")?, f64s(df, "drop_from_previous")?);
@@ -316,8 +389,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             .collect();
         h.push_str(&svg::bars(&rows, Some(1.0), "#E69F00"));
     }
+    Ok(h)
+}
 
-    // Reminders.
+/// Reminders, when misses happen after the last one, confirmations and link errors.
+fn section_reminders(input: &ReportInput<'_>, overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("reminder_effects") {
         let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("reminders")), esc(&tr("reminders_note")));
         let factors = strings(df, "factor")?;
@@ -336,8 +415,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     }
     h.push_str(&trace_sections::confirmations(a, lang)?);
     h.push_str(&trace_sections::link_errors(a, lang)?);
+    Ok(h)
+}
 
-    // Timing.
+/// Lead time and the best slots per role.
+fn section_timing(input: &ReportInput<'_>, overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("rates_by_lead_time") {
         let _ = write!(h, "<h2>{}</h2>", esc(&tr("timing")));
         h.push_str(&svg::dot_whisker(&dot_rows(df, "lead_time", lang)?, overall, &tr("suppressed")));
@@ -359,8 +444,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             .collect();
         h.push_str(&html_table(&[tr("dim_role"), tr("rank"), tr("slot"), tr("no_show_rate"), tr("interviews")], &rows));
     }
+    Ok(h)
+}
 
-    // Cost.
+/// The cost of no-shows by role and month.
+fn section_cost(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2>", esc(&tr("cost")));
     for (name, dim, key) in [("cost_by_role", "role", "cost_by_role"), ("cost_by_month", "month", "cost_by_month")] {
         if let Some(df) = a.get(name) {
@@ -381,8 +472,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             h.push_str(&svg::bars(&rows, None, "#D55E00"));
         }
     }
+    Ok(h)
+}
 
-    // Signals.
+/// Behavioural signals with their relative risks.
+fn section_signals(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("signals") {
         let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("signals")), esc(&tr("signals_note")));
         let (sig, outcome) = (strings(df, "signal")?, strings(df, "outcome")?);
@@ -406,8 +503,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         let head = ["col_signal", "col_miss_with", "col_miss_without", "col_relative_risk", "col_interval"].map(tr);
         h.push_str(&html_table(&head, &rows));
     }
+    Ok(h)
+}
 
-    // Re-invitations.
+/// Re-invitations after a miss.
+fn section_reinvites(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("reinvites_by_cause") {
         let _ = write!(h, "<h2>{}</h2>", esc(&tr("reinvites")));
         let (outcome, cause, m, r, acc) = (strings(df, "outcome")?, strings(df, "cause")?, i64s(df, "misses")?, i64s(df, "reinvited")?, f64s(df, "acceptance_rate")?);
@@ -426,14 +529,9 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             .collect();
         h.push_str(&html_table(&[tr("outcome"), tr("cause"), tr("misses"), tr("reinvited"), tr("acceptance_rate")], &rows));
     }
-
-    h.push_str(&input.loop_section);
-    if let Some(model) = &input.model_section {
-        let _ = write!(h, "<h2>{}</h2><section id=\"model\">{model}</section>", esc(&tr("model")));
-    }
-    let _ = write!(h, "<footer>{}</footer></main></body></html>\n", esc(&fill(&tr("footer"), &[("noshow", crate::VERSION.to_string())])));
     Ok(h)
 }
+
 
 /// One move of a no-show rate between the previous and the current period.
 struct Move {
