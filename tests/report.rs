@@ -1076,6 +1076,7 @@ fn link_error_tables_and_likely_causes_match_a_naive_count() {
             }
         }
     }
+    let naive_with: i64 = by_role.values().map(|v| v.1).sum();
     let df = read_parquet(&w.path("out/link_errors.parquet"));
     let got: BTreeMap<(Option<String>, String, Option<String>), (i64, i64)> = (0..df.height())
         .map(|i| {
@@ -1123,6 +1124,10 @@ fn link_error_tables_and_likely_causes_match_a_naive_count() {
     let by_role = read_parquet(&w.path("out/causes_no_show_by_role.parquet"));
     let flagged: i64 = (0..by_role.height()).filter(|&i| texts(&by_role, "likely_cause")[i].is_some()).map(|i| ints(&by_role, "count")[i].unwrap()).sum();
     assert_eq!(flagged, likely);
+    let summary: serde_json::Value = serde_json::from_str(&w.read("out/summary.json")).unwrap();
+    assert_eq!(summary["headline"]["likely_technical_no_shows"], likely);
+    let link_rate = summary["headline"]["link_error_rate"].as_f64().unwrap();
+    assert!((link_rate - naive_with as f64 / closed.len() as f64).abs() < 1e-12);
     let html = w.read("out/report.html");
     assert!(html.contains("unknown (likely technical issue)") && html.contains("Link errors") && html.contains("Confirmations"), "the page draws them");
 }

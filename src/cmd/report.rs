@@ -306,6 +306,13 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
     Ok(dest)
 }
 
+/// No-shows of unknown cause flagged as likely technical (the `likely_cause` lines).
+fn likely_technical(a: &analytics::Analysis) -> Option<i64> {
+    let df = a.get("causes_no_show")?;
+    let (likely, count) = (analytics::frame::strings(df, "likely_cause").ok()?, analytics::frame::i64s(df, "count").ok()?);
+    Some(likely.iter().zip(count).filter(|(l, _)| l.is_some()).filter_map(|(_, c)| c).sum())
+}
+
 fn first_f64(a: &analytics::Analysis, table: &str, column: &str) -> Option<f64> {
     analytics::frame::f64s(a.get(table)?, column).ok()?.first().copied().flatten()
 }
@@ -344,6 +351,10 @@ fn summary_json(
             "no_show_cost": first_f64(a, "cost_total", "no_show_cost"),
             "total_cost": first_f64(a, "cost_total", "total_cost"),
             "dominant_no_show_cause_by_role": dominant,
+            "confirmation_rate": first_f64(a, "confirmations", "confirmation_rate"),
+            "confirmed_within_24h_rate": first_f64(a, "confirmations", "within_24h_rate"),
+            "link_error_rate": first_f64(a, "link_error_rates", "link_error_rate"),
+            "likely_technical_no_shows": likely_technical(a),
         },
         "findings": found,
         "tables": tables,
