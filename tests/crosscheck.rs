@@ -62,7 +62,7 @@ fn duckdb_and_pyarrow_read_the_same_lake_and_rates() {
     assert!(rates.status.success(), "check_rates.py:\n{text}\n{}", String::from_utf8_lossy(&rates.stderr));
     assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 8, "{text}");
 
-    // Confirmations and link errors, every segment published (threshold 1).
+    // Confirmations, link errors and reasons, every segment published (threshold 1).
     wd.run(&["report", "--lake", "lake", "--out", "report1", "--as-of", AS_OF, "--tz", TZ, "--suppression-threshold", "1"]);
     let trace = Command::new("python3")
         .arg(script("check_trace.py"))
@@ -72,5 +72,5 @@ fn duckdb_and_pyarrow_read_the_same_lake_and_rates() {
         .unwrap();
     let text = String::from_utf8_lossy(&trace.stdout);
     assert!(trace.status.success(), "check_trace.py:\n{text}\n{}", String::from_utf8_lossy(&trace.stderr));
-    assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 5, "{text}");
+    assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 6, "{text}");
 }

@@ -1,6 +1,7 @@
 //! The report's numbers: rate tables, causes, funnel, reminders, timing, cost,
-//! re-invitations and behavioural signals, computed from the lake's interviews and
-//! events with polars lazy group-bys.
+//! re-invitations, behavioural signals, confirmations, link errors and cancellation
+//! reasons, computed from the lake's interviews and events with polars lazy group-bys
+//! over one fold of the events ([`events`]; no table reads the events again).
 //!
 //! Pure: takes lazy frames and settings, returns DataFrames; never reads or writes
 //! files. Every analysis counts *closed* interviews only (status other than

@@ -3,8 +3,8 @@
 
 Reads the lake's Parquet files directly, applies the derived-status rule in SQL, and
 recomputes `confirmations` (overall and by role), `confirmation_time`,
-`confirmation_no_show`, `link_error_rates` (by role) and `link_errors` (events by
-code), then compares them with OUT/*.parquet. Prints one line per table and exits 1
+`confirmation_no_show`, `link_error_rates` (by role), `link_errors` (events by code)
+and `cancel_reasons` (normalised texts, no reason map), then compares them with OUT/*.parquet. Prints one line per table and exits 1
 on any mismatch.
 
     python3 tests/py/check_trace.py --lake LAKE --out OUT --as-of 2026-11-16T00:00:00+08:00 \
@@ -165,6 +165,19 @@ def main():
         if not pd.isna(r["count"]):
             have[r["error_code"]] = have.get(r["error_code"], 0) + int(r["count"])
     report("link_errors (events by code)", [] if have == want else [f"{have} != {want}"], len(want))
+    # Cancellation reasons: normalised (trimmed, case-folded, white space collapsed); no
+    # reason map in this run, and threshold 1 pools nothing.
+    got = table("cancel_reasons")
+    raw = con.execute(
+        "SELECT e.detail FROM ev e JOIN closed c USING (interview_id) WHERE e.type = 'cancel_requested'"
+    ).fetchall()
+    want = {}
+    for (detail,) in raw:
+        text = " ".join(detail.lower().split()) if detail is not None else ""
+        key = text or None
+        want[key] = want.get(key, 0) + 1
+    have = {(None if pd.isna(r["reason"]) else r["reason"]): int(r["requests"]) for _, r in got.iterrows()}
+    report("cancel_reasons", [] if have == want else [f"{have} != {want}"], len(want))
     return 1 if failures else 0
 
 
