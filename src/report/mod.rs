@@ -453,9 +453,10 @@ fn section_cost(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<
     let tr = |k: &str| t(lang, k);
     let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2>", esc(&tr("cost")));
+    // One scale for both charts: a role's bar and a month's bar are the same money.
+    let mut charts: Vec<(&str, Vec<(String, f64, String)>)> = Vec::new();
     for (name, dim, key) in [("cost_by_role", "role", "cost_by_role"), ("cost_by_month", "month", "cost_by_month")] {
         if let Some(df) = a.get(name) {
-            let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
             let (seg, cost, ns) = (strings(df, dim)?, f64s(df, "no_show_cost")?, i64s(df, "no_shows")?);
             // Months stay a whole series; roles are capped to the largest.
             let shown = if dim == "role" { largest(&ns, MAX_CHART_ROWS) } else { vec![true; df.height()] };
@@ -469,8 +470,13 @@ fn section_cost(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<
                     (label(lang, dim, &seg[i]), cost[i].unwrap_or(0.0), note)
                 })
                 .collect();
-            h.push_str(&svg::bars(&rows, None, "#D55E00"));
+            charts.push((key, rows));
         }
+    }
+    let max = charts.iter().flat_map(|(_, rows)| rows.iter().map(|r| r.1)).fold(0.0, f64::max);
+    for (key, rows) in charts {
+        let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
+        h.push_str(&svg::bars(&rows, (max > 0.0).then_some(max), "#D55E00"));
     }
     Ok(h)
 }
