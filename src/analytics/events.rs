@@ -471,6 +471,13 @@ mod tests {
             ("b", slot_b + h, "joined", None, None),
             ("b", as_of + h, "completed", None, None),                                // after as-of: left out
             ("orphan", slot_a, "joined", None, None),
+            ("c", slot_b - 30 * h, "confirmed", None, None),
+            ("c", slot_b - 40 * h, "confirmed", None, None),                         // the first one counts
+            ("c", slot_b + h / 12, "link_clicked", None, None),
+            ("c", slot_b + h / 10, "link_error", None, Some(" Network ")),           // after a click, before the deadline
+            ("c", slot_b + h / 60, "link_error", None, None),                         // before any click
+            ("b", slot_b + h / 2, "link_error", None, Some("link_expired")),          // after the deadline
+            ("c", slot_b - 50 * h, "cancel_requested", None, Some("时间冲突")),
         ];
         let events = DataFrame::new(
             rows.len(),
@@ -521,5 +528,17 @@ mod tests {
         );
         let channels = facts.reminder_channels().unwrap();
         assert_eq!(channels.height(), 3, "a: sms and email; b: the missing channel");
+        assert_eq!(row_of(&df, "confirm_us", 2), AnyValue::Int64(slot_b - 40 * h));
+        assert_eq!(row_of(&df, "confirm_us", 0), AnyValue::Null);
+        assert_eq!(row_of(&df, "first_click_us", 1), AnyValue::Int64(slot_b - 25 * h));
+        assert_eq!(row_of(&df, "link_errors", 2), AnyValue::Int64(2));
+        let deadline = [slot_a + h / 4, slot_b + h / 4, slot_b + h / 4];
+        assert_eq!(facts.link_error_before(&deadline), vec![false, false, true], "b's error came after its deadline");
+        let errors = facts.link_error_events().unwrap();
+        let codes: Vec<Option<&str>> = errors.column("error_code").unwrap().str().unwrap().iter().collect();
+        assert_eq!(codes, vec![Some("link_expired"), None, Some("network")], "by interview, then time; codes trimmed and lower-cased");
+        let requests = facts.cancel_request_events().unwrap();
+        let reasons: Vec<Option<&str>> = requests.column("reason").unwrap().str().unwrap().iter().collect();
+        assert_eq!(reasons, vec![None, None, Some("时间冲突")], "a's two requests without a reason, c's as written");
     }
 }
