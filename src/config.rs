@@ -118,6 +118,13 @@ pub struct ReportConfig {
     /// Also write `interviews.parquet/.csv`: one row per closed interview with the
     /// candidate pseudonymised (needs the pseudonymisation key).
     pub interview_table: Option<bool>,
+    /// Currency of the `cost` column as the report prints it ("CNY", "¥"; default none).
+    pub currency: Option<String>,
+    /// `[report.cancel_reasons]`: cancellation reason text → canonical reason, e.g.
+    /// `"时间冲突" = "schedule_conflict"` (keys compared trimmed, case-folded, with
+    /// white space collapsed).
+    #[serde(default)]
+    pub cancel_reasons: std::collections::BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

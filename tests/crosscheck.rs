@@ -61,4 +61,16 @@ fn duckdb_and_pyarrow_read_the_same_lake_and_rates() {
     let text = String::from_utf8_lossy(&rates.stdout);
     assert!(rates.status.success(), "check_rates.py:\n{text}\n{}", String::from_utf8_lossy(&rates.stderr));
     assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 8, "{text}");
+
+    // Confirmations, link errors and reasons, every segment published (threshold 1).
+    wd.run(&["report", "--lake", "lake", "--out", "report1", "--as-of", AS_OF, "--tz", TZ, "--suppression-threshold", "1"]);
+    let trace = Command::new("python3")
+        .arg(script("check_trace.py"))
+        .args(["--lake", &wd.path("lake").to_string_lossy(), "--out", &wd.path("report1").to_string_lossy()])
+        .args(["--as-of", AS_OF, "--suppression-threshold", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&trace.stdout);
+    assert!(trace.status.success(), "check_trace.py:\n{text}\n{}", String::from_utf8_lossy(&trace.stderr));
+    assert_eq!(text.lines().filter(|l| l.ends_with(": ok")).count(), 6, "{text}");
 }

@@ -2,6 +2,11 @@
 //! (and no-shows by HR's grade), overall and within each role, region, education,
 //! new-graduate status, source and preferred channel, with suppression of groups too
 //! small to publish.
+//!
+//! No-show tables carry `likely_cause` beside `cause`: a no-show closed without a
+//! recorded cause (`unknown`) whose candidate hit a link error before it was declared
+//! is its own line (`cause = unknown, likely_cause = technical_issue`); the recorded
+//! cause is never rewritten, so summing by `cause` alone gives HR's figures.
 
 use polars::prelude::*;
 
@@ -49,6 +54,9 @@ pub fn share_table(frame_lf: LazyFrame, groups: &[&str], items: &[&str], total_n
     DataFrame::new(table.height(), columns)
 }
 
+/// The item columns of the no-show cause tables.
+const NO_SHOW_ITEMS: &[&str] = &["cause", "likely_cause"];
+
 /// `causes_no_show`, `grades_no_show`, `causes_cancellation` and their by-role and
 /// by-region versions.
 pub fn cause_tables(closed: &LazyFrame, s: &Settings) -> PolarsResult<Vec<(String, DataFrame)>> {
@@ -61,12 +69,12 @@ pub fn cause_tables(closed: &LazyFrame, s: &Settings) -> PolarsResult<Vec<(Strin
             when(col("status").eq(lit("cancelled_by_candidate"))).then(lit("candidate")).otherwise(lit("company")).alias("initiated_by"),
         );
     let mut out = vec![
-        ("causes_no_show".to_string(), share_table(no_shows.clone(), &[], &["cause"], "no_shows", t)?),
+        ("causes_no_show".to_string(), share_table(no_shows.clone(), &[], NO_SHOW_ITEMS, "no_shows", t)?),
         ("grades_no_show".to_string(), share_table(no_shows.clone(), &[], &["no_show_grade"], "no_shows", t)?),
         ("causes_cancellation".to_string(), share_table(cancels.clone(), &["initiated_by"], &["cause"], "cancellations", t)?),
     ];
     for dim in ["role", "region"] {
-        out.push((format!("causes_no_show_by_{dim}"), share_table(no_shows.clone(), &[dim], &["cause"], "no_shows", t)?));
+        out.push((format!("causes_no_show_by_{dim}"), share_table(no_shows.clone(), &[dim], NO_SHOW_ITEMS, "no_shows", t)?));
         out.push((format!("grades_no_show_by_{dim}"), share_table(no_shows.clone(), &[dim], &["no_show_grade"], "no_shows", t)?));
         out.push((
             format!("causes_cancellation_by_{dim}"),
@@ -75,7 +83,7 @@ pub fn cause_tables(closed: &LazyFrame, s: &Settings) -> PolarsResult<Vec<(Strin
     }
     // The same causes in the other cuts HR reads them by.
     for dim in ["education", "fresh_graduate", "source", "preferred_channel"] {
-        out.push((format!("causes_no_show_by_{dim}"), share_table(no_shows.clone(), &[dim], &["cause"], "no_shows", t)?));
+        out.push((format!("causes_no_show_by_{dim}"), share_table(no_shows.clone(), &[dim], NO_SHOW_ITEMS, "no_shows", t)?));
         out.push((
             format!("causes_cancellation_by_{dim}"),
             share_table(cancels.clone(), &[dim, "initiated_by"], &["cause"], "cancellations", t)?,

@@ -39,6 +39,7 @@ const JOINED: u8 = kind(EventType::Joined);
 const COMPLETED: u8 = kind(EventType::Completed);
 const REINVITE: u8 = kind(EventType::ReinviteSent);
 const REINVITE_OK: u8 = kind(EventType::ReinviteAccepted);
+const LINK_ERROR: u8 = kind(EventType::LinkError);
 
 fn kind_code(text: &str) -> u8 {
     EventType::ALL.iter().position(|t| t.as_str() == text).map_or(KIND_OTHER, |p| p as u8)
@@ -156,6 +157,9 @@ struct Facts {
     /// `u32::MAX` for a reminder without one); meaningless without a reminder.
     last_offset: u32,
     cancel_us: Micros,
+    /// The first `confirmed` and the first `link_clicked` (any time up to as-of).
+    confirm_us: Micros,
+    first_click_us: Micros,
     /// Channels reminders came on (bit 7: a reminder without a channel).
     reminder_channels: u8,
     /// Channel reach: channels any event named, ones messaged on (invitation or
@@ -178,6 +182,8 @@ impl Default for Facts {
             last_reminder_us: NO_TIME_MAX,
             last_offset: NO_OFFSET,
             cancel_us: NO_TIME_MIN,
+            confirm_us: NO_TIME_MIN,
+            first_click_us: NO_TIME_MIN,
             reminder_channels: 0,
             seen: 0,
             sent: 0,
@@ -195,6 +201,12 @@ pub struct EventFacts {
     offsets: Vec<Option<String>>,
     /// Distinct (interview, offset code) pairs of reminders before the slot.
     offset_pairs: Vec<(IdxSize, u32)>,
+    /// Distinct `detail` texts of link errors and cancel requests, by code.
+    details: Vec<Option<String>>,
+    /// Every `link_error` event: (interview, time, detail code). Few events, so kept whole.
+    link_errors: Vec<(IdxSize, Micros, u32)>,
+    /// Every `cancel_requested` event: (interview, time, detail code).
+    cancel_requests: Vec<(IdxSize, Micros, u32)>,
 }
 
 impl EventFacts {
@@ -211,6 +223,10 @@ impl EventFacts {
         let mut offsets: Vec<Option<String>> = Vec::new();
         let mut offset_codes: HashMap<Option<&str>, u32> = HashMap::new();
         let mut offset_pairs: Vec<(IdxSize, u32)> = Vec::new();
+        let mut details_seen: Vec<Option<String>> = Vec::new();
+        let mut detail_codes: HashMap<Option<&str>, u32> = HashMap::new();
+        let mut link_errors: Vec<(IdxSize, Micros, u32)> = Vec::new();
+        let mut cancel_requests: Vec<(IdxSize, Micros, u32)> = Vec::new();
         const DAY_US: Micros = 24 * MICROS_PER_HOUR;
         for ((ts, codes), details) in ts.downcast_iter().zip(codes.downcast_iter()).zip(details.downcast_iter()) {
             // Nulls were filtered out before (`ts` after as-of, `code` of orphans).
@@ -240,8 +256,12 @@ impl EventFacts {
                 match k {
                     DELIVERED => f.flags |= EV_DELIVERED,
                     READ => f.flags |= EV_READ | if_before(READ_BEFORE),
-                    CONFIRMED => f.flags |= EV_CONFIRMED | if_before(CONFIRMED_BEFORE),
+                    CONFIRMED => {
+                        f.flags |= EV_CONFIRMED | if_before(CONFIRMED_BEFORE);
+                        f.confirm_us = f.confirm_us.min(t);
+                    }
                     LINK_CLICKED => {
+                        f.first_click_us = f.first_click_us.min(t);
                         let recent = before && t >= slot - DAY_US;
                         f.flags |= EV_LINK_CLICKED | if recent { LINK_CLICKED_24H } else { 0 };
                     }
@@ -251,7 +271,18 @@ impl EventFacts {
                     INTRO => f.flags |= if_before(INTRO_VIEWED),
                     REINVITE => f.flags |= REINVITE_SENT,
                     REINVITE_OK => f.flags |= REINVITE_ACCEPTED,
-                    CANCEL_REQUESTED => f.cancel_us = f.cancel_us.min(t),
+                    CANCEL_REQUESTED | LINK_ERROR => {
+                        if k == CANCEL_REQUESTED {
+                            f.cancel_us = f.cancel_us.min(t);
+                        }
+                        let detail = details.get(row);
+                        let code = *detail_codes.entry(detail).or_insert_with(|| {
+                            details_seen.push(detail.map(str::to_string));
+                            (details_seen.len() - 1) as u32
+                        });
+                        let list = if k == CANCEL_REQUESTED { &mut cancel_requests } else { &mut link_errors };
+                        list.push((i as IdxSize, t, code));
+                    }
                     REMINDER_SENT if before => {
                         f.reminders += 1;
                         if ch != CHANNEL_NONE && ch == preferred[i] {
@@ -276,7 +307,11 @@ impl EventFacts {
         }
         offset_pairs.sort_unstable();
         offset_pairs.dedup();
-        Ok(EventFacts { facts, offsets, offset_pairs })
+        // The streaming engine's chunk order is not fixed: sorted, the lists (and every
+        // table built from them) are the same on every run.
+        link_errors.sort_unstable();
+        cancel_requests.sort_unstable();
+        Ok(EventFacts { facts, offsets, offset_pairs, details: details_seen, link_errors, cancel_requests })
     }
 
     /// The facts as columns, one row per interview in `iv_idx` order: the flags of
@@ -307,6 +342,13 @@ impl EventFacts {
             .collect();
         out.push(Column::new("last_reminder_offset".into(), last_offset));
         out.push(Column::new("cancel_request_us".into(), f.iter().map(|x| some_time(x.cancel_us, NO_TIME_MIN)).collect::<Vec<_>>()));
+        out.push(Column::new("confirm_us".into(), f.iter().map(|x| some_time(x.confirm_us, NO_TIME_MIN)).collect::<Vec<_>>()));
+        out.push(Column::new("first_click_us".into(), f.iter().map(|x| some_time(x.first_click_us, NO_TIME_MIN)).collect::<Vec<_>>()));
+        let mut errors = vec![0i64; f.len()];
+        for &(i, _, _) in &self.link_errors {
+            errors[i as usize] += 1;
+        }
+        out.push(Column::new("link_errors".into(), errors));
         for (name, mask) in [
             ("reach_seen", (|x: &Facts| x.seen) as fn(&Facts) -> u8),
             ("reach_sent", |x: &Facts| x.sent),
@@ -314,6 +356,41 @@ impl EventFacts {
             ("reach_read", |x: &Facts| x.read),
         ] {
             out.push(UInt32Chunked::from_vec(name.into(), f.iter().map(|x| u32::from(mask(x))).collect()).into_column());
+        }
+        out
+    }
+
+    /// Every `link_error` event up to as-of: `iv_idx`, `ts_us`, `error_code` (its
+    /// `detail`, trimmed and lower-cased; null without one), in interview and time order.
+    pub fn link_error_events(&self) -> PolarsResult<DataFrame> {
+        self.detail_events(&self.link_errors, "error_code", |d| d.trim().to_lowercase())
+    }
+
+    /// Every `cancel_requested` event up to as-of: `iv_idx`, `ts_us`, `reason` (its
+    /// `detail` as written; null without one), in interview and time order.
+    pub fn cancel_request_events(&self) -> PolarsResult<DataFrame> {
+        self.detail_events(&self.cancel_requests, "reason", str::to_string)
+    }
+
+    fn detail_events(&self, list: &[(IdxSize, Micros, u32)], name: &str, clean: impl Fn(&str) -> String) -> PolarsResult<DataFrame> {
+        let cleaned: Vec<Option<String>> = self.details.iter().map(|d| d.as_deref().map(&clean).filter(|d| !d.is_empty())).collect();
+        DataFrame::new_infer_height(vec![
+            IdxCa::from_vec("iv_idx".into(), list.iter().map(|e| e.0).collect()).into_column(),
+            Column::new("ts_us".into(), list.iter().map(|e| e.1).collect::<Vec<_>>()),
+            Column::new(name.into(), list.iter().map(|e| cleaned[e.2 as usize].clone()).collect::<Vec<_>>()),
+        ])
+    }
+
+    /// Per interview: whether a `link_error` came at or before `deadline_us[i]` (the
+    /// moment a no-show is declared) after a `link_clicked` at or before it: the
+    /// candidate tried the link and it failed.
+    pub fn link_error_before(&self, deadline_us: &[Micros]) -> Vec<bool> {
+        let mut out = vec![false; self.facts.len()];
+        for &(i, t, _) in &self.link_errors {
+            let i = i as usize;
+            if t <= deadline_us[i] && self.facts[i].first_click_us <= t {
+                out[i] = true;
+            }
         }
         out
     }
@@ -394,6 +471,13 @@ mod tests {
             ("b", slot_b + h, "joined", None, None),
             ("b", as_of + h, "completed", None, None),                                // after as-of: left out
             ("orphan", slot_a, "joined", None, None),
+            ("c", slot_b - 30 * h, "confirmed", None, None),
+            ("c", slot_b - 40 * h, "confirmed", None, None),                         // the first one counts
+            ("c", slot_b + h / 12, "link_clicked", None, None),
+            ("c", slot_b + h / 10, "link_error", None, Some(" Network ")),           // after a click, before the deadline
+            ("c", slot_b + h / 60, "link_error", None, None),                         // before any click
+            ("b", slot_b + h / 2, "link_error", None, Some("link_expired")),          // after the deadline
+            ("c", slot_b - 50 * h, "cancel_requested", None, Some("时间冲突")),
         ];
         let events = DataFrame::new(
             rows.len(),
@@ -444,5 +528,17 @@ mod tests {
         );
         let channels = facts.reminder_channels().unwrap();
         assert_eq!(channels.height(), 3, "a: sms and email; b: the missing channel");
+        assert_eq!(row_of(&df, "confirm_us", 2), AnyValue::Int64(slot_b - 40 * h));
+        assert_eq!(row_of(&df, "confirm_us", 0), AnyValue::Null);
+        assert_eq!(row_of(&df, "first_click_us", 1), AnyValue::Int64(slot_b - 25 * h));
+        assert_eq!(row_of(&df, "link_errors", 2), AnyValue::Int64(2));
+        let deadline = [slot_a + h / 4, slot_b + h / 4, slot_b + h / 4];
+        assert_eq!(facts.link_error_before(&deadline), vec![false, false, true], "b's error came after its deadline");
+        let errors = facts.link_error_events().unwrap();
+        let codes: Vec<Option<&str>> = errors.column("error_code").unwrap().str().unwrap().iter().collect();
+        assert_eq!(codes, vec![Some("link_expired"), None, Some("network")], "by interview, then time; codes trimmed and lower-cased");
+        let requests = facts.cancel_request_events().unwrap();
+        let reasons: Vec<Option<&str>> = requests.column("reason").unwrap().str().unwrap().iter().collect();
+        assert_eq!(reasons, vec![None, None, Some("时间冲突")], "a's two requests without a reason, c's as written");
     }
 }

@@ -1,6 +1,7 @@
 //! The report's numbers: rate tables, causes, funnel, reminders, timing, cost,
-//! re-invitations and behavioural signals, computed from the lake's interviews and
-//! events with polars lazy group-bys.
+//! re-invitations, behavioural signals, confirmations, link errors and cancellation
+//! reasons, computed from the lake's interviews and events with polars lazy group-bys
+//! over one fold of the events ([`events`]; no table reads the events again).
 //!
 //! Pure: takes lazy frames and settings, returns DataFrames; never reads or writes
 //! files. Every analysis counts *closed* interviews only (status other than
@@ -8,13 +9,16 @@
 //! before as-of whose interview exists (orphan events are left out).
 
 pub mod behaviour;
+pub mod cancel_reasons;
 pub mod causes;
+pub mod confirm;
 pub mod cost;
 pub mod events;
 pub mod findings;
 pub mod frame;
 pub mod funnel;
 pub mod help;
+pub mod link_errors;
 pub mod rates;
 pub mod stats;
 
@@ -38,6 +42,14 @@ pub struct Settings {
     pub cuts: Vec<Vec<String>>,
 }
 
+/// What the report's tables need beyond [`Settings`] (kept apart so the other callers
+/// of [`Settings`] need not know them).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// `[report.cancel_reasons]`, keys normalised ([`cancel_reasons::reason_map`]).
+    pub cancel_reason_map: std::collections::HashMap<String, String>,
+}
+
 /// The one-way dimensions every report has a rate table for.
 pub const DIMENSIONS: &[&str] = &["role", "region", "education", "fresh_graduate", "source", "preferred_channel", "week"];
 
@@ -47,6 +59,10 @@ pub const CUT_COLUMNS: &[&str] =
 
 /// Signals looked for before the slot, in the order the report shows them.
 pub const SIGNALS: &[&str] = &["jd_viewed", "company_intro_viewed", "link_clicked_24h", "message_read", "confirmed"];
+
+/// The `likely_cause` of a no-show closed without a recorded cause (`unknown`) whose
+/// candidate clicked the link and hit a link error before the no-show was declared.
+pub const LIKELY_TECHNICAL: &str = "technical_issue";
 
 /// Lead-time buckets: (lower bound in days, label).
 pub const LEAD_TIME_BUCKETS: &[(i64, &str)] = &[(0, "0-1d"), (1, "1-3d"), (3, "3-7d"), (7, "7-14d"), (14, "14d+")];
@@ -114,6 +130,9 @@ struct Prepared {
     closed: DataFrame,
     reminder_offsets: DataFrame,
     reminder_channels: DataFrame,
+    /// Every `link_error` / `cancel_requested` event up to as-of, by `iv_idx`.
+    link_errors: DataFrame,
+    cancel_requests: DataFrame,
 }
 
 /// Reads the events once, folds them into per-interview facts and builds the closed
@@ -135,10 +154,21 @@ fn prepare(interviews: LazyFrame, events: LazyFrame, s: &Settings, extra: &[Stri
     for column in facts.columns() {
         interviews.with_column(column)?;
     }
+    // A no-show is declared `grace_minutes` after the slot start: a link error up to
+    // then says the candidate tried to join and could not.
+    let grace_us = s.grace_minutes * crate::time::MICROS_PER_MINUTE;
+    let deadline: Vec<Micros> = slot_us.iter().map(|&t| t.saturating_add(grace_us)).collect();
+    interviews.with_column(Column::new("link_error_before_declared".into(), facts.link_error_before(&deadline)))?;
     mark("per-interview event facts");
     let closed = closed_from_facts(interviews, s).collect()?;
     mark("closed interviews");
-    Ok(Prepared { closed, reminder_offsets: facts.reminder_offsets()?, reminder_channels: facts.reminder_channels()? })
+    Ok(Prepared {
+        closed,
+        reminder_offsets: facts.reminder_offsets()?,
+        reminder_channels: facts.reminder_channels()?,
+        link_errors: facts.link_error_events()?,
+        cancel_requests: facts.cancel_request_events()?,
+    })
 }
 
 /// Closed interviews with the derived status applied, local-time columns
@@ -166,7 +196,14 @@ fn closed_from_facts(interviews: DataFrame, s: &Settings) -> LazyFrame {
     for pair in LEAD_TIME_BUCKETS.windows(2).rev() {
         lead_bucket = when(lead_days.clone().lt(lit(pair[1].0 as f64))).then(lit(pair[0].1)).otherwise(lead_bucket);
     }
+    // Never the recorded cause: a line of its own beside it (see [`causes`]).
+    let likely_cause = when(
+        col("status").eq(lit("no_show")).and(col("cause").eq(lit("unknown"))).and(col("link_error_before_declared")),
+    )
+    .then(lit(LIKELY_TECHNICAL))
+    .otherwise(lit(NULL).cast(DataType::String));
     derived.filter(col("closed")).with_columns([
+        likely_cause.alias("likely_cause"),
         local.clone().dt().strftime("%G-W%V").alias("week"),
         local.clone().dt().strftime("%Y-%m").alias("month"),
         local.clone().dt().weekday().cast(DataType::Int32).alias("weekday"),
@@ -181,7 +218,7 @@ pub const INTERVIEW_ROW_COLUMNS: &[&str] = &[
     "interview_id", "candidate_id", "role", "region", "education", "fresh_graduate", "source", "preferred_channel",
     "invited_at", "scheduled_at", "week", "month", "weekday", "hour", "lead_time", "status", "cause", "no_show_grade",
     "cost", "ev_delivered", "ev_read", "jd_viewed", "company_intro_viewed", "ev_confirmed", "ev_link_clicked",
-    "ev_joined", "reminders_received", "last_reminder_offset",
+    "ev_joined", "reminders_received", "last_reminder_offset", "likely_cause",
 ];
 
 /// One row per closed interview, for notebooks: the dimensions, the derived status and
@@ -199,7 +236,12 @@ pub fn interview_rows(closed: &DataFrame, pseudonym: impl Fn(&str) -> String) ->
 
 /// Runs every analysis over the lake's interviews and events. With
 /// `NOSHOW_PROFILE=1` in the environment, each step's time goes to stderr.
-pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
+pub fn analyse(interviews: LazyFrame, events: LazyFrame, s: &Settings) -> PolarsResult<Analysis> {
+    analyse_with(interviews, events, s, &Options::default())
+}
+
+/// [`analyse`] with the report's [`Options`].
+pub fn analyse_with(mut interviews: LazyFrame, events: LazyFrame, s: &Settings, options: &Options) -> PolarsResult<Analysis> {
     let profile = std::env::var_os("NOSHOW_PROFILE").is_some();
     let clock = std::time::Instant::now();
     let mut out = Analysis { profile, clock: Some(clock), ..Analysis::default() };
@@ -264,6 +306,16 @@ pub fn analyse(mut interviews: LazyFrame, events: LazyFrame, s: &Settings) -> Po
         out.push(name, df);
     }
     out.push("signals", behaviour::signals(&closed, s)?);
+    out.push("confirmations", confirm::confirmations(&closed, s)?);
+    for (name, df) in confirm::confirmation_time(&closed, s)?.into_iter().chain(confirm::confirmation_no_show(&closed, s)?) {
+        out.push(name, df);
+    }
+    for (name, df) in link_errors::link_error_tables(&closed, &prepared.link_errors, s)? {
+        out.push(name, df);
+    }
+    for (name, df) in cancel_reasons::cancel_reason_tables(&closed, &prepared.cancel_requests, &options.cancel_reason_map, s)? {
+        out.push(name, df);
+    }
     Ok(out)
 }
 
@@ -470,6 +522,7 @@ pub(crate) mod tests {
             tz: "UTC".into(),
             lake_version: 1,
             suppression_threshold: 10,
+            currency: Some("¥".into()),
             model_section: Some("<p id=\"model-hook\">model</p>".into()),
             loop_section: String::new(),
             set_aside: 0,

@@ -66,6 +66,9 @@ pub struct ReportSettings {
     /// Folders the output must stay apart from (the model folder).
     pub protected: Vec<PathBuf>,
     pub sharing: crate::store::Sharing,
+    /// `[report] currency` and `[report.cancel_reasons]`.
+    pub currency: Option<String>,
+    pub options: analytics::Options,
 }
 
 /// Parses `--by` values (`role,region`) into checked column lists.
@@ -134,6 +137,8 @@ impl ReportSettings {
             interview_table,
             protected,
             sharing: common.config.output.sharing(),
+            currency: cfg.currency.as_ref().map(|c| c.trim().to_string()).filter(|c| !c.is_empty()),
+            options: analytics::Options { cancel_reason_map: analytics::cancel_reasons::reason_map(&cfg.cancel_reasons) },
             analysis: Settings { as_of: common.as_of, tz: common.tz, grace_minutes, suppression_threshold, cuts },
         })
     }
@@ -163,7 +168,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     }
     let model_section = match args.model.clone().or_else(|| common.config.model.clone()) {
         Some(dir) => {
-            let section = report::model_section::render(&dir, settings.lang, settings.analysis.suppression_threshold)
+            let section = report::model_section::render(&dir, settings.lang, settings.analysis.suppression_threshold, settings.analysis.tz)
                 .with_context(|| format!("reading the model in {} for the report", dir.display()))?;
             if section.is_none() {
                 // Asked for on the command line: a typo must not silently drop the section.
@@ -196,7 +201,7 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
     let interviews = snapshot.scan_interviews()?;
     let events = snapshot.scan_events()?;
     let s = &settings.analysis;
-    let analysis = analytics::analyse(interviews, events, s)
+    let analysis = analytics::analyse_with(interviews, events, s, &settings.options)
         .map_err(|e| anyhow::anyhow!("computing the report from lake {}: {e}", snapshot.dir.display()))?;
     let found = findings::findings(&analysis).map_err(|e| anyhow::anyhow!("drawing findings: {e}"))?;
     // The archived feeds joined to the outcomes that arrived since.
@@ -225,6 +230,7 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
         tz: s.tz.name().to_string(),
         lake_version: snapshot.version,
         suppression_threshold: s.suppression_threshold,
+        currency: settings.currency.clone(),
         model_section,
         loop_section,
         set_aside: snapshot
@@ -296,6 +302,13 @@ pub fn write_report(settings: &ReportSettings, model_section: Option<String>) ->
     Ok(dest)
 }
 
+/// No-shows of unknown cause flagged as likely technical (the `likely_cause` lines).
+fn likely_technical(a: &analytics::Analysis) -> Option<i64> {
+    let df = a.get("causes_no_show")?;
+    let (likely, count) = (analytics::frame::strings(df, "likely_cause").ok()?, analytics::frame::i64s(df, "count").ok()?);
+    Some(likely.iter().zip(count).filter(|(l, _)| l.is_some()).filter_map(|(_, c)| c).sum())
+}
+
 fn first_f64(a: &analytics::Analysis, table: &str, column: &str) -> Option<f64> {
     analytics::frame::f64s(a.get(table)?, column).ok()?.first().copied().flatten()
 }
@@ -334,6 +347,10 @@ fn summary_json(
             "no_show_cost": first_f64(a, "cost_total", "no_show_cost"),
             "total_cost": first_f64(a, "cost_total", "total_cost"),
             "dominant_no_show_cause_by_role": dominant,
+            "confirmation_rate": first_f64(a, "confirmations", "confirmation_rate"),
+            "confirmed_within_24h_rate": first_f64(a, "confirmations", "within_24h_rate"),
+            "link_error_rate": first_f64(a, "link_error_rates", "link_error_rate"),
+            "likely_technical_no_shows": likely_technical(a),
         },
         "findings": found,
         "tables": tables,

@@ -63,7 +63,7 @@ fn drift_html(drift: Option<&DataFrame>, archived: bool, lang: Lang) -> PolarsRe
         fill(&tr("loop_drift_shifted"), &[("n", shifted.len().to_string()), ("features", shifted.join(", "))])
     };
     let _ = write!(h, "<ul class=\"findings\"><li>{}</li></ul>", esc(&sentence));
-    h.push_str("<table><tr>");
+    h.push_str("<div class=\"scroll\"><table><tr>");
     for head in ["feature", "psi", "level", "most_changed"] {
         let _ = write!(h, "<th>{}</th>", esc(&t_or(lang, "col_", head)));
     }
@@ -85,7 +85,7 @@ fn drift_html(drift: Option<&DataFrame>, archived: bool, lang: Lang) -> PolarsRe
             esc(&moved),
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
     Ok(h)
 }
 
@@ -188,7 +188,7 @@ fn outcomes(tables: Option<&LoopTables>, lang: Lang) -> PolarsResult<String> {
         f64s(m, "ece")?,
     );
     let _ = write!(h, "<h3>{}</h3><p class=\"note\">{}</p>", esc(&tr("loop_monitoring")), esc(&tr("loop_monitoring_note")));
-    h.push_str("<table><tr>");
+    h.push_str("<div class=\"scroll\"><table><tr>");
     for head in ["week", "model_version", "arm", "interviews", "auc", "mean_p", "miss_rate", "ece"] {
         let _ = write!(h, "<th>{}</th>", esc(&t_or(lang, "col_", head)));
     }
@@ -213,7 +213,7 @@ fn outcomes(tables: Option<&LoopTables>, lang: Lang) -> PolarsResult<String> {
             opt(ece[i], &|v| pct(v)),
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
     Ok(h)
 }
 

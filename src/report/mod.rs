@@ -6,6 +6,7 @@ pub mod i18n;
 pub mod loop_section;
 pub mod model_section;
 pub mod svg;
+pub mod trace_sections;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -16,7 +17,7 @@ use crate::analytics::findings::{overall_rate, Finding};
 use crate::analytics::frame::{bools, f64s, i64s, strings};
 use crate::analytics::Analysis;
 use i18n::{fill, t, t_or, Lang};
-use svg::{esc, pct, DotRow};
+use svg::{esc, money, pct, thousands, DotRow};
 
 /// What the page shows besides the tables.
 #[derive(Debug, Clone)]
@@ -29,6 +30,8 @@ pub struct ReportInput<'a> {
     pub tz: String,
     pub lake_version: u64,
     pub suppression_threshold: u64,
+    /// `[report] currency`: printed with every amount of money (none by default).
+    pub currency: Option<String>,
     /// The model section: a trusted HTML fragment from the model's evaluation, placed
     /// after the analytics when a model exists (the hook `train`/`run` fill in).
     pub model_section: Option<String>,
@@ -40,17 +43,21 @@ pub struct ReportInput<'a> {
 
 const CSS: &str = r#"
 body{font-family:-apple-system,"Segoe UI","Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei","WenQuanYi Zen Hei",sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-main{max-width:820px;margin:0 auto;padding:24px 28px 48px;background:#fff}
+main{max-width:820px;margin:0 auto;padding:24px 28px 48px;background:#fff;box-sizing:border-box}
 h1{font-size:26px;margin:8px 0 4px}h2{font-size:19px;margin:30px 0 6px;border-bottom:2px solid #0072B2;padding-bottom:4px}
 h3{font-size:15px;margin:16px 0 4px;color:#37425a}.sub{color:#5b6478;font-size:13px}
-.tiles{display:flex;flex-wrap:wrap;gap:10px}.tile{flex:1 1 140px;border:1px solid #dde1e8;border-radius:6px;padding:10px 12px}
+p,li,.sub{overflow-wrap:anywhere}
+.tiles{display:flex;flex-wrap:wrap;gap:10px}.tile{flex:1 1 140px;border:1px solid #dde1e8;border-radius:6px;padding:10px 12px;min-width:0}
 .tile .v{font-size:22px;font-weight:600}.tile .k{font-size:12px;color:#5b6478}.tile .i{font-size:11px;color:#7a8296}
 p.note{font-size:12px;color:#5b6478;margin:2px 0 6px}ul.findings li{margin:4px 0;font-size:14px}
+.scroll{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}td,th{border-bottom:1px solid #e6e8ee;padding:3px 10px;text-align:left}
 th{background:#f0f2f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
-svg text{font-size:12px;fill:#1d2330}svg .tick{font-size:10px;fill:#5b6478}svg .note{font-size:11px;fill:#37425a}
+svg.chart{display:block;width:100%;max-width:640px;height:auto;margin:4px 0}
+svg text{font-size:13px;fill:#1d2330}svg .tick,svg .key{font-size:11px;fill:#5b6478}svg .key{fill:#1d2330}svg .note{font-size:11px;fill:#37425a}
 svg .muted{font-size:11px;fill:#9aa1b2;font-style:italic}svg .inbar{font-size:10px;fill:#fff}
 footer{margin-top:36px;font-size:11px;color:#7a8296}
+@media (max-width:600px){main{padding:12px 10px 32px}h1{font-size:21px}h2{font-size:17px}.tile{flex:1 1 110px;padding:8px}.tile .v{font-size:19px}td,th{padding:3px 6px}}
 "#;
 
 fn label(lang: Lang, dim: &str, value: &Option<String>) -> String {
@@ -76,14 +83,14 @@ fn dot_rows(df: &DataFrame, dim: &str, lang: Lang) -> PolarsResult<Vec<DotRow>> 
             rate: rate[i],
             low: low[i],
             high: high[i],
-            note: n[i].map(|n| format!("n={n}")).unwrap_or_default(),
+            note: n[i].map(|n| format!("n={}", thousands(n))).unwrap_or_default(),
         })
         .collect();
     let hidden = shown.iter().filter(|s| !**s).count();
     if hidden > 0 {
         let interviews: i64 = (0..df.height()).filter(|&i| !shown[i]).filter_map(|i| n[i]).sum();
         rows.push(DotRow {
-            label: fill(&t(lang, "more_segments"), &[("count", hidden.to_string()), ("interviews", interviews.to_string())]),
+            label: fill(&t(lang, "more_segments"), &[("count", thousands(hidden as i64)), ("interviews", thousands(interviews))]),
             rate: None,
             low: None,
             high: None,
@@ -106,7 +113,7 @@ fn largest(n: &[Option<i64>], k: usize) -> Vec<bool> {
 }
 
 fn html_table(head: &[String], rows: &[Vec<(String, bool)>]) -> String {
-    let mut out = String::from("<table><tr>");
+    let mut out = String::from("<div class=\"scroll\"><table><tr>");
     for h in head {
         let _ = write!(out, "<th>{}</th>", esc(h));
     }
@@ -118,7 +125,7 @@ fn html_table(head: &[String], rows: &[Vec<(String, bool)>]) -> String {
         }
         out.push_str("</tr>");
     }
-    out.push_str("</table>");
+    out.push_str("</table></div>");
     out
 }
 
@@ -143,7 +150,43 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         esc(&tr("title")),
         esc(&fill(&tr("subtitle"), &[("as_of", input.as_of.clone()), ("tz", input.tz.clone()), ("version", input.lake_version.to_string()), ("noshow", crate::VERSION.to_string())]))
     );
-    // What the figures cover, before any figure.
+    // The page is its sections, in reading order, each from its own tables.
+    let overall = overall_rate(a);
+    let sections: [Section; 13] = [
+        section_coverage,
+        section_headline,
+        section_changes,
+        section_findings,
+        section_segments,
+        section_weekly_trend,
+        section_causes,
+        section_funnel,
+        section_reminders,
+        section_timing,
+        section_cost,
+        section_signals,
+        section_reinvites,
+    ];
+    for section in sections {
+        h.push_str(&section(input, overall)?);
+    }
+    h.push_str(&input.loop_section);
+    if let Some(model) = &input.model_section {
+        let _ = write!(h, "<h2>{}</h2><section id=\"model\">{model}</section>", esc(&tr("model")));
+    }
+    let _ = write!(h, "<footer>{}</footer></main></body></html>\n", esc(&fill(&tr("footer"), &[("noshow", crate::VERSION.to_string())])));
+    Ok(h)
+}
+
+/// One section of the page: its HTML from the analysis (and the overall no-show rate
+/// the charts draw as their reference line).
+type Section = fn(&ReportInput<'_>, Option<f64>) -> PolarsResult<String>;
+
+/// What the figures cover (closed interviews, first and last slot day, rows set aside), before any figure.
+fn section_coverage(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Ok(slots) = a.closed.column("scheduled_at").and_then(|c| c.cast(&DataType::Int64)) {
         if let (Ok(Some(first)), Ok(Some(last))) = (slots.i64().map(|s| s.min()), slots.i64().map(|s| s.max())) {
             let tz: chrono_tz::Tz = input.tz.parse().unwrap_or(chrono_tz::UTC);
@@ -156,22 +199,27 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                     &[
                         ("from", day(first)),
                         ("to", day(last)),
-                        ("closed", a.closed.height().to_string()),
-                        ("set_aside", input.set_aside.to_string()),
+                        ("closed", thousands(a.closed.height() as i64)),
+                        ("set_aside", thousands(input.set_aside as i64)),
                     ]
                 ))
             );
         }
     }
+    Ok(h)
+}
 
-    // Headline tiles.
-    let overall = overall_rate(a);
+/// The headline tiles: closed interviews, the rates with the no-show interval, the cost of no-shows.
+fn section_headline(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     h.push_str(&format!("<h2>{}</h2><div class=\"tiles\">", esc(&tr("headline"))));
     if let Some(df) = a.get("overall") {
         let n = i64s(df, "interviews")?.first().copied().flatten();
         let get = |c: &str| f64s(df, c).ok().and_then(|v| v.first().copied().flatten());
         let tile = |k: &str, v: String, i: String| format!("<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"i\">{}</div></div>", esc(k), esc(&v), esc(&i));
-        h.push_str(&tile(&tr("closed_interviews"), n.map(|n| n.to_string()).unwrap_or_else(|| "–".into()), String::new()));
+        h.push_str(&tile(&tr("closed_interviews"), n.map(thousands).unwrap_or_else(|| "–".into()), String::new()));
         let interval = match (get("no_show_rate_low"), get("no_show_rate_high")) {
             (Some(l), Some(hi)) => fill(&tr("interval_note"), &[("low", pct(l)), ("high", pct(hi))]),
             _ => String::new(),
@@ -186,15 +234,23 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         h.push_str(&format!(
             "<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\">{}</div><div class=\"i\"></div></div>",
             esc(&tr("no_show_cost")),
-            cost.map(|c| format!("{c:.0}")).unwrap_or_else(|| "–".into())
+            cost.map(|c| money(c, input.currency.as_deref())).unwrap_or_else(|| "–".into())
         ));
     }
     h.push_str("</div>");
+    Ok(h)
+}
 
-    // What changed: the largest moves against the previous period, with intervals.
-    h.push_str(&changes_section(a, lang)?);
+/// What changed: the largest moves against the previous period, with intervals.
+fn section_changes(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    changes_section(input.analysis, input.lang)
+}
 
-    // Findings.
+/// The findings, in words.
+fn section_findings(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let lang = input.lang;
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2><ul class=\"findings\">", esc(&tr("findings")));
     if input.findings.iter().all(|f| !matches!(f, Finding::SegmentAbove { .. })) {
         let _ = write!(h, "<li>{}</li>", esc(&tr("no_findings")));
@@ -236,55 +292,85 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
         let _ = write!(h, "<li>{}</li>", esc(&fill(&tr("more_findings"), &[("count", more.to_string())])));
     }
     h.push_str("</ul>");
+    Ok(h)
+}
 
-    // Rates by segment.
+/// No-show rate by segment, every one-way dimension (and extra export column) on one axis.
+fn section_segments(input: &ReportInput<'_>, overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(
         h,
         "<h2>{}</h2><p class=\"note\">{}</p>",
         esc(&tr("rates_by_segment")),
         esc(&fill(&tr("rates_note"), &[("threshold", input.suppression_threshold.to_string())]))
     );
-    for dim in ["role", "region", "education", "fresh_graduate", "source", "preferred_channel"] {
+    // One axis for every chart of the section, so segments compare across charts; the
+    // extra columns of the HR exports (a recruiter, a subsidiary) under their own names.
+    let mut charts: Vec<(String, Vec<DotRow>)> = Vec::new();
+    for dim in crate::analytics::DIMENSIONS.iter().filter(|d| **d != "week") {
         if let Some(df) = a.get(&format!("rates_by_{dim}")) {
-            let _ = write!(h, "<h3>{}</h3>", esc(&tr(&format!("dim_{dim}"))));
-            h.push_str(&svg::dot_whisker(&dot_rows(df, dim, lang)?, overall, &tr("suppressed")));
+            charts.push((tr(&format!("dim_{dim}")), dot_rows(df, dim, lang)?));
         }
     }
-    // Extra columns of the HR exports (a recruiter, a subsidiary), under their own names.
     for dim in &a.extra_dimensions {
         if let Some(df) = a.get(&format!("rates_by_{dim}")) {
-            let _ = write!(h, "<h3>{}</h3>", esc(dim));
-            h.push_str(&svg::dot_whisker(&dot_rows(df, dim, lang)?, overall, &tr("suppressed")));
+            charts.push((dim.clone(), dot_rows(df, dim, lang)?));
         }
     }
+    let max = charts.iter().map(|(_, rows)| svg::dot_axis_max(rows, overall)).fold(0.0, f64::max);
+    for (title, rows) in &charts {
+        let _ = write!(h, "<h3>{}</h3>", esc(title));
+        h.push_str(&svg::dot_whisker_on(rows, overall, &tr("suppressed"), max));
+    }
+    Ok(h)
+}
 
-    // Weekly trend.
+/// The weekly no-show rate with its interval band.
+fn section_weekly_trend(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("rates_by_week") {
         let _ = write!(h, "<h2>{}</h2>", esc(&tr("weekly_trend")));
         let (w, r, l, hi) = (strings(df, "week")?, f64s(df, "no_show_rate")?, f64s(df, "no_show_rate_low")?, f64s(df, "no_show_rate_high")?);
         let points: Vec<_> = (0..df.height()).filter(|&i| w[i].is_some()).map(|i| (w[i].clone().unwrap_or_default(), r[i], l[i], hi[i])).collect();
         h.push_str(&svg::line_band(&points));
     }
+    Ok(h)
+}
 
-    // Causes.
+/// Causes by role, cancellations by initiator and reason, and the reasons candidates typed.
+fn section_causes(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("causes")), esc(&tr("causes_note")));
     if let Some(df) = a.get("causes_no_show_by_role") {
-        h.push_str(&stacked_from(df, "role", "cause", lang)?);
+        h.push_str(&stacked_from(df, "role", "cause", lang, None)?);
     }
     if let Some(df) = a.get("causes_cancellation") {
         let _ = write!(h, "<h3>{}</h3>", esc(&tr("cancellations")));
-        h.push_str(&stacked_from(df, "initiated_by", "cause", lang)?);
+        h.push_str(&stacked_from(df, "initiated_by", "cause", lang, None)?);
     }
+    h.push_str(&trace_sections::cancel_reasons(a, lang, input.suppression_threshold)?);
+    Ok(h)
+}
 
-    // Funnel and channels.
+/// The invitation funnel and channel reach.
+fn section_funnel(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("funnel") {
         let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("funnel")), esc(&tr("funnel_note")));
         let (step, n, share, drop) = (strings(df, "step")?, i64s(df, "interviews")?, f64s(df, "share_of_invited")?, f64s(df, "drop_from_previous")?);
         let rows: Vec<(String, f64, String)> = (0..df.height())
             .map(|i| {
                 let note = match (n[i], drop[i]) {
-                    (Some(n), Some(d)) => format!("{n} (−{})", pct(d)),
-                    (Some(n), None) => n.to_string(),
+                    (Some(n), Some(d)) => format!("{} (−{})", thousands(n), pct(d)),
+                    (Some(n), None) => thousands(n),
                     _ => tr("suppressed"),
                 };
                 (t_or(lang, "step_", step[i].as_deref().unwrap_or("")), share[i].unwrap_or(0.0), note)
@@ -303,8 +389,14 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
             .collect();
         h.push_str(&svg::bars(&rows, Some(1.0), "#E69F00"));
     }
+    Ok(h)
+}
 
-    // Reminders.
+/// Reminders, when misses happen after the last one, confirmations and link errors.
+fn section_reminders(input: &ReportInput<'_>, overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("reminder_effects") {
         let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("reminders")), esc(&tr("reminders_note")));
         let factors = strings(df, "factor")?;
@@ -319,10 +411,18 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     }
     if let Some(df) = a.get("miss_timing") {
         let _ = write!(h, "<h3>{}</h3>", esc(&tr("miss_timing")));
-        h.push_str(&stacked_from(df, "outcome", "since_last_reminder", lang)?);
+        h.push_str(&stacked_from(df, "outcome", "since_last_reminder", lang, Some(MISS_TIMING_ORDER))?);
     }
+    h.push_str(&trace_sections::confirmations(a, lang)?);
+    h.push_str(&trace_sections::link_errors(a, lang)?);
+    Ok(h)
+}
 
-    // Timing.
+/// Lead time and the best slots per role.
+fn section_timing(input: &ReportInput<'_>, overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("rates_by_lead_time") {
         let _ = write!(h, "<h2>{}</h2>", esc(&tr("timing")));
         h.push_str(&svg::dot_whisker(&dot_rows(df, "lead_time", lang)?, overall, &tr("suppressed")));
@@ -338,18 +438,25 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                     (rank[i].map(|r| r.to_string()).unwrap_or_default(), true),
                     (slot, false),
                     (opt_pct(rate[i]), true),
-                    (n[i].map(|n| n.to_string()).unwrap_or_default(), true),
+                    (n[i].map(thousands).unwrap_or_default(), true),
                 ]
             })
             .collect();
         h.push_str(&html_table(&[tr("dim_role"), tr("rank"), tr("slot"), tr("no_show_rate"), tr("interviews")], &rows));
     }
+    Ok(h)
+}
 
-    // Cost.
+/// The cost of no-shows by role and month.
+fn section_cost(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     let _ = write!(h, "<h2>{}</h2>", esc(&tr("cost")));
+    // One scale for both charts: a role's bar and a month's bar are the same money.
+    let mut charts: Vec<(&str, Vec<(String, f64, String)>)> = Vec::new();
     for (name, dim, key) in [("cost_by_role", "role", "cost_by_role"), ("cost_by_month", "month", "cost_by_month")] {
         if let Some(df) = a.get(name) {
-            let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
             let (seg, cost, ns) = (strings(df, dim)?, f64s(df, "no_show_cost")?, i64s(df, "no_shows")?);
             // Months stay a whole series; roles are capped to the largest.
             let shown = if dim == "role" { largest(&ns, MAX_CHART_ROWS) } else { vec![true; df.height()] };
@@ -357,17 +464,28 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                 .filter(|&i| shown[i])
                 .map(|i| {
                     let note = match (cost[i], ns[i]) {
-                        (Some(c), Some(n)) => format!("{} · {n}", svg::short_number(c)),
+                        (Some(c), Some(n)) => format!("{} · {}", money(c, input.currency.as_deref()), thousands(n)),
                         _ => tr("suppressed"),
                     };
                     (label(lang, dim, &seg[i]), cost[i].unwrap_or(0.0), note)
                 })
                 .collect();
-            h.push_str(&svg::bars(&rows, None, "#D55E00"));
+            charts.push((key, rows));
         }
     }
+    let max = charts.iter().flat_map(|(_, rows)| rows.iter().map(|r| r.1)).fold(0.0, f64::max);
+    for (key, rows) in charts {
+        let _ = write!(h, "<h3>{}</h3>", esc(&tr(key)));
+        h.push_str(&svg::bars(&rows, (max > 0.0).then_some(max), "#D55E00"));
+    }
+    Ok(h)
+}
 
-    // Signals.
+/// Behavioural signals with their relative risks.
+fn section_signals(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("signals") {
         let _ = write!(h, "<h2>{}</h2><p class=\"note\">{}</p>", esc(&tr("signals")), esc(&tr("signals_note")));
         let (sig, outcome) = (strings(df, "signal")?, strings(df, "outcome")?);
@@ -388,14 +506,17 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                 ]
             })
             .collect();
-        let head = match lang {
-            Lang::En => ["Signal", "Miss rate with", "Miss rate without", "Relative risk", "95 % interval"],
-            Lang::Zh => ["信号", "有信号时缺席率", "无信号时缺席率", "相对风险", "95% 区间"],
-        };
-        h.push_str(&html_table(&head.map(String::from), &rows));
+        let head = ["col_signal", "col_miss_with", "col_miss_without", "col_relative_risk", "col_interval"].map(tr);
+        h.push_str(&html_table(&head, &rows));
     }
+    Ok(h)
+}
 
-    // Re-invitations.
+/// Re-invitations after a miss.
+fn section_reinvites(input: &ReportInput<'_>, _overall: Option<f64>) -> PolarsResult<String> {
+    let (a, lang) = (input.analysis, input.lang);
+    let tr = |k: &str| t(lang, k);
+    let mut h = String::new();
     if let Some(df) = a.get("reinvites_by_cause") {
         let _ = write!(h, "<h2>{}</h2>", esc(&tr("reinvites")));
         let (outcome, cause, m, r, acc) = (strings(df, "outcome")?, strings(df, "cause")?, i64s(df, "misses")?, i64s(df, "reinvited")?, f64s(df, "acceptance_rate")?);
@@ -406,22 +527,17 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
                 vec![
                     (t_or(lang, "outcome_", outcome[i].as_deref().unwrap_or("")), false),
                     (cause[i].as_deref().map(|c| i18n::value(lang, c)).unwrap_or_else(|| tr("unknown")), false),
-                    (m[i].map(|v| v.to_string()).unwrap_or_default(), true),
-                    (r[i].map(|v| v.to_string()).unwrap_or_default(), true),
+                    (m[i].map(thousands).unwrap_or_default(), true),
+                    (r[i].map(thousands).unwrap_or_default(), true),
                     (opt_pct(acc[i]), true),
                 ]
             })
             .collect();
         h.push_str(&html_table(&[tr("outcome"), tr("cause"), tr("misses"), tr("reinvited"), tr("acceptance_rate")], &rows));
     }
-
-    h.push_str(&input.loop_section);
-    if let Some(model) = &input.model_section {
-        let _ = write!(h, "<h2>{}</h2><section id=\"model\">{model}</section>", esc(&tr("model")));
-    }
-    let _ = write!(h, "<footer>{}</footer></main></body></html>\n", esc(&fill(&tr("footer"), &[("noshow", crate::VERSION.to_string())])));
     Ok(h)
 }
+
 
 /// One move of a no-show rate between the previous and the current period.
 struct Move {
@@ -492,21 +608,34 @@ fn changes_section(a: &Analysis, lang: Lang) -> PolarsResult<String> {
     Ok(h)
 }
 
+/// `since_last_reminder` values in time order (the legend's order).
+const MISS_TIMING_ORDER: &[&str] =
+    &["before_last_reminder", "0-1h", "1-3h", "3-24h", "1-3d", "3d+", "no_reminder", "no_cancel_request"];
+
 /// A stacked-share chart from a long `group, item, share` table (the top seven items
-/// keep their own colour; the rest are summed as "other").
-fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsResult<String> {
+/// keep their own colour; the rest are summed as "other"). Items are ranked by count,
+/// or kept in `order` when given (time buckets). A `likely_cause` column beside a
+/// cause makes its flagged rows a line of their own ("unknown (likely technical issue)").
+fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang, order: Option<&[&str]>) -> PolarsResult<String> {
     let (g, it, share, count) = (strings(df, group)?, strings(df, item)?, f64s(df, "share")?, i64s(df, "count")?);
-    let item_label = |v: &Option<String>| v.as_deref().map(|v| i18n::value(lang, v)).unwrap_or_else(|| t(lang, "unknown"));
+    let likely = if df.schema().contains("likely_cause") { strings(df, "likely_cause")? } else { vec![None; df.height()] };
+    let base_label = |v: &Option<String>| v.as_deref().map(|v| i18n::value(lang, v)).unwrap_or_else(|| t(lang, "unknown"));
+    let item_label = |i: usize| match &likely[i] {
+        Some(_) => fill(&t(lang, "likely_cause_line"), &[("cause", base_label(&it[i]))]),
+        None => base_label(&it[i]),
+    };
     let mut totals: BTreeMap<String, i64> = BTreeMap::new();
     for i in 0..df.height() {
-        *totals.entry(item_label(&it[i])).or_default() += count[i].unwrap_or(0);
+        *totals.entry(item_label(i)).or_default() += count[i].unwrap_or(0);
     }
     let mut ranked: Vec<(String, i64)> = totals.into_iter().collect();
     ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    let other = match lang {
-        Lang::En => "other",
-        Lang::Zh => "其他",
-    };
+    if let Some(order) = order {
+        let position = |label: &str| order.iter().position(|o| i18n::value(lang, o) == label).unwrap_or(usize::MAX);
+        ranked.sort_by_key(|(label, _)| position(label));
+    }
+    let other = i18n::value(lang, "other");
+    let other = other.as_str();
     let mut cats: Vec<String> = ranked.iter().take(7).map(|r| r.0.clone()).collect();
     if ranked.len() > 7 {
         cats.push(other.to_string());
@@ -530,7 +659,7 @@ fn stacked_from(df: &DataFrame, group: &str, item: &str, lang: Lang) -> PolarsRe
         if rows.last().map(|r| &r.0) != Some(&gl) {
             rows.push((gl, Vec::new()));
         }
-        let mut cat = item_label(&it[i]);
+        let mut cat = item_label(i);
         if !cats.contains(&cat) {
             cat = other.to_string();
         }

@@ -15,41 +15,10 @@ use serde_json::Value;
 use super::i18n::Lang;
 use super::svg::{esc, pct};
 
-/// (English, Chinese) labels of this section.
-fn label(lang: Lang, key: &str) -> &'static str {
-    let (en, zh) = match key {
-        "intro" => (
-            "The model estimates, for each upcoming interview, the probability of a no-show or a candidate cancellation. It decides who gets more help first (a call, an extra reminder, a link check) and must never be used to reject anyone.",
-            "模型为每场即将进行的面试估计爽约或候选人取消的概率，用于决定优先给谁更多帮助（电话、额外提醒、链接检查），绝不能用于淘汰任何候选人。",
-        ),
-        "version" => ("Model version", "模型版本"),
-        "test_window" => ("Test window (latest weeks, not used for fitting)", "测试窗口（最近几周，未用于拟合）"),
-        "auc" => ("AUC", "AUC"),
-        "auc_ci" => ("AUC (95 % DeLong interval)", "AUC（95% DeLong 区间）"),
-        "top10" => ("Misses caught by the top 10 % of scores", "得分最高 10% 覆盖的缺席"),
-        "top20" => ("Misses caught by the top 20 % of scores", "得分最高 20% 覆盖的缺席"),
-        "ece" => ("Calibration error (ECE)", "校准误差（ECE）"),
-        "calibration" => ("Calibration: predicted vs observed rate by decile", "校准：各十分位的预测率与实际率"),
-        "decile" => ("Decile", "十分位"),
-        "predicted" => ("Predicted", "预测"),
-        "observed" => ("Observed", "实际"),
-        "fairness" => ("Does it serve every group equally well?", "模型对各群体是否同样有效？"),
-        "group" => ("Group", "群体"),
-        "rows" => ("Interviews", "面试数"),
-        "base_rate" => ("Miss rate", "缺席率"),
-        "drivers" => ("What moves the risk (odds ratios with 95 % intervals)", "影响风险的因素（优势比及 95% 区间）"),
-        "suppressed" => ("fewer than {n} interviews: not shown", "少于 {n} 场面试：不显示"),
-        "withheld" => ("figures withheld", "数据不显示"),
-        "no_model" => (
-            "No model is in use: nothing is scored until a trained model passes the promotion checks. The newest model was kept as a candidate",
-            "当前没有投入使用的模型：在训练出的模型通过上线检查之前不会评分。最新模型仅保留为候选版本",
-        ),
-        _ => ("", ""),
-    };
-    match lang {
-        Lang::En => en,
-        Lang::Zh => zh,
-    }
+/// This section's label `key`: `model_` + key in the report's one label table
+/// ([`super::i18n`]).
+fn label(lang: Lang, key: &str) -> String {
+    super::i18n::t(lang, &format!("model_{key}"))
 }
 
 /// With no current model but a refused candidate: a section saying so and why.
@@ -58,7 +27,7 @@ fn no_current_model(folder: &Path, lang: Lang) -> Option<String> {
     let reasons = candidate.promotion.map(|p| p.reasons.join("; ")).unwrap_or_default();
     Some(format!(
         "<p class=\"note\">{} {}: {}</p>",
-        esc(label(lang, "no_model")),
+        esc(&label(lang, "no_model")),
         esc(&candidate.version),
         esc(&reasons)
     ))
@@ -77,7 +46,7 @@ fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
 /// Groups of the fairness table with fewer test interviews than `suppression_threshold`
 /// (the report's `[report] suppression_threshold`) are shown without figures, as are
 /// groups the model folder itself withheld (its `withheld_reason`).
-pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64) -> anyhow::Result<Option<String>> {
+pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64, tz: chrono_tz::Tz) -> anyhow::Result<Option<String>> {
     let folder = model_dir;
     let model_dir = crate::model::store::current_dir(model_dir)?;
     let model_dir = model_dir.as_path();
@@ -90,37 +59,42 @@ pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64) -> anyho
     let model: Value = serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
     let l = |k| label(lang, k);
     let mut h = String::new();
-    let _ = write!(h, "<p class=\"note\">{}</p>", esc(l("intro")));
+    let _ = write!(h, "<p class=\"note\">{}</p>", esc(&l("intro")));
 
     let m = &model["metrics"];
-    let window = format!(
-        "{} – {}",
-        model["test_window"]["start"].as_str().unwrap_or("?"),
-        model["test_window"]["end"].as_str().unwrap_or("?")
-    );
+    let local = |v: &Value| local_time(v, tz);
+    let window = format!("{} – {} ({})", local(&model["test_window"]["start"]), local(&model["test_window"]["end"]), tz.name());
     let tile = |h: &mut String, name: &str, value: String| {
         let _ = write!(h, "<div class=\"tile\"><div class=\"k\">{}</div><div class=\"v\">{}</div></div>", esc(name), esc(&value));
     };
     h.push_str("<div class=\"tiles\">");
-    tile(&mut h, l("version"), model["version"].as_str().map(str::to_string).unwrap_or_else(|| model["version"].to_string()));
-    tile(&mut h, l("auc"), num(&m["auc"]).map(|v| format!("{v:.3}")).unwrap_or_default());
-    tile(&mut h, l("top10"), num(&m["top_decile_capture"]).map(pct).unwrap_or_default());
-    tile(&mut h, l("top20"), num(&m["top_quintile_capture"]).map(pct).unwrap_or_default());
-    tile(&mut h, l("ece"), num(&m["ece"]).map(pct).unwrap_or_default());
+    tile(&mut h, &l("version"), model["version"].as_str().map(str::to_string).unwrap_or_else(|| model["version"].to_string()));
+    tile(&mut h, &l("auc"), num(&m["auc"]).map(|v| format!("{v:.3}")).unwrap_or_default());
+    tile(&mut h, &l("top10"), num(&m["top_decile_capture"]).map(pct).unwrap_or_default());
+    tile(&mut h, &l("top20"), num(&m["top_quintile_capture"]).map(pct).unwrap_or_default());
+    tile(&mut h, &l("ece"), num(&m["ece"]).map(pct).unwrap_or_default());
     h.push_str("</div>");
-    let _ = write!(h, "<p class=\"note\">{}: {}</p>", esc(l("test_window")), esc(&window));
+    let _ = write!(h, "<p class=\"note\">{}: {}</p>", esc(&l("test_window")), esc(&window));
 
     let evaluation = model_dir.join("evaluation");
-    if let Ok(cal) = read_parquet(&evaluation.join("calibration.parquet")) {
-        let _ = write!(h, "<h3>{}</h3>", esc(l("calibration")));
+    let deciles = model["recalibration"]["deciles"].as_array().filter(|d| !d.is_empty());
+    if let Some(deciles) = deciles {
+        // Before and after recalibration, from model.json itself.
+        let pick = |k: &str| deciles.iter().filter_map(|d| Some((d[k].as_f64()?, d["observed_rate"].as_f64()?))).collect::<Vec<_>>();
+        let _ = write!(h, "<h3>{}</h3><p class=\"note\">{}</p>", esc(&l("calibration")), esc(&l("cal_legend")));
+        h.push_str(&calibration_svg(&[(pick("mean_predicted_before"), "#999999"), (pick("mean_predicted_after"), "#0072B2")], lang));
+    } else if let Ok(cal) = read_parquet(&evaluation.join("calibration.parquet")) {
+        let _ = write!(h, "<h3>{}</h3>", esc(&l("calibration")));
         h.push_str(&calibration_chart(&cal, lang)?);
     }
+    h.push_str(&recalibration_part(&model["recalibration"], lang, tz));
+    h.push_str(&penalty_part(&model["penalty"], lang, tz));
     if let Ok(fair) = read_parquet(&evaluation.join("fairness.parquet")) {
-        let _ = write!(h, "<h3>{}</h3>", esc(l("fairness")));
+        let _ = write!(h, "<h3>{}</h3>", esc(&l("fairness")));
         h.push_str(&fairness_table(&fair, lang, suppression_threshold)?);
     }
     if let Some(rows) = model["coefficient_table"].as_array() {
-        let _ = write!(h, "<h3>{}</h3><ul class=\"findings\">", esc(l("drivers")));
+        let _ = write!(h, "<h3>{}</h3><ul class=\"findings\">", esc(&l("drivers")));
         let mut ranked: Vec<&Value> = rows.iter().filter(|r| r["odds_ratio"].as_f64().is_some()).collect();
         // Strongest effects first, in either direction.
         ranked.sort_by(|a, b| {
@@ -191,19 +165,177 @@ fn calibration_chart(cal: &DataFrame, lang: Lang) -> anyhow::Result<String> {
     let predicted = column_f64(cal, "mean_predicted")?;
     let observed = column_f64(cal, "observed_rate")?;
     let points: Vec<(f64, f64)> = predicted.iter().zip(&observed).filter_map(|(p, o)| Some(((*p)?, (*o)?))).collect();
-    let max = points.iter().fold(0.05_f64, |m, (p, o)| m.max(*p).max(*o)) * 1.1;
-    let (size, pad) = (320.0, 40.0);
-    let s = |v: f64| pad + (size - 2.0 * pad) * (v / max);
-    let mut svg = format!(r#"<svg viewBox="0 0 {size} {size}" width="{size}" height="{size}" role="img">"#);
-    let _ = write!(svg, r##"<line x1="{0:.1}" y1="{1:.1}" x2="{1:.1}" y2="{0:.1}" stroke="#999" stroke-dasharray="4 3"/>"##, pad, size - pad);
-    let _ = write!(svg, r##"<line x1="{pad}" y1="{0:.1}" x2="{0:.1}" y2="{0:.1}" stroke="#333"/><line x1="{pad}" y1="{pad}" x2="{pad}" y2="{0:.1}" stroke="#333"/>"##, size - pad);
-    for (p, o) in &points {
-        let _ = write!(svg, r##"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="#0072B2"/>"##, s(*p), size - s(*o));
+    Ok(calibration_svg(&[(points, "#0072B2")], lang))
+}
+
+/// Series of (predicted, observed) points on one square chart with tick values on both
+/// axes (the same scale on each) and the diagonal of perfect calibration.
+fn calibration_svg(series: &[(Vec<(f64, f64)>, &str)], lang: Lang) -> String {
+    let top = series.iter().flat_map(|(p, _)| p.iter()).fold(0.05_f64, |m, (p, o)| m.max(*p).max(*o)) * 1.05;
+    // A round maximum whose quarters are whole percentages.
+    let max = [0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1.0].into_iter().find(|m| *m >= top).unwrap_or(1.0);
+    let (size, left, bottom_pad, right_pad) = (320.0, 52.0, 44.0, 12.0);
+    let plot = size - left - right_pad;
+    let x = |v: f64| left + plot * (v / max).clamp(0.0, 1.0);
+    let y = |v: f64| (size - bottom_pad) - plot * (v / max).clamp(0.0, 1.0);
+    let mut svg = format!(r#"<svg class="chart" style="max-width:360px" viewBox="0 0 {size} {size}" role="img">"#);
+    for k in 0..=4 {
+        let v = max * k as f64 / 4.0;
+        let tick = format!("{:.0}%", v * 100.0);
+        let _ = write!(
+            svg,
+            r##"<line x1="{0:.1}" y1="{1:.1}" x2="{0:.1}" y2="{2:.1}" stroke="#e3e3e3"/><line x1="{3:.1}" y1="{4:.1}" x2="{5:.1}" y2="{4:.1}" stroke="#e3e3e3"/><text x="{0:.1}" y="{6:.1}" class="tick" text-anchor="middle">{tick}</text><text x="{7:.1}" y="{8:.1}" class="tick" text-anchor="end">{tick}</text>"##,
+            x(v), y(0.0), y(max), x(0.0), y(v), x(max), y(0.0) + 14.0, left - 5.0, y(v) + 4.0
+        );
     }
-    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="end">{}</text>"#, size - pad, size - 8.0, esc(&format!("{} (0–{})", label(lang, "predicted"), pct(max))));
-    let _ = write!(svg, r#"<text x="8" y="{:.1}" class="note">{}</text>"#, pad - 12.0, esc(label(lang, "observed")));
+    let _ = write!(svg, r##"<line x1="{:.1}" y1="{:.1}" x2="{:.1}" y2="{:.1}" stroke="#999" stroke-dasharray="4 3"/>"##, x(0.0), y(0.0), x(max), y(max));
+    for (points, colour) in series {
+        for (p, o) in points {
+            let _ = write!(svg, r##"<circle cx="{:.1}" cy="{:.1}" r="4.5" fill="{colour}"><title>{} → {}</title></circle>"##, x(*p), y(*o), pct(*p), pct(*o));
+        }
+    }
+    let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="middle">{}</text>"#, left + plot / 2.0, size - 8.0, esc(&label(lang, "predicted")));
+    let _ = write!(svg, r#"<text x="12" y="{:.1}" class="note" text-anchor="middle" transform="rotate(-90 12 {:.1})">{}</text>"#, y(max / 2.0), y(max / 2.0), esc(&label(lang, "observed")));
     svg.push_str("</svg>");
-    Ok(svg)
+    svg
+}
+
+/// A timestamp of model.json (RFC 3339, UTC) as a local date and time in `tz`.
+fn local_time(v: &Value, tz: chrono_tz::Tz) -> String {
+    match v.as_str().map(|t| crate::time::parse_timestamp(t, tz)) {
+        Some(Ok(us)) => crate::time::format_local(us, tz).chars().take(16).collect::<String>().replace('T', " "),
+        Some(Err(_)) => v.as_str().unwrap_or("?").to_string(),
+        None => "?".to_string(),
+    }
+}
+
+/// The calibration of the test window before and after recalibration (model.json's
+/// `recalibration`), as a sentence and a small table.
+fn recalibration_part(r: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
+    if !r.is_object() {
+        return String::new();
+    }
+    let l = |k| label(lang, k);
+    let mut h = format!("<h3>{}</h3>", esc(&l("recalibration")));
+    let applied = r["applied"].as_bool().unwrap_or(false);
+    let sentence = if applied {
+        l("recal_applied")
+            .replace("{weeks}", &r["weeks"].as_u64().map(|w| w.to_string()).unwrap_or_default())
+            .replace("{rows}", &r["window_rows"].as_i64().map(super::svg::thousands).unwrap_or_default())
+            .replace("{from}", &local_time(&r["window_start"], tz))
+            .replace("{to}", &local_time(&r["window_end"], tz))
+            .replace("{shift}", &r["shift"].as_f64().map(|s| format!("{s:+.3}")).unwrap_or_default())
+    } else {
+        l("recal_not_applied").to_string()
+    };
+    let _ = write!(h, "<p class=\"note\">{}</p>", esc(&sentence));
+    if lang == Lang::En {
+        for note in r["notes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let _ = write!(h, "<p class=\"note\">{}</p>", esc(note));
+        }
+    }
+    let cell = |v: &Value, as_pct: bool| v.as_f64().map(|x| if as_pct { pct(x) } else { format!("{x:.4}") }).unwrap_or_else(|| "–".into());
+    let _ = write!(
+        h,
+        "<div class=\"scroll\"><table><tr><th></th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        esc(&l("mean_p")), esc(&l("base_rate")), esc(&l("ece")), esc(&l("log_loss")), esc(&l("brier"))
+    );
+    for (key, c) in [("before", &r["test_before"]), ("after", &r["test_after"])] {
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            esc(&l(key)), cell(&c["mean_predicted"], true), cell(&c["observed_rate"], true), cell(&c["ece"], true), cell(&c["log_loss"], false), cell(&c["brier"], false)
+        );
+    }
+    h.push_str("</table></div>");
+    h
+}
+
+/// How the L2 penalty was set (model.json's `penalty`): fixed, or the grid search with
+/// its validation curve.
+fn penalty_part(p: &Value, lang: Lang, tz: chrono_tz::Tz) -> String {
+    if !p.is_object() {
+        return String::new();
+    }
+    let l = |k| label(lang, k);
+    let chosen = p["l2"].as_f64();
+    let number = |v: f64| if v >= 1.0 { format!("{v}") } else { format!("{v:.3}").trim_end_matches('0').to_string() };
+    let mut h = format!("<h3>{}</h3>", esc(&l("penalty")));
+    if p["method"].as_str() == Some("fixed") {
+        let text = l("penalty_fixed")
+            .replace("{l2}", &chosen.map(number).unwrap_or_default())
+            .replace("{by}", p["fixed_by"].as_str().unwrap_or("train.l2"));
+        let _ = write!(h, "<p class=\"note\">{}</p>", esc(&text));
+        return h;
+    }
+    let folds = p["folds"].as_array().cloned().unwrap_or_default();
+    let curve: Vec<(f64, Option<f64>)> =
+        p["curve"].as_array().into_iter().flatten().filter_map(|c| Some((c["l2"].as_f64()?, c["mean_log_loss"].as_f64()))).collect();
+    let best_loss = curve.iter().find(|(v, _)| Some(*v) == chosen).and_then(|c| c.1);
+    let text = l("penalty_search")
+        .replace("{folds}", &folds.len().to_string())
+        .replace("{from}", &folds.first().map(|f| local_time(&f["validation_start"], tz)).unwrap_or_default())
+        .replace("{to}", &folds.last().map(|f| local_time(&f["validation_end"], tz)).unwrap_or_default())
+        .replace("{l2}", &chosen.map(number).unwrap_or_default())
+        .replace("{loss}", &best_loss.map(|v| format!("{v:.4}")).unwrap_or_else(|| "–".into()));
+    let _ = write!(h, "<p class=\"note\">{}</p>", esc(&text));
+    if let Some(sub) = p["subsample"].as_object() {
+        let text = l("penalty_subsample")
+            .replace("{rows}", &sub.get("rows").and_then(Value::as_i64).map(super::svg::thousands).unwrap_or_default())
+            .replace("{of}", &sub.get("of_rows").and_then(Value::as_i64).map(super::svg::thousands).unwrap_or_default());
+        let _ = write!(h, "<p class=\"note\">{}</p>", esc(&text));
+    }
+    if lang == Lang::En {
+        for note in p["notes"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            let _ = write!(h, "<p class=\"note\">{}</p>", esc(note));
+        }
+    }
+    let losses: Vec<f64> = curve.iter().filter_map(|c| c.1).collect();
+    if losses.len() >= 2 {
+        let (lo, hi) = losses.iter().fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+        let pad = ((hi - lo) * 0.1).max(1e-6);
+        let (lo, hi) = (lo - pad, hi + pad);
+        let (width, height, left, right, top, plot_h) = (520.0, 190.0, 64.0, 12.0, 10.0, 130.0);
+        let step = (width - left - right) / (curve.len().max(2) - 1) as f64;
+        let x = |i: usize| left + step * i as f64;
+        let y = |v: f64| top + plot_h * (1.0 - (v - lo) / (hi - lo));
+        let mut svg = format!(r#"<svg class="chart" viewBox="0 0 {width} {height}" role="img">"#);
+        for k in 0..=3 {
+            let v = lo + (hi - lo) * k as f64 / 3.0;
+            let _ = write!(
+                svg,
+                r##"<line x1="{left}" y1="{0:.1}" x2="{1:.1}" y2="{0:.1}" stroke="#e3e3e3"/><text x="{2:.1}" y="{3:.1}" class="tick" text-anchor="end">{v:.4}</text>"##,
+                y(v), width - right, left - 5.0, y(v) + 4.0
+            );
+        }
+        let line: Vec<String> = curve.iter().enumerate().filter_map(|(i, c)| Some(format!("{:.1},{:.1}", x(i), y(c.1?)))).collect();
+        let _ = write!(svg, r##"<polyline points="{}" fill="none" stroke="#0072B2" stroke-width="2"/>"##, line.join(" "));
+        for (i, (v, loss)) in curve.iter().enumerate() {
+            if let Some(loss) = loss {
+                let colour = if Some(*v) == chosen { "#D55E00" } else { "#0072B2" };
+                let r = if Some(*v) == chosen { 6.0 } else { 4.0 };
+                let _ = write!(svg, r##"<circle cx="{:.1}" cy="{:.1}" r="{r}" fill="{colour}"><title>{} → {loss:.4}</title></circle>"##, x(i), y(*loss), number(*v));
+            }
+            let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="tick" text-anchor="middle">{}</text>"#, x(i), top + plot_h + 16.0, number(*v));
+        }
+        let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="note" text-anchor="middle">L2</text>"#, left + (width - left - right) / 2.0, top + plot_h + 36.0);
+        svg.push_str("</svg>");
+        let _ = write!(h, "<p class=\"note\">{}</p>", esc(&l("penalty_axis")));
+        h.push_str(&svg);
+    }
+    h
+}
+
+/// The model folder's `withheld_reason` (English, with the setting's name) in the
+/// page's words: "fewer than 5 misses (train.min_group_misses)" → "缺席少于 5 次".
+fn withheld_words(reason: &str, lang: Lang) -> String {
+    let n: String = reason.chars().skip_while(|c| !c.is_ascii_digit()).take_while(char::is_ascii_digit).collect();
+    let key = if reason.contains("misses") { "withheld_misses" } else if reason.contains("interviews") { "withheld_rows" } else { "" };
+    match (key, n.is_empty(), lang) {
+        ("", _, Lang::En) | (_, true, Lang::En) => reason.to_string(),
+        ("", _, Lang::Zh) | (_, true, Lang::Zh) => String::new(),
+        (key, false, _) => label(lang, key).replace("{n}", &n),
+    }
 }
 
 fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Result<String> {
@@ -220,8 +352,8 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
     let withheld = column_str(fair, "withheld_reason").unwrap_or_else(|_| vec![None; fair.height()]);
     let l = |k| label(lang, k);
     let mut h = format!(
-        "<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
-        esc(l("group")), esc(l("rows")), esc(l("base_rate")), esc(l("auc_ci")), esc(l("ece")), esc(l("top10"))
+        "<div class=\"scroll\"><table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        esc(&l("group")), esc(&l("rows")), esc(&l("base_rate")), esc(&l("auc_ci")), esc(&l("ece")), esc(&l("top10"))
     );
     let f = |v: Option<f64>, as_pct: bool| match v {
         Some(x) if as_pct => pct(x),
@@ -248,8 +380,8 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
                 esc(&group),
                 esc(&rows_text),
                 f(base[i], true),
-                esc(l("withheld")),
-                esc(reason)
+                esc(&l("withheld")),
+                esc(&withheld_words(reason, lang))
             );
             continue;
         }
@@ -268,6 +400,6 @@ fn fairness_table(fair: &DataFrame, lang: Lang, threshold: u64) -> anyhow::Resul
             f(top[i], true)
         );
     }
-    h.push_str("</table>");
+    h.push_str("</table></div>");
     Ok(h)
 }

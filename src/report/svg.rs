@@ -13,10 +13,71 @@ use std::fmt::Write;
 /// Colours for categories (colour-blind-safe Okabe–Ito order, then greys).
 pub const PALETTE: &[&str] = &["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#999999", "#666666", "#333333"];
 
-const WIDTH: f64 = 760.0;
-const LABEL_W: f64 = 210.0;
-const NOTE_W: f64 = 130.0;
-const ROW_H: f64 = 22.0;
+// The drawing's own units: every chart scales to the page's width (`viewBox` and
+// `width:100%` in the page's CSS), so these are proportions, not pixels. 520 units
+// keep 13-unit labels at about 10 px on a 420 px phone and 15 px on a laptop.
+const WIDTH: f64 = 520.0;
+const LABEL_W: f64 = 196.0;
+const NOTE_W: f64 = 104.0;
+const ROW_H: f64 = 24.0;
+
+/// The opening tag of a chart `height` units high (width [`WIDTH`]).
+fn open(width: f64, height: f64) -> String {
+    format!(r#"<svg class="chart" viewBox="0 0 {width} {height:.1}" preserveAspectRatio="xMinYMin meet" role="img">"#)
+}
+
+/// `label` cut to about `room` units of 13-unit text (CJK characters take a full em,
+/// others about half), with an ellipsis; the whole label goes into a `<title>`.
+pub fn fit(label: &str, room: f64) -> String {
+    let width = |c: char| if (c as u32) >= 0x2E80 { 13.0 } else { 6.7 };
+    if label.chars().map(width).sum::<f64>() <= room {
+        return esc(label);
+    }
+    let mut used = width('…');
+    let mut cut = String::new();
+    for c in label.chars() {
+        used += width(c);
+        if used > room {
+            break;
+        }
+        cut.push(c);
+    }
+    format!("{}…", esc(&cut))
+}
+
+/// A label text element (right-aligned at `x`), cut to fit and with its full text as a tooltip.
+fn label_text(x: f64, y: f64, label: &str, room: f64) -> String {
+    format!(r#"<text x="{x:.1}" y="{y:.1}" class="lbl" text-anchor="end"><title>{}</title>{}</text>"#, esc(label), fit(label, room))
+}
+
+/// A whole number with thousands separators (`12,345`).
+pub fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        format!("-{out}")
+    } else {
+        out
+    }
+}
+
+/// An amount of money, rounded to whole units, with thousands separators and the
+/// configured currency: a symbol before it (`¥12,345`), a code before it with a space
+/// (`CNY 12,345`), nothing without one.
+pub fn money(v: f64, currency: Option<&str>) -> String {
+    let amount = thousands(v.round() as i64);
+    match currency {
+        Some(c) if c.chars().all(|ch| ch.is_alphabetic()) => format!("{c} {amount}"),
+        Some(c) => format!("{c}{amount}"),
+        None => amount,
+    }
+}
 
 /// Escapes text for HTML and SVG.
 pub fn esc(text: &str) -> String {
@@ -83,19 +144,30 @@ pub fn short_number(v: f64) -> String {
     }
 }
 
+/// The axis maximum [`dot_whisker_on`] would choose for these rows: pass the largest
+/// of several charts' to draw them on one scale.
+pub fn dot_axis_max(rows: &[DotRow], overall: Option<f64>) -> f64 {
+    nice_max(rows.iter().filter_map(|r| r.high.or(r.rate)).chain(overall).fold(0.0, f64::max) * 1.05)
+}
+
 /// Rates with their intervals, one row per segment, and a dashed line at `overall`.
 pub fn dot_whisker(rows: &[DotRow], overall: Option<f64>, suppressed_label: &str) -> String {
+    dot_whisker_on(rows, overall, suppressed_label, dot_axis_max(rows, overall))
+}
+
+/// [`dot_whisker`] on an axis from 0 to `max` (shared by the charts of one section).
+pub fn dot_whisker_on(rows: &[DotRow], overall: Option<f64>, suppressed_label: &str, max: f64) -> String {
     let plot_w = WIDTH - LABEL_W - NOTE_W;
     let top = 8.0;
     let height = top + rows.len() as f64 * ROW_H + 24.0;
-    let max = nice_max(rows.iter().filter_map(|r| r.high.or(r.rate)).chain(overall).fold(0.0, f64::max) * 1.05);
+    let max = max.max(0.01);
     let x = |v: f64| LABEL_W + plot_w * (v / max).clamp(0.0, 1.0);
-    let mut svg = format!(r#"<svg viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img">"#);
+    let mut svg = open(WIDTH, height);
     let bottom = top + rows.len() as f64 * ROW_H;
     axis(&mut svg, LABEL_W, plot_w, top, bottom, max, true);
     for (i, r) in rows.iter().enumerate() {
         let y = top + i as f64 * ROW_H + ROW_H / 2.0;
-        let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="lbl" text-anchor="end">{}</text>"#, LABEL_W - 8.0, y + 4.0, esc(&r.label));
+        svg.push_str(&label_text(LABEL_W - 8.0, y + 4.0, &r.label, LABEL_W - 12.0));
         match (r.rate, r.low, r.high) {
             (Some(rate), low, high) => {
                 if let (Some(l), Some(h)) = (low, high) {
@@ -118,32 +190,36 @@ pub fn dot_whisker(rows: &[DotRow], overall: Option<f64>, suppressed_label: &str
 
 /// 100 % stacked bars: each row's shares by category, with a legend.
 pub fn stacked_shares(rows: &[(String, Vec<(String, f64)>)], categories: &[String]) -> String {
-    let plot_w = WIDTH - LABEL_W - 20.0;
-    let legend_rows = categories.len().div_ceil(4) as f64;
+    let plot_w = WIDTH - LABEL_W - 10.0;
+    // The legend, in the categories' own order, three keys a line across the chart.
+    let per_line = 3;
+    let key_w = WIDTH / per_line as f64;
+    let legend_rows = categories.len().div_ceil(per_line) as f64;
     let top = 8.0 + legend_rows * 18.0;
     let height = top + rows.len() as f64 * ROW_H + 10.0;
-    let mut svg = format!(r#"<svg viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img">"#);
+    let mut svg = open(WIDTH, height);
     let colour = |cat: &str| PALETTE[categories.iter().position(|c| c == cat).unwrap_or(PALETTE.len() - 1) % PALETTE.len()];
     for (i, cat) in categories.iter().enumerate() {
-        let (lx, ly) = (LABEL_W + (i % 4) as f64 * (plot_w / 4.0), 8.0 + (i / 4) as f64 * 18.0);
+        let (lx, ly) = ((i % per_line) as f64 * key_w, 8.0 + (i / per_line) as f64 * 18.0);
         let _ = write!(
             svg,
-            r#"<rect x="{lx:.1}" y="{ly:.1}" width="11" height="11" fill="{}"/><text x="{:.1}" y="{:.1}" class="tick">{}</text>"#,
+            r#"<rect x="{lx:.1}" y="{ly:.1}" width="11" height="11" fill="{}"/><text x="{:.1}" y="{:.1}" class="key"><title>{}</title>{}</text>"#,
             colour(cat),
             lx + 15.0,
             ly + 10.0,
-            esc(cat)
+            esc(cat),
+            fit(cat, key_w - 22.0)
         );
     }
     for (i, (label, shares)) in rows.iter().enumerate() {
         let y = top + i as f64 * ROW_H;
-        let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="lbl" text-anchor="end">{}</text>"#, LABEL_W - 8.0, y + 15.0, esc(label));
+        svg.push_str(&label_text(LABEL_W - 8.0, y + 16.0, label, LABEL_W - 12.0));
         let mut x0 = LABEL_W;
         for (cat, share) in shares {
             let w = plot_w * share.clamp(0.0, 1.0);
             let _ = write!(svg, r#"<rect x="{x0:.1}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{}"><title>{} {}</title></rect>"#, y + 3.0, ROW_H - 6.0, colour(cat), esc(cat), pct(*share));
-            if w > 34.0 {
-                let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="inbar">{:.0}%</text>"#, x0 + 4.0, y + 15.0, share * 100.0);
+            if w > 30.0 {
+                let _ = write!(svg, r#"<text x="{:.1}" y="{:.1}" class="inbar">{:.0}%</text>"#, x0 + 3.0, y + 16.0, share * 100.0);
             }
             x0 += w;
         }
@@ -158,20 +234,18 @@ pub fn bars(rows: &[(String, f64, String)], max: Option<f64>, colour: &str) -> S
     let top = 8.0;
     let height = top + rows.len() as f64 * ROW_H + 8.0;
     let max = max.unwrap_or_else(|| rows.iter().map(|r| r.1).fold(0.0, f64::max)).max(f64::MIN_POSITIVE);
-    let mut svg = format!(r#"<svg viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img">"#);
+    let mut svg = open(WIDTH, height);
     for (i, (label, value, note)) in rows.iter().enumerate() {
         let y = top + i as f64 * ROW_H;
         let w = plot_w * (value / max).clamp(0.0, 1.0);
+        svg.push_str(&label_text(LABEL_W - 8.0, y + 16.0, label, LABEL_W - 12.0));
         let _ = write!(
             svg,
-            r#"<text x="{:.1}" y="{:.1}" class="lbl" text-anchor="end">{}</text><rect x="{LABEL_W}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{colour}"/><text x="{:.1}" y="{:.1}" class="note">{}</text>"#,
-            LABEL_W - 8.0,
-            y + 15.0,
-            esc(label),
+            r#"<rect x="{LABEL_W}" y="{:.1}" width="{w:.1}" height="{:.1}" fill="{colour}"/><text x="{:.1}" y="{:.1}" class="note">{}</text>"#,
             y + 3.0,
             ROW_H - 6.0,
             LABEL_W + w + 6.0,
-            y + 15.0,
+            y + 16.0,
             esc(note)
         );
     }
@@ -179,16 +253,24 @@ pub fn bars(rows: &[(String, f64, String)], max: Option<f64>, colour: &str) -> S
     svg
 }
 
+/// One point of [`line_band`]: its label, the rate and its interval's bounds.
+pub type BandPoint = (String, Option<f64>, Option<f64>, Option<f64>);
+
 /// A line of rates over ordered labels with its interval as a band.
-pub fn line_band(points: &[(String, Option<f64>, Option<f64>, Option<f64>)]) -> String {
-    let (left, right, top, plot_h) = (50.0, 20.0, 10.0, 200.0);
-    let height = top + plot_h + 50.0;
+pub fn line_band(points: &[BandPoint]) -> String {
+    line_band_on(points, nice_max(points.iter().filter_map(|p| p.3.or(p.1)).fold(0.0, f64::max) * 1.05))
+}
+
+/// [`line_band`] on an axis from 0 to `max`.
+pub fn line_band_on(points: &[BandPoint], max: f64) -> String {
+    let (left, right, top, plot_h) = (44.0, 14.0, 10.0, 170.0);
+    let height = top + plot_h + 56.0;
     let plot_w = WIDTH - left - right;
-    let max = nice_max(points.iter().filter_map(|p| p.3.or(p.1)).fold(0.0, f64::max) * 1.05);
+    let max = max.max(0.01);
     let n = points.len().max(2) as f64 - 1.0;
     let x = |i: usize| left + plot_w * i as f64 / n;
     let y = |v: f64| top + plot_h * (1.0 - (v / max).clamp(0.0, 1.0));
-    let mut svg = format!(r#"<svg viewBox="0 0 {WIDTH} {height}" width="{WIDTH}" height="{height}" role="img">"#);
+    let mut svg = open(WIDTH, height);
     for k in 0..=4 {
         let v = max * k as f64 / 4.0;
         let _ = write!(
@@ -216,7 +298,7 @@ pub fn line_band(points: &[(String, Option<f64>, Option<f64>, Option<f64>)]) -> 
     if !line.is_empty() {
         let _ = write!(svg, r##"<polyline points="{}" fill="none" stroke="#0072B2" stroke-width="2"/>"##, line.join(" "));
     }
-    let every = (points.len() / 12).max(1);
+    let every = points.len().div_ceil(10).max(1);
     for (i, p) in points.iter().enumerate() {
         if let Some(v) = p.1 {
             let _ = write!(svg, r##"<circle cx="{:.1}" cy="{:.1}" r="3" fill="#0072B2"><title>{} {}</title></circle>"##, x(i), y(v), esc(&p.0), pct(v));
