@@ -20,10 +20,15 @@ import textwrap
 AS_OF = "2026-11-16T00:00:00Z"
 
 
+NEUTRAL_CWD = None
+
+
 def timed(cmd, env=None):
     """Runs cmd under /usr/bin/time -v; returns (wall s, peak MiB, stdout, CPU s)."""
     full = ["/usr/bin/time", "-v"] + cmd
-    p = subprocess.run(full, capture_output=True, text=True, env=env)
+    # In a folder of its own: noshow reads noshow.toml of the working folder, and the
+    # figures are of the defaults, not of whatever config sits where bench.py is run.
+    p = subprocess.run(full, capture_output=True, text=True, env=env, cwd=NEUTRAL_CWD)
     if p.returncode != 0:
         sys.exit(f"command failed: {' '.join(cmd)}\n{p.stderr[-4000:]}")
     wall = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):([\d.]+)", p.stderr)
@@ -123,6 +128,13 @@ def main():
                          "monitoring tables (help_effect, model_monitoring, drift); 0 = skip")
     ap.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     args = ap.parse_args()
+    global NEUTRAL_CWD
+    args.work = os.path.abspath(args.work)
+    args.bin = os.path.abspath(args.bin)
+    if args.raw:
+        args.raw = os.path.abspath(args.raw)
+    os.makedirs(args.work, exist_ok=True)
+    NEUTRAL_CWD = args.work
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB, {platform.platform()}")
     print(f"cpu: {cpu_model()}; load average before: {os.getloadavg()[0]:.2f}")

@@ -21,11 +21,13 @@ use crate::{info, usage_error, warn};
 /// `summary.json` and `report.html` into --out, replacing it in one step.
 /// Only closed interviews count (status other than `scheduled` after the
 /// derived-status rule, slot before --as-of); events after --as-of are ignored.
+/// With a model folder (--model or `model` in the config) the page explains its current
+/// model too (metrics, calibration, fairness, drivers); without one it has no model
+/// section.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The lake folder [config: lake].
-    #[arg(long, value_name = "DIR")]
-    pub lake: Option<PathBuf>,
+    #[command(flatten)]
+    pub lake: crate::flags::LakeFlag,
     /// Output folder [config: OUT/report with `out` from the config; default:
     /// notebooks-export/<as-of date in --tz>].
     #[arg(long, value_name = "DIR")]
@@ -42,10 +44,8 @@ pub struct Args {
     /// [config: report.suppression_threshold; default: 10].
     #[arg(long, value_name = "N")]
     pub suppression_threshold: Option<u64>,
-    /// Model folder whose current model the report explains (metrics, calibration,
-    /// fairness, drivers) [config: model; default: no model section].
-    #[arg(long, value_name = "DIR")]
-    pub model: Option<PathBuf>,
+    #[command(flatten)]
+    pub model: crate::flags::ModelFlag,
     /// Also write `interviews.parquet`/`.csv`: one row per closed interview for
     /// notebooks, each candidate id replaced by its keyed pseudonym. Needs the key
     /// (NOSHOW_PSEUDONYM_KEY, NOSHOW_PSEUDONYM_KEY_FILE or [privacy] key_file); without
@@ -99,7 +99,7 @@ pub fn parse_cuts(values: &[String]) -> anyhow::Result<Vec<Vec<String>>> {
 impl ReportSettings {
     pub fn resolve(args: &Args, common: &Common) -> anyhow::Result<ReportSettings> {
         let cfg = &common.config.report;
-        let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+        let lake = args.lake.resolve(common)?;
         // A configured `out` is shared with the scoring feed, so the report goes to its
         // `report/` subfolder, the same place `noshow run` puts it.
         let out = match args.out.clone().or_else(|| common.config.out.as_ref().map(|o| o.join("report"))) {
@@ -129,7 +129,7 @@ impl ReportSettings {
         } else {
             None
         };
-        let protected = args.model.clone().or_else(|| common.config.model.clone()).into_iter().collect();
+        let protected = args.model.given(&common).into_iter().collect();
         Ok(ReportSettings {
             lake,
             out,
@@ -146,7 +146,7 @@ impl ReportSettings {
 
 pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
     let mut common = Common::resolve(global)?;
-    let lake = common.path(&args.lake, &common.config.lake, "lake")?;
+    let lake = args.lake.resolve(&common)?;
     if let Some(snapshot) = Lake::new(&lake).current()? {
         common.adopt_zone(snapshot.zone().as_deref(), &format!("the lake {}", lake.display()))?;
     }
@@ -166,13 +166,13 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
             }
         }
     }
-    let model_section = match args.model.clone().or_else(|| common.config.model.clone()) {
+    let model_section = match args.model.given(&common) {
         Some(dir) => {
             let section = report::model_section::render(&dir, settings.lang, settings.analysis.suppression_threshold, settings.analysis.tz)
                 .with_context(|| format!("reading the model in {} for the report", dir.display()))?;
             if section.is_none() {
                 // Asked for on the command line: a typo must not silently drop the section.
-                if args.model.is_some() {
+                if args.model.dir.is_some() {
                     return Err(usage_error(format!(
                         "--model {}: no model there (train one with `noshow train`, or leave --model out)",
                         dir.display()
