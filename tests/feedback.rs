@@ -434,27 +434,11 @@ fn the_chinese_report_shows_codes_as_words() {
     wd.run(&["--config", "labels.toml", "--as-of", DAY1, "report", "--lake", "lake", "--out", "rep", "--lang", "zh", "-q"]);
     let html = wd.read("rep/report.html");
     // The visible text: tags, styles and attribute values out.
-    let body = &html[html.find("<body").unwrap()..];
-    let mut text = String::new();
-    let mut in_tag = false;
-    for ch in body.chars() {
-        match ch {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                text.push(' ');
-            }
-            c if !in_tag => text.push(c),
-            _ => {}
-        }
-    }
+    let text = crate::workdir::visible_text(&html);
     for word in ["忘记", "时间冲突", "销售岗", "本科"] {
         assert!(text.contains(word), "{word} missing from the Chinese report");
     }
-    let codes: Vec<&str> = text
-        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .filter(|w| w.contains('_') && w.chars().any(|c| c.is_ascii_lowercase()))
-        .collect();
+    let codes = crate::workdir::snake_case_words(&text);
     assert!(codes.is_empty(), "untranslated codes in the Chinese report: {codes:?}");
 }
 

@@ -1275,23 +1275,8 @@ fn report_fits_phone_and_laptop_widths_in_both_languages() {
         }
         if lang == "zh" {
             // Every code of the new tables (error codes, time buckets, reasons) in words.
-            let body = &html[html.find("<body").unwrap()..];
-            let (mut text, mut in_tag) = (String::new(), false);
-            for ch in body.chars() {
-                match ch {
-                    '<' => in_tag = true,
-                    '>' => {
-                        in_tag = false;
-                        text.push(' ');
-                    }
-                    c if !in_tag => text.push(c),
-                    _ => {}
-                }
-            }
-            let codes: Vec<&str> = text
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .filter(|w| w.contains('_') && w.chars().any(|c| c.is_ascii_lowercase()))
-                .collect();
+            let text = crate::workdir::visible_text(&html);
+            let codes = crate::workdir::snake_case_words(&text);
             assert!(codes.is_empty(), "untranslated codes in the Chinese report: {codes:?}");
             for word in ["确认情况", "链接错误", "链接过期", "候选人取消时填写的原因", "模型约束强度", "按最近几周重新校准"] {
                 assert!(text.contains(word), "{word} missing from the Chinese report");

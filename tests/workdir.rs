@@ -87,3 +87,30 @@ pub fn parquet_strings(path: &Path) -> Vec<String> {
     }
     values
 }
+
+/// The visible text of an HTML page's body: tags (with their attributes and styles)
+/// out, each replaced by a space.
+pub fn visible_text(html: &str) -> String {
+    let body = &html[html.find("<body").unwrap_or(0)..];
+    let (mut text, mut in_tag) = (String::new(), false);
+    for ch in body.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            c if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text
+}
+
+/// Words of `text` that look like data codes (snake_case with a lower-case letter):
+/// what a translated page should not show.
+pub fn snake_case_words(text: &str) -> Vec<&str> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| w.contains('_') && w.chars().any(|c| c.is_ascii_lowercase()))
+        .collect()
+}
