@@ -190,7 +190,10 @@ def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True, loop_day
     if peers:
         tr = timed([noshow, "train", "--lake", lake, "--model", model, "--export-design", design] + base, env)
         mj = json.load(open(os.path.join(model, "model.json")))
-        l2 = mj.get("regularisation", {}).get("l2", mj.get("l2", 1.0))
+        # The penalty the model was fitted with (chosen by the search unless fixed):
+        # model.json's solver block. (Until 2026-12-02 this read a key model.json never
+        # had, so the peer fitted l2 = 1 whatever noshow chose.)
+        l2 = mj["solver"]["l2"]
         sk = timed(py(SKLEARN_FIT) + [design, str(l2)], env)
         rows.append(("train", tr, sk, compare_coefs(mj, json.loads(sk[2]))))
         os.remove(design)
