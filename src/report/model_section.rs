@@ -39,7 +39,7 @@ fn num(v: &Value) -> Option<f64> {
 
 fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    ParquetReader::new(file).finish().map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))
+    anyhow::Context::with_context(ParquetReader::new(file).finish(), || format!("reading {}", path.display()))
 }
 
 /// The section for the model in `model_dir`, or `None` when no model was trained yet.
@@ -149,15 +149,15 @@ fn driver_sentence(r: &Value, lang: Lang, inverted: bool) -> String {
 }
 
 fn column_f64(df: &DataFrame, name: &str) -> anyhow::Result<Vec<Option<f64>>> {
-    let c = df.column(name).map_err(|e| anyhow::anyhow!("calibration table: {e}"))?;
-    let c = c.cast(&DataType::Float64).map_err(|e| anyhow::anyhow!("column {name}: {e}"))?;
-    Ok(c.f64().map_err(|e| anyhow::anyhow!("column {name}: {e}"))?.iter().collect())
+    let c = anyhow::Context::with_context(df.column(name), || "calibration table")?;
+    let c = anyhow::Context::with_context(c.cast(&DataType::Float64), || format!("column {name}"))?;
+    Ok(anyhow::Context::with_context(c.f64(), || format!("column {name}"))?.iter().collect())
 }
 
 fn column_str(df: &DataFrame, name: &str) -> anyhow::Result<Vec<Option<String>>> {
-    let c = df.column(name).map_err(|e| anyhow::anyhow!("fairness table: {e}"))?;
-    let c = c.cast(&DataType::String).map_err(|e| anyhow::anyhow!("column {name}: {e}"))?;
-    Ok(c.str().map_err(|e| anyhow::anyhow!("column {name}: {e}"))?.iter().map(|v| v.map(str::to_string)).collect())
+    let c = anyhow::Context::with_context(df.column(name), || "fairness table")?;
+    let c = anyhow::Context::with_context(c.cast(&DataType::String), || format!("column {name}"))?;
+    Ok(anyhow::Context::with_context(c.str(), || format!("column {name}"))?.iter().map(|v| v.map(str::to_string)).collect())
 }
 
 /// Predicted against observed rate per decile, with the diagonal of perfect calibration.
