@@ -996,13 +996,19 @@ mod tests {
         staged.commit(keep, &[]).unwrap()
     }
 
-    #[test]
-    fn a_missing_current_link_keeps_every_version_and_numbers_go_on() {
+    /// A store of `kind` under a fresh temporary folder with `versions` committed.
+    fn store_with(kind: Kind, versions: usize) -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join("lake"), Kind::Lake);
-        for _ in 0..3 {
+        let store = Store::new(dir.path().join(if kind == Kind::Lake { "lake" } else { "m" }), kind);
+        for _ in 0..versions {
             commit(&store, 5);
         }
+        (dir, store)
+    }
+
+    #[test]
+    fn a_missing_current_link_keeps_every_version_and_numbers_go_on() {
+        let (_dir, store) = store_with(Kind::Lake, 3);
         fs::remove_file(store.root().join("current")).unwrap();
         assert_eq!(store.current().unwrap().unwrap().number, 3);
         let v = commit(&store, 5);
@@ -1012,10 +1018,7 @@ mod tests {
 
     #[test]
     fn a_dangling_current_is_repaired_not_treated_as_empty() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join("m"), Kind::Model);
-        commit(&store, 5);
-        commit(&store, 5);
+        let (_dir, store) = store_with(Kind::Model, 2);
         fs::remove_file(store.root().join("current")).unwrap();
         symlink("versions/0000", &store.root().join("current")).unwrap();
         let _lock = store.lock(|_| "busy".into()).unwrap();
@@ -1025,10 +1028,7 @@ mod tests {
 
     #[test]
     fn numbers_are_not_reused_after_versions_are_deleted_by_hand() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(dir.path().join("m"), Kind::Model);
-        commit(&store, 5);
-        commit(&store, 5);
+        let (_dir, store) = store_with(Kind::Model, 2);
         fs::remove_dir_all(store.root().join("versions")).unwrap();
         fs::remove_file(store.root().join("current")).unwrap();
         assert_eq!(commit(&store, 5).number, 3);

@@ -14,7 +14,7 @@ use crate::info;
 use crate::lake::Lake;
 use crate::model::{file, store};
 use crate::model::drift::DriftDay;
-use crate::score::{score_with_drift, ScoreSettings, ACTIONS, RISK_BANDS};
+use crate::score::{score, ScoreSettings, ACTIONS, RISK_BANDS};
 use crate::time::format_utc;
 use crate::usage_error;
 
@@ -128,7 +128,7 @@ pub fn run(args: &Args, global: &GlobalArgs) -> anyhow::Result<()> {
         info!("read {} of the lake's {} event row groups for {} interviews", share.row_groups_read, share.row_groups, ids.len());
         Ok(events)
     };
-    let scored = score_with_drift(snapshot.scan_interviews()?, &events_of, &model, &settings)
+    let scored = score(snapshot.scan_interviews()?, &events_of, &model, &settings)
         .with_context(|| format!("scoring with model {} on lake {}", model.version, lake.display()))?;
     let mut feed = scored.feed;
     // Arms are sticky: an interview an earlier feed scored keeps the arm it got then.

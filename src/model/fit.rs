@@ -162,7 +162,7 @@ impl Logistic {
     /// nearby penalty: a warm start takes fewer passes to the same optimum) instead of
     /// all zeros; linfa always starts from zeros.
     pub fn fit(&self, design: Rows<'_>, y: &[bool], start: Option<&Fitted>) -> Result<(Fitted, Option<Hessian>), FitError> {
-        fit_checked(design, y, &self.options, start, None)
+        fit_checked(Job { design, y, start, final_step_below: None }, &self.options)
     }
 
     /// As [`Logistic::fit`] for fits judged only by their predictions (the penalty
@@ -171,7 +171,7 @@ impl Logistic {
     /// pass that would only confirm it (the remaining error after such a step is of the
     /// order of its square). Linfa ignores it.
     pub fn fit_quick(&self, design: Rows<'_>, y: &[bool], start: Option<&Fitted>, final_step_below: f64) -> Result<Fitted, FitError> {
-        fit_checked(design, y, &self.options, start, Some(final_step_below)).map(|(f, _)| f)
+        fit_checked(Job { design, y, start, final_step_below: Some(final_step_below) }, &self.options).map(|(f, _)| f)
     }
 }
 
@@ -189,13 +189,17 @@ pub fn fit_logistic(design: &Design, y: &[bool], options: &FitOptions) -> Result
     options.check()?.fit(design.all(), y, None).map(|(f, _)| f)
 }
 
-fn fit_checked(
-    design: Rows<'_>,
-    y: &[bool],
-    options: &FitOptions,
-    start: Option<&Fitted>,
+/// One fit's data: the rows, their labels, Newton's starting point and its early stop
+/// (see [`Logistic::fit_quick`]).
+struct Job<'a> {
+    design: Rows<'a>,
+    y: &'a [bool],
+    start: Option<&'a Fitted>,
     final_step_below: Option<f64>,
-) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+}
+
+fn fit_checked(job: Job<'_>, options: &FitOptions) -> Result<(Fitted, Option<Hessian>), FitError> {
+    let (design, y) = (job.design, job.y);
     let positives = y.iter().filter(|&&v| v).count();
     if positives == 0 {
         return Err(FitError::OneClass("all attended"));
@@ -208,7 +212,7 @@ fn fit_checked(
     }
     match options.solver {
         SolverKind::Linfa => fit_linfa(design, y, options).map(|f| (f, None)),
-        SolverKind::Newton => fit_newton(design, y, options, start, final_step_below),
+        SolverKind::Newton => fit_newton(job, options),
     }
 }
 
@@ -332,13 +336,8 @@ fn loss_gradient_hessian(design: Rows<'_>, y: &[bool], beta: &[f64], l2: f64) ->
 /// Each trial point gets the full loss + gradient + Hessian pass: a full step is
 /// almost always accepted, and then that pass is already the next iteration's, so an
 /// iteration costs one pass over the data rather than two.
-fn fit_newton(
-    design: Rows<'_>,
-    y: &[bool],
-    options: &FitOptions,
-    start: Option<&Fitted>,
-    final_step_below: Option<f64>,
-) -> Result<(Fitted, Option<Vec<Vec<f64>>>), FitError> {
+fn fit_newton(job: Job<'_>, options: &FitOptions) -> Result<(Fitted, Option<Hessian>), FitError> {
+    let Job { design, y, start, final_step_below } = job;
     let p = design.cols;
     let mut beta = match start {
         Some(f) if f.coefficients.len() == p && f.intercept.is_finite() && f.coefficients.iter().all(|c| c.is_finite()) => {

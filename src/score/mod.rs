@@ -116,18 +116,9 @@ pub fn technical_roles(interviews: LazyFrame, s: &ScoreSettings, min: u32) -> Po
 /// `candidate_id`), and the events of the interviews among them still `scheduled` in
 /// the lake (the scored ones, and past ones whose outcome a `joined` event decides):
 /// `events_of(ids)` gives those, reading only what can hold them. With
-/// `NOSHOW_PROFILE=1` each step's time goes to stderr.
+/// `NOSHOW_PROFILE=1` each step's time goes to stderr. The feed comes with each
+/// feature's drift against the model's training window.
 pub fn score(
-    interviews: LazyFrame,
-    events_of: &dyn Fn(&[&str]) -> anyhow::Result<LazyFrame>,
-    model: &ModelFile,
-    s: &ScoreSettings,
-) -> anyhow::Result<DataFrame> {
-    Ok(score_with_drift(interviews, events_of, model, s)?.feed)
-}
-
-/// [`score`], with each feature's drift against the model's training window.
-pub fn score_with_drift(
     interviews: LazyFrame,
     events_of: &dyn Fn(&[&str]) -> anyhow::Result<LazyFrame>,
     model: &ModelFile,
