@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
+use crate::ingest::fpset::FpTable;
 use crate::ingest::order::{self, SortKey};
 use crate::ingest::record::{InputKind, InterviewRow, Problem, Severity};
 #[cfg(test)]
@@ -352,7 +353,7 @@ pub struct Merger {
     /// Fingerprint of `interview_id` → row of its current best version.
     best_interview: FpMap<u32>,
     /// Fingerprints of every event id seen (lake and run).
-    seen_events: FpSet,
+    seen_events: FpTable,
     lake_events: u64,
     pub rejected: RejectedStore,
     /// Rows below this index came from the lake; `None` while loading the lake.
@@ -464,6 +465,12 @@ impl Merger {
         i
     }
 
+    /// The fingerprints of the merged lake's interview ids, as a set that answers a
+    /// chunk of probes at a time (the writer checks every event for orphans).
+    pub fn interview_fingerprints(&self) -> FpTable {
+        self.best_interview.keys().copied().collect()
+    }
+
     /// Whether this interview id is in the merged lake (for orphan events).
     pub fn has_interview(&self, fp: u128) -> bool {
         self.best_interview.contains_key(&fp)
@@ -472,15 +479,26 @@ impl Merger {
     /// One valid event of this run's file `file` (an index from [`Merger::register_file`]),
     /// by the fingerprint of its id: true when it is kept (first time seen).
     pub fn event(&mut self, file: u32, fp: u128) -> bool {
-        let fresh = self.seen_events.insert(fp);
-        let t = self.tally_at(file, InputKind::Events);
-        t.valid += 1;
-        if fresh {
-            t.kept += 1;
-        } else {
-            t.duplicates += 1;
-        }
+        let mut fresh = false;
+        self.events(file, &[fp], |_| fresh = true);
         fresh
+    }
+
+    /// Valid events of this run's file `file`, in reading order, by the fingerprints of
+    /// their ids: calls `kept(i)` for each `fps[i]` seen for the first time. One call
+    /// per chunk lets the set fetch its slots ahead (see [`FpTable::insert_all`]).
+    pub fn events(&mut self, file: u32, fps: &[u128], mut kept: impl FnMut(usize)) {
+        let mut fresh = 0u64;
+        self.seen_events.insert_all(fps, |i, new| {
+            if new {
+                fresh += 1;
+                kept(i);
+            }
+        });
+        let t = self.tally_at(file, InputKind::Events);
+        t.valid += fps.len() as u64;
+        t.kept += fresh;
+        t.duplicates += fps.len() as u64 - fresh;
     }
 
     /// Ids of the interviews this run brought that the lake did not have, sorted by
@@ -509,7 +527,7 @@ impl Merger {
 
     /// Whether an event id (fingerprint) was seen: the lake's read in full, or this run's.
     pub fn has_event(&self, fp: u128) -> bool {
-        self.seen_events.contains(&fp)
+        self.seen_events.contains(fp)
     }
 
     /// Moves this run's events that the lake turned out to hold from kept to duplicates
@@ -526,7 +544,7 @@ impl Merger {
 
     /// Frees the event-id set once every row is read (the write phase needs the room).
     pub fn forget_event_ids(&mut self) {
-        self.seen_events = FpSet::default();
+        self.seen_events = FpTable::default();
     }
 
     /// Sorts interviews and checks the bookkeeping.

@@ -10,6 +10,7 @@
 pub mod carry;
 pub mod csv_reader;
 pub mod files;
+pub mod fpset;
 pub mod jsonl_reader;
 pub mod mapped;
 pub mod merge;
@@ -113,8 +114,10 @@ struct Chunk {
     /// Kept-or-not is decided by the merging thread; the parser already encoded each
     /// event as its spill record (back to back here) and fingerprinted its id.
     records: Vec<u8>,
-    /// Per event: id fingerprint, month, end of its record in `records`.
-    events: Vec<(u128, MonthKey, usize)>,
+    /// Per event: its id's fingerprint (a slice of its own, probed as a batch)…
+    fingerprints: Vec<u128>,
+    /// … and its month and the end of its record in `records`.
+    events: Vec<(MonthKey, usize)>,
 }
 
 impl Chunk {
@@ -164,7 +167,8 @@ impl RowSink for ChunkSink<'_> {
     fn event(&mut self, row: EventRow) {
         let fields = spill::EventFields::of(&row);
         spill::encode(&fields, self.file, 0, &mut self.chunk.records);
-        self.chunk.events.push((fingerprint(&row.event_id), spill::month_key(row.ts), self.chunk.records.len()));
+        self.chunk.fingerprints.push(fingerprint(&row.event_id));
+        self.chunk.events.push((spill::month_key(row.ts), self.chunk.records.len()));
         self.pushed();
     }
     fn problem(&mut self, problem: Problem) {
@@ -334,15 +338,15 @@ fn merge_in_order(
                     for p in chunk.problems {
                         merger.problem(p);
                     }
-                    let mut start = 0;
-                    for (fp, month, end) in chunk.events {
-                        if merger.event(file_ids[i], fp) {
-                            spill
-                                .append(month, &chunk.records[start..end])
-                                .with_context(|| format!("writing temporary event files in {}", spill.dir().display()))?;
+                    let mut spilled = Ok(());
+                    merger.events(file_ids[i], &chunk.fingerprints, |row| {
+                        let start = row.checked_sub(1).map_or(0, |r| chunk.events[r].1);
+                        let (month, end) = chunk.events[row];
+                        if spilled.is_ok() {
+                            spilled = spill.append(month, &chunk.records[start..end]);
                         }
-                        start = end;
-                    }
+                    });
+                    spilled.with_context(|| format!("writing temporary event files in {}", spill.dir().display()))?;
                 }
                 Message::Done(read) => {
                     finished = Some(read?);

@@ -25,6 +25,7 @@ use parquet::file::properties::WriterProperties;
 use serde::{Deserialize, Serialize};
 
 use crate::ingest::merge::{enum_value, fingerprint_bytes, FpSet, InterviewStore, Merger, RejectedStore, StrColumn};
+use crate::ingest::fpset::FpTable;
 use crate::ingest::order::SortKey;
 use crate::ingest::spill::{self, EventFields, MonthKey, Spill, FROM_LAKE};
 use crate::ingest::record::{InterviewRow, Origin};
@@ -361,6 +362,7 @@ fn spilled_batch(
     buf: &[u8],
     keys: &[SortKey],
     merger: &Merger,
+    known_interviews: &FpTable,
     path: &Path,
     orphans: &mut (u64, Vec<u64>),
 ) -> Result<RecordBatch, LakeFileError> {
@@ -377,6 +379,9 @@ fn spilled_batch(
     fn text(b: &[u8]) -> Option<&str> {
         std::str::from_utf8(b).ok()
     }
+    let mut interview_fps = Vec::with_capacity(n);
+    // Each row's input file, or `None` for the lake's own rows.
+    let mut sources: Vec<Option<usize>> = Vec::with_capacity(n);
     for k in keys {
         let (r, _) = spill::decode(buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
         ids.append_value(text(r.event_id).ok_or_else(|| damaged(k.at))?);
@@ -387,17 +392,21 @@ fn spilled_batch(
         detail.append_option(r.detail.map(|d| text(d).ok_or_else(|| damaged(k.at))).transpose()?);
         ofile.append_value(merger.files.name(r.file));
         oline.append_value(r.line);
-        if !merger.has_interview(fingerprint_bytes(r.interview_id)) {
+        interview_fps.push(fingerprint_bytes(r.interview_id));
+        sources.push(if r.flags & FROM_LAKE == 0 { Some(r.file as usize) } else { None });
+    }
+    // Orphans: one batch of probes, so the set can fetch ahead.
+    known_interviews.contains_all(&interview_fps, |row, known| {
+        if !known {
             orphans.0 += 1;
-            if r.flags & FROM_LAKE == 0 {
-                let i = r.file as usize;
+            if let Some(i) = sources[row] {
                 if orphans.1.len() <= i {
                     orphans.1.resize(i + 1, 0);
                 }
                 orphans.1[i] += 1;
             }
         }
-    }
+    });
     let columns: Vec<ArrayRef> = EventColumn::ALL
         .iter()
         .map(|c| -> ArrayRef {
@@ -442,6 +451,7 @@ fn write_event_month(
     part: &str,
     spill_path: &Path,
     merger: &Merger,
+    known_interviews: &FpTable,
     lake_ids: &FpSet,
     info: VersionInfo,
 ) -> Result<MonthWritten, LakeFileError> {
@@ -491,7 +501,7 @@ fn write_event_month(
         let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema::events_schema(), Some(props))
             .map_err(|e| write_err(&path)(Box::new(e)))?;
         for chunk in keys.chunks(BATCH_ROWS) {
-            let batch = spilled_batch(&buf, chunk, merger, spill_path, &mut orphans)?;
+            let batch = spilled_batch(&buf, chunk, merger, known_interviews, spill_path, &mut orphans)?;
             writer.write(&batch).map_err(|e| write_err(&path)(Box::new(e)))?;
         }
         let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
@@ -531,7 +541,10 @@ pub fn write_events(
     carried: Vec<WrittenFile>,
     lake_ids: &FpSet,
 ) -> Result<EventsWritten, LakeFileError> {
-    let write = |(month, path): &(MonthKey, PathBuf)| write_event_month(dir, *month, &part(*month), path, merger, lake_ids, info);
+    let known_interviews = merger.interview_fingerprints();
+    let write = |(month, path): &(MonthKey, PathBuf)| {
+        write_event_month(dir, *month, &part(*month), path, merger, &known_interviews, lake_ids, info)
+    };
     let written = crate::sys::map_on_two_threads(months, write)
         .ok_or_else(|| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
     let mut out = EventsWritten::default();
