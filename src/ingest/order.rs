@@ -46,7 +46,7 @@ mod tests {
 
     #[test]
     fn id_prefix_orders_like_bytes() {
-        let ids: [&[u8]; 8] = [b"", b"\0", b"a", b"a\0", b"a\x01", b"abcdefghz", b"abcdefghijklmnop", b"abcdefghijklmnoq"];
+        let ids: [&[u8]; 8] = [b"", b"\0", b"a", b"a\0", b"a\x01", b"abcdefghijklmnop", b"abcdefghijklmnoq", b"abcdefghz"];
         for w in ids.windows(2) {
             assert!(id_prefix(w[0]) <= id_prefix(w[1]), "{:?} {:?}", w[0], w[1]);
         }
