@@ -952,7 +952,7 @@ mod arbitrary_bytes {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).unwrap();
         let (kind, gzip) = classify(name).unwrap();
-        let file = InputFile { path, rel: Arc::from(name), kind, gzip, size: bytes.len() as u64 };
+        let file = InputFile { path, rel: Arc::from(name), kind, gzip, size: bytes.len() as u64, hash_on_read: true };
         let mut sink = Counting::default();
         let result = if name.starts_with("interviews") {
             noshow::ingest::csv_reader::read_interviews(&file, tz, &mut sink, &|_| {})

@@ -155,6 +155,51 @@ fn a_file_rewritten_while_ingest_reads_it_is_not_remembered_whole() {
     assert_eq!(events_002["rows_read"].as_u64().unwrap(), whole.lines().filter(|l| !l.trim().is_empty()).count() as u64);
 }
 
+/// The reader does not hash a file again when its stamp can vouch for it: a rewrite
+/// of the same size between the hash and the read must still be caught (by `ctime`).
+#[test]
+fn a_same_size_rewrite_between_hashing_and_reading_is_caught() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
+    let target = wd.path("raw/events-001.jsonl");
+    let whole = fs::read_to_string(&target).unwrap();
+    let flag = wd.path("hashed.flag");
+    let child = wd
+        .command(&["ingest", "--raw", "raw", "--lake", "lake"])
+        .env("NOSHOW_TEST_PAUSE_AFTER_HASH", &flag)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !flag.exists() {
+        assert!(Instant::now() < deadline, "ingest never reached its hashing pause");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // Same length, other content: every `joined` becomes `JOINED` (types are read
+    // case-blind, so only the bytes differ).
+    let changed = whole.replace("\"joined\"", "\"JOINED\"");
+    assert_ne!(changed, whole);
+    assert_eq!(changed.len(), whole.len());
+    fs::write(&target, &changed).unwrap();
+    fs::remove_file(&flag).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("events-001.jsonl changed while it was being read"), "{}", text(&out));
+    assert!(fs::symlink_metadata(wd.path("lake/current")).is_err(), "a version was committed with a stale hash");
+    // Read again, it is recorded with the hash of what is there now.
+    wd.run(&["ingest", "--raw", "raw", "--lake", "lake", "-q"]);
+    let sha = json(&wd.path("lake/current/manifest.json"))["source_files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "events-001.jsonl")
+        .map(|f| f["sha256"].as_str().unwrap().to_string())
+        .unwrap();
+    let out = std::process::Command::new("sha256sum").arg(&target).output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with(&sha), "manifest {sha}");
+}
+
 #[test]
 fn a_missing_or_broken_current_link_never_deletes_versions() {
     let wd = Workdir::new();

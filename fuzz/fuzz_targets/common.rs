@@ -67,7 +67,7 @@ pub fn case(data: &[u8], stem: &str) -> Option<Case> {
     let path = dir.join(&name);
     std::fs::write(&path, &bytes).ok()?;
     let (kind, gzip) = classify(&name)?;
-    Some(Case { file: InputFile { path, rel: Arc::from(name.as_str()), kind, gzip, size: bytes.len() as u64 }, tz })
+    Some(Case { file: InputFile { path, rel: Arc::from(name.as_str()), kind, gzip, size: bytes.len() as u64, hash_on_read: true }, tz })
 }
 
 fn scratch_dir() -> PathBuf {
@@ -210,7 +210,7 @@ pub fn mapped_export_rows(data: &[u8]) -> Option<u64> {
     } else {
         noshow::ingest::record::InputKind::Events
     };
-    let file = InputFile { path, rel: Arc::from(name), kind, gzip: false, size: bytes.len() as u64 };
+    let file = InputFile { path, rel: Arc::from(name), kind, gzip: false, size: bytes.len() as u64, hash_on_read: true };
     let mut sink = Counting::default();
     let (stats, _) = noshow::ingest::mapped::read(&file, &source, chrono_tz::UTC, &mut sink, &|_| {}).ok()?;
     check(&stats, &sink);

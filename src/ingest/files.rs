@@ -99,6 +99,10 @@ pub struct InputFile {
     pub gzip: bool,
     /// Size on disk (compressed, for `.gz`): the total that progress counts towards.
     pub size: u64,
+    /// Whether the reader hashes the bytes it reads ([`Content::sha256`]). Ingest
+    /// turns it off for a file it has just hashed whose stamp can prove, after the
+    /// read, that the file did not change in between (see `ingest::read_unchanged`).
+    pub hash_on_read: bool,
 }
 
 /// What a reader did with one file. `rows_read` counts data rows (CSV) or non-blank
@@ -122,6 +126,7 @@ pub struct FileStats {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Content {
     pub bytes: u64,
+    /// Empty when the file was read without hashing ([`InputFile::hash_on_read`]).
     pub sha256: String,
 }
 
@@ -250,11 +255,11 @@ pub fn discover_claimed(raw: &Path, claim: &dyn Fn(&str) -> Option<InputKind>) -
             } else if meta.is_file() {
                 if let Some(kind) = claim(&rel) {
                     let gzip = name.to_ascii_lowercase().ends_with(".gz");
-                    found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len() });
+                    found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len(), hash_on_read: true });
                     continue;
                 }
                 match classify(&name) {
-                    Some((kind, gzip)) => found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len() }),
+                    Some((kind, gzip)) => found.push(InputFile { path, rel: Arc::from(rel), kind, gzip, size: meta.len(), hash_on_read: true }),
                     None if looks_like_an_export(&name) => {
                         skip("not named interviews*.csv or events*.jsonl (optionally .gz): rename it to be read")
                     }
@@ -286,14 +291,17 @@ fn io_error(path: &Path, source: io::Error) -> FileError {
 struct Counting<R> {
     inner: R,
     count: Rc<Cell<u64>>,
-    hash: Rc<RefCell<Sha256>>,
+    /// `None`: count only.
+    hash: Option<Rc<RefCell<Sha256>>>,
 }
 
 impl<R: Read> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.count.set(self.count.get() + n as u64);
-        self.hash.borrow_mut().update(&buf[..n]);
+        if let Some(hash) = &self.hash {
+            hash.borrow_mut().update(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -373,7 +381,7 @@ pub struct LineReader {
     line: u64,
     utf8: Utf8Check,
     disk_bytes: Rc<Cell<u64>>,
-    disk_hash: Rc<RefCell<Sha256>>,
+    disk_hash: Option<Rc<RefCell<Sha256>>>,
     rest_pending: bool,
     /// The byte read past the cap of an incomplete line, handed to `skip_rest`.
     overflow: Option<u8>,
@@ -387,7 +395,7 @@ impl LineReader {
         let display = file.path.display().to_string();
         let raw = File::open(&file.path).map_err(|e| FileError::Io { file: display.clone(), source: e })?;
         let disk_bytes = Rc::new(Cell::new(0));
-        let disk_hash = Rc::new(RefCell::new(Sha256::new()));
+        let disk_hash = file.hash_on_read.then(|| Rc::new(RefCell::new(Sha256::new())));
         let counted = Counting { inner: raw, count: disk_bytes.clone(), hash: disk_hash.clone() };
         let mut decoded: Box<dyn Read> = if file.gzip {
             Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(256 << 10, counted)))
@@ -410,7 +418,13 @@ impl LineReader {
         Ok(LineReader::assemble(inner, display, file.gzip, disk_bytes, disk_hash))
     }
 
-    fn assemble(inner: Box<dyn BufRead>, file: String, gzip: bool, disk_bytes: Rc<Cell<u64>>, disk_hash: Rc<RefCell<Sha256>>) -> LineReader {
+    fn assemble(
+        inner: Box<dyn BufRead>,
+        file: String,
+        gzip: bool,
+        disk_bytes: Rc<Cell<u64>>,
+        disk_hash: Option<Rc<RefCell<Sha256>>>,
+    ) -> LineReader {
         LineReader { inner, file, gzip, line: 0, utf8: Utf8Check::default(), disk_bytes, disk_hash, rest_pending: false, overflow: None }
     }
 
@@ -418,7 +432,7 @@ impl LineReader {
     /// `display` names it in errors.
     pub fn from_text(bytes: Vec<u8>, display: String) -> LineReader {
         let disk_bytes = Rc::new(Cell::new(0));
-        let disk_hash = Rc::new(RefCell::new(Sha256::new()));
+        let disk_hash = Some(Rc::new(RefCell::new(Sha256::new())));
         let counted = Counting { inner: Cursor::new(bytes), count: disk_bytes.clone(), hash: disk_hash.clone() };
         LineReader::assemble(Box::new(BufReader::with_capacity(256 << 10, counted)), display, false, disk_bytes, disk_hash)
     }
@@ -431,8 +445,8 @@ impl LineReader {
     /// The bytes read from disk so far and their SHA-256: after the last line, the
     /// whole file as it was read.
     pub fn content(&self) -> Content {
-        let hash = self.disk_hash.borrow().clone().finalize();
-        Content { bytes: self.disk_bytes.get(), sha256: hex::encode(hash) }
+        let sha256 = self.disk_hash.as_ref().map(|h| hex::encode(h.borrow().clone().finalize())).unwrap_or_default();
+        Content { bytes: self.disk_bytes.get(), sha256 }
     }
 
     /// The number of the last line returned (0 before the first).
@@ -648,7 +662,7 @@ mod tests {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         let (kind, gzip) = classify(name).unwrap_or((InputKind::Interviews, name.ends_with(".gz")));
-        InputFile { rel: Arc::from(name), kind, gzip, size: bytes.len() as u64, path }
+        InputFile { rel: Arc::from(name), kind, gzip, size: bytes.len() as u64, path, hash_on_read: true }
     }
 
     fn lines_of(file: &InputFile, cap: usize) -> Result<Vec<(u64, bool, Vec<u8>, u64)>, FileError> {

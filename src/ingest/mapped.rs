@@ -579,7 +579,7 @@ mod tests {
     fn file(dir: &std::path::Path, name: &str, bytes: &[u8]) -> InputFile {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
-        InputFile { path, rel: Arc::from(name), kind: InputKind::Interviews, gzip: false, size: bytes.len() as u64 }
+        InputFile { path, rel: Arc::from(name), kind: InputKind::Interviews, gzip: false, size: bytes.len() as u64, hash_on_read: true }
     }
 
     fn read_bytes(name: &str, bytes: &[u8]) -> Result<(FileStats, Collect), FileError> {

@@ -478,6 +478,10 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
             skipped.push(SkippedFile { path: file.rel.to_string(), sha256: sha, ingested_in: next, as_path: first.clone() });
         } else {
             hashes_this_run.insert(sha.clone(), file.rel.to_string());
+            let mut file = file;
+            // Just hashed: a stamp that can prove the file unchanged after the read
+            // spares hashing it a second time while reading (see `read_unchanged`).
+            file.hash_on_read = !stamp_of.get(&*file.rel).is_some_and(|s| s.is_fine_grained());
             new_files.push((file, sha));
         }
     }
@@ -501,7 +505,17 @@ pub fn ingest(opts: &IngestOptions) -> anyhow::Result<IngestOutcome> {
     // while reading. Any error removes it, and the previous version stays current.
     let vw = lake.begin_version(&lock)?;
     let not_read = passed_over.iter().map(|s| summary::NotRead { path: s.rel.clone(), why: s.why.clone() }).collect();
-    let run = Run { opts, started, started_at, previous: previous.as_ref(), manifest: manifest.as_ref(), new_files, skipped, not_read };
+    let run = Run {
+        opts,
+        started,
+        started_at,
+        previous: previous.as_ref(),
+        manifest: manifest.as_ref(),
+        new_files,
+        skipped,
+        not_read,
+        stamps_before: stamp_of,
+    };
     let summary = match write_version(&run, vw.dir(), vw.number) {
         Ok(summary) => summary,
         // Dropping the unfinished version removes its folder.
@@ -533,6 +547,22 @@ struct Run<'a> {
     new_files: Vec<(InputFile, String)>,
     skipped: Vec<SkippedFile>,
     not_read: Vec<summary::NotRead>,
+    /// Each raw file's stamp, taken before it was hashed.
+    stamps_before: HashMap<String, stamps::Stamp>,
+}
+
+/// Whether `file` was read exactly as it was hashed (`sha`): by the hash of the bytes
+/// read when the reader hashed them, otherwise by its stamp, unchanged since before
+/// the hashing (rewriting a file changes its `ctime`, see [`stamps`]), and the bytes
+/// read being its whole size.
+fn read_unchanged(run: &Run<'_>, file: &InputFile, sha: &str, content: &files::Content) -> bool {
+    let same_bytes = if file.hash_on_read {
+        content.sha256 == sha
+    } else {
+        let before = run.stamps_before.get(&*file.rel);
+        before.is_some() && before.copied() == stamps::Stamp::of(&file.path)
+    };
+    same_bytes && content.bytes == file.size
 }
 
 /// The interview months (`YYYY-MM`, UTC) that a row of this run enters or leaves: a
@@ -611,7 +641,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     // reading (an exporter still at work) fails the run instead of being remembered
     // whole while only part of it was ingested.
     for ((file, sha), st) in run.new_files.iter().zip(&stats) {
-        if st.content.sha256 != *sha || st.content.bytes != file.size {
+        if !read_unchanged(run, file, sha, &st.content) {
             bail!(
                 "{} changed while it was being read ({} bytes when listed, {} bytes read, content differs): is an \
                  export still being written? Nothing was committed; run again once the file is complete",

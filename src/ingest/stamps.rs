@@ -32,6 +32,13 @@ pub struct Stamp {
 }
 
 impl Stamp {
+    /// Whether this stamp can vouch that a file is unchanged between two looks: its
+    /// file system keeps sub-second times (a whole-second `ctime`, as some network file
+    /// systems keep, would miss a same-size rewrite within the second).
+    pub fn is_fine_grained(&self) -> bool {
+        self.changed_ns % 1_000_000_000 != 0 || self.modified_ns % 1_000_000_000 != 0
+    }
+
     pub fn of(path: &Path) -> Option<Stamp> {
         let meta = std::fs::metadata(path).ok()?;
         Some(Stamp { size: meta.len(), modified_ns: modified_ns(&meta)?, changed_ns: changed_ns(&meta)? })
