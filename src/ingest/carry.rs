@@ -38,6 +38,7 @@ use parquet::file::metadata::ParquetMetaData;
 
 use crate::ingest::merge::{fingerprint_bytes, FpSet};
 use crate::ingest::spill::MonthKey;
+use crate::lake::index;
 use crate::ingest::writer::{LakeFileError, WrittenFile};
 use crate::schema::{self, EventColumn, LakeColumn};
 
@@ -64,6 +65,8 @@ pub struct OldEventFile {
     pub entry: WrittenFile,
     pub path: PathBuf,
     pub groups: Vec<Group>,
+    /// Its interview index ([`crate::lake::index`]), when the manifest lists one.
+    pub index: Option<PathBuf>,
 }
 
 /// The previous version's events, as far as a new version needs them.
@@ -123,7 +126,8 @@ impl PreviousEvents {
                 })
                 .collect();
             out.rows += entry.rows;
-            let file = OldEventFile { entry: entry.clone(), path, groups };
+            let index = entry.index.as_ref().map(|rel| dir.join(rel));
+            let file = OldEventFile { entry: entry.clone(), path, groups, index };
             match month_of(&entry.path) {
                 Some(month) => out.by_month.entry(month).or_default().push(file),
                 None => out.loose.push(file),
@@ -189,18 +193,27 @@ pub fn count_orphans(file: &OldEventFile, known: &(dyn Fn(u128) -> bool + Sync))
 }
 
 /// Whether a carried file's orphan count may have changed: it is unknown, or the file
-/// has orphans and one of `new_ids` (sorted) falls in a row group's interview range.
-pub fn orphans_may_change(file: &OldEventFile, new_ids: &[&[u8]]) -> bool {
-    match file.entry.orphans {
-        None => true,
-        Some(0) => false,
-        Some(_) => file.groups.iter().any(|g| match &g.interview_id {
+/// has orphans and one of `new_ids` (sorted) falls in a row group's interview range
+/// and, where the file has an index, has its key (`new_keys`, [`index::keys_of`]) in
+/// one of the row groups. (Orphans only ever decrease: an interview never leaves.)
+pub fn orphans_may_change(file: &OldEventFile, new_ids: &[&[u8]], new_keys: &[u64]) -> bool {
+    let in_range = || {
+        file.groups.iter().any(|g| match &g.interview_id {
             None => !new_ids.is_empty(),
             Some((lo, hi)) => {
                 let from = new_ids.partition_point(|id| *id < lo.as_slice());
                 new_ids.get(from).is_some_and(|id| *id <= hi.as_slice())
             }
-        }),
+        })
+    };
+    let in_index = || {
+        let rows: Vec<u64> = file.groups.iter().map(|g| g.rows).collect();
+        file.index.as_ref().is_none_or(|path| index::may_hold_any(path, &rows, new_keys))
+    };
+    match file.entry.orphans {
+        None => true,
+        Some(0) => false,
+        Some(_) => in_range() && in_index(),
     }
 }
 
@@ -226,6 +239,7 @@ mod tests {
             entry: WrittenFile { path: "events/month=2026-01/part-00000.parquet".into(), rows: 1, source_files: vec![], orphans: Some(0), index: None },
             path: PathBuf::new(),
             groups: (0..groups).map(|_| Group { rows: 1, interview_id: None }).collect(),
+            index: None,
         }
     }
 
@@ -242,11 +256,23 @@ mod tests {
         let mut f = file(1);
         f.groups[0].interview_id = Some((b"I100".to_vec(), b"I200".to_vec()));
         f.entry.orphans = Some(3);
-        assert!(orphans_may_change(&f, &[b"I150"]));
-        assert!(!orphans_may_change(&f, &[b"I050", b"I300"]));
+        let may = |f: &OldEventFile, ids: &[&[u8]]| orphans_may_change(f, ids, &index::keys_of(ids));
+        assert!(may(&f, &[b"I150"]));
+        assert!(!may(&f, &[b"I050", b"I300"]));
+        // With an index, an id in range whose key no row group has cannot adopt any.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("part.ids");
+        index::write(&path, vec![vec![index::key(b"I120")]]).unwrap();
+        f.index = Some(path.clone());
+        assert!(!may(&f, &[b"I150"]));
+        assert!(may(&f, &[b"I120", b"I150"]));
+        // An index out of step with the file (another row count) is not trusted.
+        f.groups[0].rows = 2;
+        assert!(may(&f, &[b"I150"]));
+        f.groups[0].rows = 1;
         f.entry.orphans = Some(0);
-        assert!(!orphans_may_change(&f, &[b"I150"]));
+        assert!(!may(&f, &[b"I150"]));
         f.entry.orphans = None;
-        assert!(orphans_may_change(&f, &[]));
+        assert!(may(&f, &[]));
     }
 }

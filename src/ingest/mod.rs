@@ -706,10 +706,11 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
 
     // Carried event files keep their orphan counts unless a new interview may adopt some.
     let new_ids = merger.new_interview_ids(&merged);
+    let new_keys = crate::lake::index::keys_of(&new_ids);
     let known = |fp: u128| merger.has_interview(fp);
     let recount = |f: &&carry::OldEventFile| -> Result<writer::WrittenFile, writer::LakeFileError> {
         let mut entry = carry_file(&f.entry)?;
-        if carry::orphans_may_change(f, &new_ids) {
+        if carry::orphans_may_change(f, &new_ids, &new_keys) {
             entry.orphans = Some(carry::count_orphans(f, &known)?);
         }
         Ok(entry)

@@ -58,6 +58,21 @@ pub fn write(path: &Path, groups: Vec<Vec<u64>>) -> std::io::Result<()> {
     std::fs::write(path, out)
 }
 
+/// The sorted, distinct keys of some interview ids.
+pub fn keys_of(ids: &[&[u8]]) -> Vec<u64> {
+    let mut keys: Vec<u64> = ids.iter().map(|id| key(id)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+/// Whether the events file indexed at `index`, whose row groups have `rows` rows, can
+/// hold an event of an interview with one of the sorted keys `wanted` ([`keys_of`]):
+/// true when there is no usable index.
+pub fn may_hold_any(index: &Path, rows: &[u64], wanted: &[u64]) -> bool {
+    groups_to_read(index, rows, wanted).is_none_or(|groups| !groups.is_empty())
+}
+
 /// One row group of an index: its rows and sorted keys.
 struct Group {
     rows: u64,
