@@ -611,7 +611,7 @@ pub(crate) mod tests {
         let path = dir.join(name);
         std::fs::write(&path, bytes).unwrap();
         let (kind, gzip) = classify(name).unwrap();
-        InputFile { rel: Arc::from(name), kind, gzip, size: bytes.len() as u64, path }
+        InputFile { rel: Arc::from(name), kind, gzip, size: bytes.len() as u64, path, hash_on_read: true }
     }
 
     const HEADER: &str = "interview_id,candidate_id,role,region,education,fresh_graduate,source,preferred_channel,invited_at,scheduled_at,status,cause,no_show_grade,cost,updated_at";
