@@ -36,6 +36,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::ParquetMetaData;
 
+use crate::ingest::fpset::FpTable;
 use crate::ingest::merge::{fingerprint_bytes, FpSet};
 use crate::ingest::spill::MonthKey;
 use crate::lake::index;
@@ -161,17 +162,29 @@ fn each_value(path: &Path, column: EventColumn, each: &mut dyn FnMut(&[u8])) -> 
     Ok(())
 }
 
-/// The fingerprints, among the event ids of `files`, for which `probe` holds: one
-/// pass over the ids, two files at a time (the ids column alone is read).
-pub fn ids_in(files: &[&OldEventFile], probe: &(dyn Fn(u128) -> bool + Sync)) -> Result<FpSet, LakeFileError> {
+/// The fingerprints, among the event ids of `files`, that `probe` holds: one pass over
+/// the ids, two files at a time (the ids column alone is read), probing a batch at a
+/// time so the set fetches ahead.
+pub fn ids_in(files: &[&OldEventFile], probe: &FpTable) -> Result<FpSet, LakeFileError> {
+    const BATCH: usize = 4096;
     let scan = |f: &&OldEventFile| -> Result<Vec<u128>, LakeFileError> {
         let mut hits = Vec::new();
+        let mut batch = Vec::with_capacity(BATCH);
+        let flush = |batch: &mut Vec<u128>, hits: &mut Vec<u128>| {
+            probe.contains_all(batch, |i, held| {
+                if held {
+                    hits.push(batch[i]);
+                }
+            });
+            batch.clear();
+        };
         each_value(&f.path, EventColumn::EventId, &mut |id| {
-            let fp = fingerprint_bytes(id);
-            if probe(fp) {
-                hits.push(fp);
+            batch.push(fingerprint_bytes(id));
+            if batch.len() == BATCH {
+                flush(&mut batch, &mut hits);
             }
         })?;
+        flush(&mut batch, &mut hits);
         Ok(hits)
     };
     let found = crate::sys::map_on_two_threads(files, scan).ok_or_else(|| LakeFileError::Content {

@@ -525,6 +525,11 @@ impl Merger {
         out
     }
 
+    /// The event ids (fingerprints) seen: the lake's read in full, and this run's.
+    pub fn event_ids(&self) -> &FpTable {
+        &self.seen_events
+    }
+
     /// Whether an event id (fingerprint) was seen: the lake's read in full, or this run's.
     pub fn has_event(&self, fp: u128) -> bool {
         self.seen_events.contains(fp)
