@@ -39,7 +39,7 @@ fn inputs(arg: &str) -> anyhow::Result<Vec<InputFile>> {
     }
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     let (kind, gzip) = classify(name).ok_or_else(|| anyhow::anyhow!("{arg}: not an interviews*.csv or events*.jsonl file"))?;
-    Ok(vec![InputFile { path: path.to_path_buf(), rel: name.into(), kind, gzip, size: std::fs::metadata(path)?.len() }])
+    Ok(vec![InputFile { path: path.to_path_buf(), rel: name.into(), kind, gzip, size: std::fs::metadata(path)?.len(), hash_on_read: true }])
 }
 
 fn main() -> anyhow::Result<()> {
