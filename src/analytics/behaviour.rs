@@ -16,8 +16,17 @@ use crate::time::MICROS_PER_HOUR;
 /// stacked, rather than stacking every interview once per factor and grouping on two
 /// text keys.
 fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
-    let values = lf.select([value.cast(DataType::String).alias("value"), col("status")]);
-    outcome_counts(values, &["value"]).with_column(lit(name.to_string()).alias("factor"))
+    factor_labelled(lf, name, value, col("value"))
+}
+
+/// [`factor`] grouped on `value` as it is (an integer or a flag) and labelled by
+/// `label` (an expression of `value`) only in the few result rows: a million values
+/// are not turned into text just to be grouped.
+fn factor_labelled(lf: LazyFrame, name: &str, value: Expr, label: Expr) -> LazyFrame {
+    let values = lf.select([value.alias("value"), col("status")]);
+    outcome_counts(values, &["value"])
+        .with_column(label.cast(DataType::String).alias("value"))
+        .with_column(lit(name.to_string()).alias("factor"))
 }
 
 /// No-show rate (and the other rate-table columns) by what reminders a closed
@@ -36,17 +45,24 @@ pub fn reminder_effects(closed: &LazyFrame, offsets: LazyFrame, channels: LazyFr
     let per_offset = offsets.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let per_channel = channels.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let parts = [
-        factor(
+        factor_labelled(
             c.clone(),
             "reminders_received",
-            when(col("reminders_received").gt_eq(lit(3i64))).then(lit("3+")).otherwise(col("reminders_received").cast(DataType::String)),
+            col("reminders_received").clip_max(lit(3i64)),
+            when(col("value").gt_eq(lit(3i64))).then(lit("3+")).otherwise(col("value").cast(DataType::String)),
         ),
-        factor(
+        factor_labelled(
             c.clone(),
             "channels_used",
-            when(col("reminder_channels").gt_eq(lit(2i64))).then(lit("2+")).otherwise(col("reminder_channels").cast(DataType::String)),
+            col("reminder_channels").clip_max(lit(2i64)),
+            when(col("value").gt_eq(lit(2i64))).then(lit("2+")).otherwise(col("value").cast(DataType::String)),
         ),
-        factor(c.clone().filter(col("reminders_received").gt(lit(0i64))), "on_preferred_channel", col("reminded_on_preferred")),
+        factor_labelled(
+            c.clone().filter(col("reminders_received").gt(lit(0i64))),
+            "on_preferred_channel",
+            col("reminded_on_preferred"),
+            col("value"),
+        ),
         factor(
             c.clone(),
             "last_reminder_offset",
