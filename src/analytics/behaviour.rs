@@ -16,8 +16,17 @@ use crate::time::MICROS_PER_HOUR;
 /// stacked, rather than stacking every interview once per factor and grouping on two
 /// text keys.
 fn factor(lf: LazyFrame, name: &str, value: Expr) -> LazyFrame {
-    let values = lf.select([value.cast(DataType::String).alias("value"), col("status")]);
-    outcome_counts(values, &["value"]).with_column(lit(name.to_string()).alias("factor"))
+    factor_labelled(lf, name, value, col("value"))
+}
+
+/// [`factor`] grouped on `value` as it is (an integer or a flag) and labelled by
+/// `label` (an expression of `value`) only in the few result rows: a million values
+/// are not turned into text just to be grouped.
+fn factor_labelled(lf: LazyFrame, name: &str, value: Expr, label: Expr) -> LazyFrame {
+    let values = lf.select([value.alias("value"), col("status")]);
+    outcome_counts(values, &["value"])
+        .with_column(label.cast(DataType::String).alias("value"))
+        .with_column(lit(name.to_string()).alias("factor"))
 }
 
 /// No-show rate (and the other rate-table columns) by what reminders a closed
@@ -36,17 +45,24 @@ pub fn reminder_effects(closed: &LazyFrame, offsets: LazyFrame, channels: LazyFr
     let per_offset = offsets.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let per_channel = channels.join(outcome(), on(), on(), JoinArgs::new(JoinType::Inner));
     let parts = [
-        factor(
+        factor_labelled(
             c.clone(),
             "reminders_received",
-            when(col("reminders_received").gt_eq(lit(3i64))).then(lit("3+")).otherwise(col("reminders_received").cast(DataType::String)),
+            col("reminders_received").clip_max(lit(3i64)),
+            when(col("value").gt_eq(lit(3i64))).then(lit("3+")).otherwise(col("value").cast(DataType::String)),
         ),
-        factor(
+        factor_labelled(
             c.clone(),
             "channels_used",
-            when(col("reminder_channels").gt_eq(lit(2i64))).then(lit("2+")).otherwise(col("reminder_channels").cast(DataType::String)),
+            col("reminder_channels").clip_max(lit(2i64)),
+            when(col("value").gt_eq(lit(2i64))).then(lit("2+")).otherwise(col("value").cast(DataType::String)),
         ),
-        factor(c.clone().filter(col("reminders_received").gt(lit(0i64))), "on_preferred_channel", col("reminded_on_preferred")),
+        factor_labelled(
+            c.clone().filter(col("reminders_received").gt(lit(0i64))),
+            "on_preferred_channel",
+            col("reminded_on_preferred"),
+            col("value"),
+        ),
         factor(
             c.clone(),
             "last_reminder_offset",
@@ -113,51 +129,90 @@ fn offset_hours(label: &str) -> Option<f64> {
     })
 }
 
+/// Each interview's distinct items (reminder offsets or channels) in a given order and
+/// joined into one label (`-3d,-1d,-1h`), `none` for an interview without any.
+///
+/// At a million interviews there are millions of (interview, item) pairs but only a
+/// handful of distinct items and a few hundred distinct labels: the items are ranked
+/// once, each interview's list is a sort of small ranks, and each label is built once
+/// and shared, rather than sorting and joining owned strings per interview.
+struct Schedules {
+    /// Label code per interview index (`u32::MAX`: none).
+    code: Vec<u32>,
+    labels: Vec<String>,
+}
+
+impl Schedules {
+    const NONE: u32 = u32::MAX;
+
+    fn build<'a>(pairs: impl Iterator<Item = (IdxSize, &'a str)>, order: impl Fn(&str, &str) -> std::cmp::Ordering, sep: &str) -> Schedules {
+        use std::collections::HashMap;
+        let mut items: Vec<&'a str> = Vec::new();
+        let mut item_of: HashMap<&'a str, u32> = HashMap::new();
+        let mut ranked: Vec<(IdxSize, u32)> = Vec::new();
+        for (iv, text) in pairs {
+            let item = *item_of.entry(text).or_insert_with(|| {
+                items.push(text);
+                (items.len() - 1) as u32
+            });
+            ranked.push((iv, item));
+        }
+        // Rank of each distinct item in `order`; equal ranks are equal texts, so sorting
+        // and deduplicating ranks is sorting and deduplicating the texts.
+        let mut by_order: Vec<u32> = (0..items.len() as u32).collect();
+        by_order.sort_by(|&a, &b| order(items[a as usize], items[b as usize]));
+        let mut rank = vec![0u32; items.len()];
+        for (r, &item) in by_order.iter().enumerate() {
+            rank[item as usize] = r as u32;
+        }
+        for p in ranked.iter_mut() {
+            p.1 = rank[p.1 as usize];
+        }
+        ranked.sort_unstable();
+        ranked.dedup();
+        let n = ranked.last().map_or(0, |p| p.0 as usize + 1);
+        let mut code = vec![Self::NONE; n];
+        let mut labels: Vec<String> = Vec::new();
+        let mut label_of: HashMap<Vec<u32>, u32> = HashMap::new();
+        for group in ranked.chunk_by(|a, b| a.0 == b.0) {
+            let key: Vec<u32> = group.iter().map(|p| p.1).collect();
+            let next = labels.len() as u32;
+            let c = *label_of.entry(key).or_insert_with(|| {
+                let parts: Vec<&str> = group.iter().map(|p| items[by_order[p.1 as usize] as usize]).collect();
+                labels.push(parts.join(sep));
+                next
+            });
+            code[group[0].0 as usize] = c;
+        }
+        Schedules { code, labels }
+    }
+
+    /// The label of interview `iv` (`none` without items).
+    fn of(&self, iv: Option<IdxSize>) -> &str {
+        match iv.and_then(|iv| self.code.get(iv as usize)) {
+            Some(&c) if c != Self::NONE => &self.labels[c as usize],
+            _ => "none",
+        }
+    }
+}
+
 /// `reminder_schedules`: the rate-table columns for each whole reminder schedule an
 /// interview received before its slot: `offsets` (its distinct offsets, earliest
 /// first, e.g. `-3d,-1d,-1h`; `none` without a reminder) and `channels` (its distinct
 /// reminder channels, e.g. `app+sms`); and the same within `role`, `region` and
 /// `preferred_channel` (`reminder_schedules_by_D`).
 pub fn reminder_schedules(closed: &LazyFrame, offsets: &DataFrame, channels: &DataFrame, s: &Settings) -> PolarsResult<Vec<(String, DataFrame)>> {
-    use std::collections::HashMap;
-    let mut offs: HashMap<IdxSize, Vec<String>> = HashMap::new();
-    for (iv, o) in offsets.column("iv_idx")?.idx()?.iter().zip(offsets.column("offset")?.str()?.iter()) {
-        if let (Some(iv), Some(o)) = (iv, o) {
-            offs.entry(iv).or_default().push(o.trim().to_string());
-        }
-    }
-    let mut chans: HashMap<IdxSize, Vec<String>> = HashMap::new();
-    for (iv, c) in channels.column("iv_idx")?.idx()?.iter().zip(channels.column("channel")?.str()?.iter()) {
-        if let Some(iv) = iv {
-            chans.entry(iv).or_default().push(c.unwrap_or("unknown").to_string());
-        }
-    }
     let frame = closed.clone().collect()?;
     let ids: Vec<Option<IdxSize>> = frame.column("iv_idx")?.idx()?.iter().collect();
-    let schedule: Vec<String> = ids
-        .iter()
-        .map(|iv| match iv.and_then(|iv| offs.get(&iv)) {
-            Some(list) => {
-                let mut list = list.clone();
-                list.sort_by(|a, b| offset_hours(b).unwrap_or(f64::MAX).total_cmp(&offset_hours(a).unwrap_or(f64::MAX)).then(a.cmp(b)));
-                list.dedup();
-                list.join(",")
-            }
-            None => "none".to_string(),
-        })
-        .collect();
-    let pair: Vec<String> = ids
-        .iter()
-        .map(|iv| match iv.and_then(|iv| chans.get(&iv)) {
-            Some(list) => {
-                let mut list = list.clone();
-                list.sort();
-                list.dedup();
-                list.join("+")
-            }
-            None => "none".to_string(),
-        })
-        .collect();
+    // Offsets in schedule order: the farthest from the slot first (unreadable labels
+    // before any), then by text.
+    let by_schedule = |a: &str, b: &str| offset_hours(b).unwrap_or(f64::MAX).total_cmp(&offset_hours(a).unwrap_or(f64::MAX)).then(a.cmp(b));
+    let offset_pairs = offsets.column("iv_idx")?.idx()?.iter().zip(offsets.column("offset")?.str()?.iter());
+    let schedule = Schedules::build(offset_pairs.filter_map(|(iv, o)| Some((iv?, o?.trim()))), by_schedule, ",");
+    let channel_pairs = channels.column("iv_idx")?.idx()?.iter().zip(channels.column("channel")?.str()?.iter());
+    let pair = Schedules::build(channel_pairs.filter_map(|(iv, c)| Some((iv?, c.unwrap_or("unknown")))), |a: &str, b: &str| a.cmp(b), "+");
+    let schedule: Vec<&str> = ids.iter().map(|iv| schedule.of(*iv)).collect();
+    let pair: Vec<&str> = ids.iter().map(|iv| pair.of(*iv)).collect();
     let with = frame
         .lazy()
         .with_columns([lit(Series::new("offsets".into(), schedule)).alias("offsets"), lit(Series::new("channels".into(), pair)).alias("channels")]);
