@@ -112,12 +112,9 @@ fn out_refuses_folders_noshow_did_not_write_and_the_stores() {
     assert!(wd.path("report/rates_by_role.csv").is_file());
 }
 
-#[test]
-fn a_file_rewritten_while_ingest_reads_it_is_not_remembered_whole() {
-    let wd = Workdir::new();
-    wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
-    let target = wd.path("raw/events-002.jsonl");
-    let whole = fs::read_to_string(&target).unwrap();
+/// Starts `ingest --raw raw --lake lake` and waits until it has hashed the raw files
+/// and paused (`NOSHOW_TEST_PAUSE_AFTER_HASH`); removing the returned flag resumes it.
+fn ingest_paused_after_hashing(wd: &Workdir) -> (std::process::Child, std::path::PathBuf) {
     let flag = wd.path("hashed.flag");
     let child = wd
         .command(&["ingest", "--raw", "raw", "--lake", "lake"])
@@ -131,6 +128,16 @@ fn a_file_rewritten_while_ingest_reads_it_is_not_remembered_whole() {
         assert!(Instant::now() < deadline, "ingest never reached its hashing pause");
         std::thread::sleep(Duration::from_millis(10));
     }
+    (child, flag)
+}
+
+#[test]
+fn a_file_rewritten_while_ingest_reads_it_is_not_remembered_whole() {
+    let wd = Workdir::new();
+    wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
+    let target = wd.path("raw/events-002.jsonl");
+    let whole = fs::read_to_string(&target).unwrap();
+    let (child, flag) = ingest_paused_after_hashing(&wd);
     // The exporter truncates the file and has written half of it again.
     let lines: Vec<&str> = whole.lines().collect();
     fs::write(&target, lines[..lines.len() / 2].join("\n") + "\n").unwrap();
@@ -163,19 +170,7 @@ fn a_same_size_rewrite_between_hashing_and_reading_is_caught() {
     wd.run(&["generate", "--out", "raw", "--interviews", "300", "--seed", "5", "--as-of", AS_OF, "-q"]);
     let target = wd.path("raw/events-001.jsonl");
     let whole = fs::read_to_string(&target).unwrap();
-    let flag = wd.path("hashed.flag");
-    let child = wd
-        .command(&["ingest", "--raw", "raw", "--lake", "lake"])
-        .env("NOSHOW_TEST_PAUSE_AFTER_HASH", &flag)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !flag.exists() {
-        assert!(Instant::now() < deadline, "ingest never reached its hashing pause");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let (child, flag) = ingest_paused_after_hashing(&wd);
     // Same length, other content: every `joined` becomes `JOINED` (types are read
     // case-blind, so only the bytes differ).
     let changed = whole.replace("\"joined\"", "\"JOINED\"");
