@@ -1370,3 +1370,53 @@ fn trace_tables_show_the_generators_effects() {
     }
     assert!(checked >= 2 && flagged >= 1, "{checked} rule-closed no-shows, {flagged} technical: the case needs both");
 }
+
+/// The segment charts' row labels (each label's full text, from its `<title>`), chart
+/// by chart, between the section heading `heading` and the next `<h2>`.
+fn segment_chart_labels(html: &str, heading: &str) -> Vec<(String, Vec<String>)> {
+    let start = html.find(&format!("<h2>{heading}</h2>")).expect("the segments section");
+    let section = &html[start + 4..];
+    let section = &section[..section.find("<h2>").unwrap_or(section.len())];
+    let mut charts = Vec::new();
+    for part in section.split("<h3>").skip(1) {
+        let title = part[..part.find("</h3>").unwrap()].to_string();
+        let labels = part
+            .split(r#"class="lbl" text-anchor="end"><title>"#)
+            .skip(1)
+            .map(|l| l[..l.find("</title>").unwrap()].to_string())
+            .collect();
+        charts.push((title, labels));
+    }
+    charts
+}
+
+/// The generator's roles hold both `sales` and `销售`, `customer_service` and `客服`, as
+/// exports that mix languages do. They are different rows, so they must read
+/// differently: the Chinese report once showed two rows called 销售 and two called 客服.
+#[test]
+fn values_that_translate_alike_keep_apart_in_the_chinese_report() {
+    let w = Workdir::new();
+    let g = ["--as-of", AS_OF, "--tz", TZ, "--quiet"];
+    w.run(&[&g[..], &["generate", "--out", "raw", "--interviews", "2500", "--seed", "19"]].concat());
+    w.run(&[&g[..], &["ingest", "--raw", "raw", "--lake", "lake"]].concat());
+    for (lang, heading, role) in [("zh", "各细分群体的爽约率", "岗位"), ("en", "No-show rate by segment", "Role")] {
+        let out = format!("out-{lang}");
+        w.run(&[&g[..], &["report", "--lake", "lake", "--out", &out, "--lang", lang]].concat());
+        let html = w.read(&format!("{out}/report.html"));
+        let charts = segment_chart_labels(&html, heading);
+        assert!(charts.len() >= 5, "{lang}: the segment charts: {charts:?}");
+        for (title, labels) in &charts {
+            let mut seen = std::collections::HashSet::new();
+            for l in labels {
+                assert!(seen.insert(l), "{lang}: chart {title:?} has two rows labelled {l:?}: {labels:?}");
+            }
+        }
+        let roles = &charts.iter().find(|(t, _)| t == role).expect("the role chart").1;
+        let want: &[&str] = if lang == "zh" { &["销售", "销售（sales）", "客服", "客服（customer service）", "软件工程师"] } else { &["sales", "销售", "customer service", "客服", "software engineer"] };
+        for label in want {
+            assert!(roles.iter().any(|r| r == label), "{lang}: no role row labelled {label:?}: {roles:?}");
+        }
+        let rates = w.read(&format!("{out}/rates_by_role.csv"));
+        assert!(rates.contains("\nsales,") && rates.contains("\n销售,"), "the CSV keeps the raw values: {rates}");
+    }
+}

@@ -406,9 +406,39 @@ pub fn set_value_labels(en: &std::collections::BTreeMap<String, String>, zh: &st
     let _ = OVERRIDES.set(map);
 }
 
+thread_local! {
+    /// The raw data values the page being rendered shows (see [`with_page_values`]).
+    static PAGE_VALUES: std::cell::RefCell<std::collections::HashSet<String>> = Default::default();
+}
+
+/// Runs `f` with `values` as the raw data values of the page it renders, so [`value`]
+/// can tell two values apart that would read the same: an export holding both `sales`
+/// and `销售` gets two rows, labelled `销售（sales）` and `销售` in Chinese, rather than
+/// two rows both called 销售. Per thread: rendering is single-threaded, and pages
+/// rendered side by side (tests) do not see each other's values.
+pub fn with_page_values<R>(values: impl IntoIterator<Item = String>, f: impl FnOnce() -> R) -> R {
+    let before = PAGE_VALUES.with(|v| v.replace(values.into_iter().collect()));
+    let out = f();
+    PAGE_VALUES.with(|v| *v.borrow_mut() = before);
+    out
+}
+
 /// A data value as people read it: the override, else the table's word, else the
-/// value itself (in English, a snake_case code becomes words).
+/// value itself (in English, a snake_case code becomes words). A word that is itself
+/// another raw value on the page keeps its code beside it (see [`with_page_values`]).
 pub fn value(lang: Lang, code: &str) -> String {
+    let word = word_for(lang, code);
+    if word != code && PAGE_VALUES.with(|v| v.borrow().contains(&word)) {
+        return match lang {
+            Lang::En => format!("{word} ({code})"),
+            // The English word rather than the code: a Chinese page shows no codes.
+            Lang::Zh => format!("{word}（{}）", word_for(Lang::En, code)),
+        };
+    }
+    word
+}
+
+fn word_for(lang: Lang, code: &str) -> String {
     if let Some(v) = OVERRIDES.get().and_then(|m| m.get(&(lang, code.to_string()))) {
         return v.clone();
     }

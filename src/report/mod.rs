@@ -135,6 +135,23 @@ fn opt_pct(v: Option<f64>) -> String {
 
 /// Renders the whole page.
 pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
+    i18n::with_page_values(raw_values(&input.analysis.tables), || render_page(input))
+}
+
+/// Every text value of the tables' text columns: what the page may show as data.
+pub fn raw_values(tables: &[(String, DataFrame)]) -> std::collections::HashSet<String> {
+    let mut values = std::collections::HashSet::new();
+    for (_, df) in tables {
+        for c in df.columns() {
+            if let Ok(texts) = c.str() {
+                values.extend(texts.iter().flatten().map(str::to_string));
+            }
+        }
+    }
+    values
+}
+
+fn render_page(input: &ReportInput<'_>) -> PolarsResult<String> {
     let (a, lang) = (input.analysis, input.lang);
     let tr = |k: &str| t(lang, k);
     let mut h = String::new();

@@ -47,6 +47,33 @@ fn read_parquet(path: &Path) -> anyhow::Result<DataFrame> {
 /// (the report's `[report] suppression_threshold`) are shown without figures, as are
 /// groups the model folder itself withheld (its `withheld_reason`).
 pub fn render(model_dir: &Path, lang: Lang, suppression_threshold: u64, tz: chrono_tz::Tz) -> anyhow::Result<Option<String>> {
+    super::i18n::with_page_values(shown_values(model_dir), || render_section(model_dir, lang, suppression_threshold, tz))
+}
+
+/// The data values the section may show: every text in model.json (the categorical
+/// levels among them) and in the fairness table. Best effort: a folder that cannot be
+/// read gives none, and [`render_section`] reports why.
+fn shown_values(model_dir: &Path) -> Vec<String> {
+    fn texts(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(a) => a.iter().for_each(|v| texts(v, out)),
+            Value::Object(o) => o.values().for_each(|v| texts(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    let Ok(dir) = crate::model::store::current_dir(model_dir) else { return out };
+    if let Some(model) = std::fs::read_to_string(dir.join("model.json")).ok().and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+        texts(&model, &mut out);
+    }
+    if let Ok(fair) = read_parquet(&dir.join("evaluation").join("fairness.parquet")) {
+        out.extend(super::raw_values(&[(String::new(), fair)]));
+    }
+    out
+}
+
+fn render_section(model_dir: &Path, lang: Lang, suppression_threshold: u64, tz: chrono_tz::Tz) -> anyhow::Result<Option<String>> {
     let folder = model_dir;
     let model_dir = crate::model::store::current_dir(model_dir)?;
     let model_dir = model_dir.as_path();
