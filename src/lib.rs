@@ -13,6 +13,7 @@ pub mod derive;
 pub mod export;
 pub mod flags;
 pub mod generate;
+pub mod idrows;
 pub mod ingest;
 pub mod lake;
 pub mod logging;

@@ -29,6 +29,11 @@ macro_rules! vocabulary {
                 match self { $($name::$variant => $text),+ }
             }
 
+            /// The value whose stored text is exactly `text` (the lake's own values).
+            pub fn from_stored(text: &str) -> Option<$name> {
+                match text { $($text => Some($name::$variant),)+ _ => None }
+            }
+
             /// Matches trimmed text case-insensitively.
             pub fn parse(text: &str) -> Option<$name> {
                 let t = text.trim();

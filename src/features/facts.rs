@@ -12,6 +12,7 @@
 use polars::prelude::*;
 
 use crate::derive::micros;
+use crate::idrows::IdRows;
 use crate::schema::{EventColumn as E, EventType, InterviewColumn as I, LakeColumn};
 
 /// Whether the features read events of this type; every other type is dropped at
@@ -29,7 +30,7 @@ pub fn read_by_features(t: EventType) -> bool {
 /// A read event type as its stored text (exactly: the lake stores lower case), `None`
 /// for a type the features do not read.
 fn parse_kind(text: &str) -> Option<EventType> {
-    EventType::ALL.iter().copied().find(|t| t.as_str() == text).filter(|&t| read_by_features(t))
+    EventType::from_stored(text).filter(|&t| read_by_features(t))
 }
 
 /// The code of an event type in [`Facts`]' arrays (0 = none).
@@ -213,23 +214,21 @@ impl Facts {
         // Text ids become row numbers through one hash lookup per event: cheaper in
         // time and memory than a polars join, which would also gather every column.
         let ids = self.carried.column(I::InterviewId.name())?.str()?.clone();
-        let mut index: PlHashMap<&str, u32> = PlHashMap::with_capacity(n);
-        for (i, id) in ids.iter().enumerate() {
-            if let Some(id) = id.filter(|_| wanted.is_none_or(|mask| mask.get(i).copied().unwrap_or(false))) {
-                // Ids are unique in the lake; should one repeat, its first row has the events.
-                index.entry(id).or_insert(i as u32);
-            }
-        }
+        let is_wanted = |i: usize| wanted.is_none_or(|mask| mask.get(i).copied().unwrap_or(false));
+        // Ids are unique in the lake; should one repeat, its first row has the events.
+        let index = IdRows::new(ids.iter().enumerate().map(|(i, id)| id.filter(|_| is_wanted(i))));
         let mut scan = events.select([col(E::InterviewId.name()), micros(E::Ts.name()).alias("ts_us"), col(E::Type.name()), col(E::Channel.name())]);
         if wanted.is_some() {
             // A predicate on the id the Parquet reader applies before decoding the
             // other columns, so a few wanted interviews cost little more than their ids.
-            let wanted_ids = Series::new("wanted".into(), index.keys().copied().collect::<Vec<&str>>());
+            let mut seen = PlHashSet::new();
+            let wanted_ids: Vec<&str> = ids.iter().enumerate().filter_map(|(i, id)| id.filter(|id| is_wanted(i) && seen.insert(*id))).collect();
+            let wanted_ids = Series::new("wanted".into(), wanted_ids);
             scan = scan.filter(col(E::InterviewId.name()).is_in(lit(wanted_ids).implode(false), false));
         }
         let df = scan.filter(col("ts_us").is_not_null()).collect()?;
-        let idx: Vec<Option<u32>> =
-            df.column(E::InterviewId.name())?.str()?.iter().map(|id| id.and_then(|id| index.get(id).copied())).collect();
+        let event_ids = df.column(E::InterviewId.name())?.str()?;
+        let idx: Vec<Option<u32>> = index.rows_of_column(event_ids);
         drop(index);
         let kinds: Vec<u8> = df.column(E::Type.name())?.str()?.iter().map(|t| t.and_then(parse_kind).map_or(0, kind_code)).collect();
         let start = offsets(idx.iter().zip(&kinds).map(|(v, &k)| if k == 0 { NONE } else { v.unwrap_or(NONE) }), n);
