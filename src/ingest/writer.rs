@@ -365,6 +365,7 @@ fn spilled_batch(
     known_interviews: &FpTable,
     path: &Path,
     orphans: &mut (u64, Vec<u64>),
+    interview_keys: &mut Vec<u64>,
 ) -> Result<RecordBatch, LakeFileError> {
     let n = keys.len();
     let mut ids = StringBuilder::with_capacity(n, n * 24);
@@ -393,6 +394,7 @@ fn spilled_batch(
         ofile.append_value(merger.files.name(r.file));
         oline.append_value(r.line);
         interview_fps.push(fingerprint_bytes(r.interview_id));
+        interview_keys.push(crate::lake::index::key(r.interview_id));
         sources.push(if r.flags & FROM_LAKE == 0 { Some(r.file as usize) } else { None });
     }
     // Orphans: one batch of probes, so the set can fetch ahead.
@@ -459,6 +461,19 @@ fn write_event_month(
     let mut keys = spill::sorted_offsets(&buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
     let damaged = |offset: u64| LakeFileError::Content { path: spill_path.to_path_buf(), what: format!("damaged record at byte {offset}") };
     let mut lake_duplicates = Vec::new();
+    // The input files with rows in this month, for the file's metadata.
+    let mut seen: Vec<bool> = Vec::new();
+    let mut sources = BTreeSet::new();
+    let mut note_source = |file: u32| {
+        let i = file as usize;
+        if seen.len() <= i {
+            seen.resize(i + 1, false);
+        }
+        if !seen[i] {
+            seen[i] = true;
+            sources.insert(merger.files.name(file).to_string());
+        }
+    };
     if !lake_ids.is_empty() {
         let mut kept = Vec::with_capacity(keys.len());
         for k in keys {
@@ -466,23 +481,19 @@ fn write_event_month(
             if r.flags & FROM_LAKE == 0 && lake_ids.contains(&fingerprint_bytes(r.event_id)) {
                 bump(&mut lake_duplicates, r.file as usize);
             } else {
+                note_source(r.file);
                 kept.push(k);
             }
         }
         keys = kept;
-    }
-    // The input files with rows in this month, for the file's metadata.
-    let mut seen: Vec<bool> = Vec::new();
-    let mut sources = BTreeSet::new();
-    for k in &keys {
-        let (r, _) = spill::decode(&buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
-        let i = r.file as usize;
-        if seen.len() <= i {
-            seen.resize(i + 1, false);
-        }
-        if !seen[i] {
-            seen[i] = true;
-            sources.insert(merger.files.name(r.file).to_string());
+    } else {
+        // Every record is kept: read them in the buffer's order, not the sorted one,
+        // so the pass streams through memory.
+        let mut at = 0usize;
+        while at < buf.len() {
+            let (r, next) = spill::decode(&buf, at).ok_or_else(|| damaged(at as u64))?;
+            note_source(r.file);
+            at = next;
         }
     }
     let sources: Vec<String> = sources.into_iter().collect();
@@ -500,22 +511,17 @@ fn write_event_month(
         let file = File::create(&path).map_err(|e| write_err(&path)(Box::new(e)))?;
         let mut writer = ArrowWriter::try_new(BufWriter::new(file), schema::events_schema(), Some(props))
             .map_err(|e| write_err(&path)(Box::new(e)))?;
+        // Each row's interview key, in the file's order: the batches collect them as
+        // they decode the records, rather than a pass of their own.
+        let mut interview_keys = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH_ROWS) {
-            let batch = spilled_batch(&buf, chunk, merger, known_interviews, spill_path, &mut orphans)?;
+            let batch = spilled_batch(&buf, chunk, merger, known_interviews, spill_path, &mut orphans, &mut interview_keys)?;
             writer.write(&batch).map_err(|e| write_err(&path)(Box::new(e)))?;
         }
         let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
         inner.into_inner().map_err(|e| write_err(&path)(Box::new(e.into_error())))?;
         // Which interviews each row group holds, so readers that want a few skip the rest.
-        let mut groups: Vec<Vec<u64>> = Vec::new();
-        for (row, k) in keys.iter().enumerate() {
-            let (r, _) = spill::decode(&buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
-            let g = row / ROW_GROUP_ROWS;
-            if groups.len() <= g {
-                groups.push(Vec::new());
-            }
-            groups[g].push(crate::lake::index::key(r.interview_id));
-        }
+        let groups: Vec<Vec<u64>> = interview_keys.chunks(ROW_GROUP_ROWS).map(<[u64]>::to_vec).collect();
         let index_rel = crate::lake::index::path_for(&rel);
         crate::lake::index::write(&dir.join(&index_rel), groups).map_err(|e| write_err(&dir.join(&index_rel))(Box::new(e)))?;
         Some(WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources, orphans: Some(orphans.0), index: Some(index_rel) })
