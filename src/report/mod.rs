@@ -138,11 +138,13 @@ pub fn render(input: &ReportInput<'_>) -> PolarsResult<String> {
     i18n::with_page_values(raw_values(&input.analysis.tables), || render_page(input))
 }
 
-/// Every text value of the tables' text columns: what the page may show as data.
+/// Every text value of the tables' text columns: what the page may show as data. The
+/// texts candidates typed (`cancel_reason_texts.text`) are left out: the page never
+/// shows them, so a reason whose word equals one (时间冲突) needs no code beside it.
 pub fn raw_values(tables: &[(String, DataFrame)]) -> std::collections::HashSet<String> {
     let mut values = std::collections::HashSet::new();
     for (_, df) in tables {
-        for c in df.columns() {
+        for c in df.columns().iter().filter(|c| c.name().as_str() != "text") {
             if let Ok(texts) = c.str() {
                 values.extend(texts.iter().flatten().map(str::to_string));
             }
