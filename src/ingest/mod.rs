@@ -614,6 +614,8 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
         // there with its rows, nothing else beside them.
         snap.files("events")?;
         snap.files("rejected")?;
+        let lake_interviews: u64 = listed("interviews").iter().map(|f| f.rows).sum();
+        merger.reserve_interviews(usize::try_from(lake_interviews).unwrap_or(0));
         writer::load_interviews(&snap.dir, &mut merger)?;
         previous_events = PreviousEvents::load(&snap.dir, &listed("events"))?;
         previous_rejected = listed("rejected").into_iter().filter(|f| f.rows > 0).collect();

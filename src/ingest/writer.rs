@@ -711,9 +711,37 @@ pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), La
             for k in InterviewColumn::ALL.len()..b.num_columns() {
                 extras.push((Arc::from(b.schema().field(k).name().as_str()), extra_column(b, k, p)?));
             }
-            let extra_values = |i: usize| -> Vec<(Arc<str>, Option<String>)> {
-                extras.iter().map(|(name, a)| (name.clone(), opt_str(a, i).map(str::to_string))).collect()
+            // One row whose texts are refilled in place: a million lake interviews would
+            // otherwise cost a dozen allocations each, only to be copied into the store.
+            let mut row = InterviewRow {
+                interview_id: String::new(),
+                candidate_id: String::new(),
+                role: String::new(),
+                region: String::new(),
+                education: None,
+                fresh_graduate: None,
+                source: None,
+                preferred_channel: None,
+                invited_at: 0,
+                scheduled_at: 0,
+                status: Status::Scheduled,
+                cause: None,
+                no_show_grade: None,
+                cost: None,
+                updated_at: None,
+                origin: Origin { file: Arc::from(""), line: 0 },
+                extra: extras.iter().map(|(name, _)| (name.clone(), None)).collect(),
             };
+            fn set(to: &mut String, from: &str) {
+                to.clear();
+                to.push_str(from);
+            }
+            fn set_opt(to: &mut Option<String>, from: Option<&str>) {
+                match (to.as_mut(), from) {
+                    (Some(t), Some(f)) => set(t, f),
+                    (_, f) => *to = f.map(str::to_string),
+                }
+            }
             let mut last_file: Option<Arc<str>> = None;
             for i in 0..b.num_rows() {
                 let file_name = ofile.value(i);
@@ -725,25 +753,25 @@ pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), La
                         f
                     }
                 };
-                let row = InterviewRow {
-                    interview_id: ids.value(i).to_string(),
-                    candidate_id: cand.value(i).to_string(),
-                    role: role.value(i).to_string(),
-                    region: region.value(i).to_string(),
-                    education: parse_enum(edu, i, Education::parse, p)?,
-                    fresh_graduate: if fresh.is_null(i) { None } else { Some(fresh.value(i)) },
-                    source: opt_str(source, i).map(str::to_string),
-                    preferred_channel: parse_enum(chan, i, Channel::parse, p)?,
-                    invited_at: invited.value(i),
-                    scheduled_at: scheduled.value(i),
-                    status: required(parse_enum(status, i, Status::parse, p)?, I::Status.name(), p)?,
-                    cause: opt_str(cause, i).map(str::to_string),
-                    no_show_grade: parse_enum(grade, i, NoShowGrade::parse, p)?,
-                    cost: if cost.is_null(i) { None } else { Some(cost.value(i)) },
-                    updated_at: if updated.is_null(i) { None } else { Some(updated.value(i)) },
-                    origin: Origin { file, line: oline.value(i) },
-                    extra: extra_values(i),
-                };
+                set(&mut row.interview_id, ids.value(i));
+                set(&mut row.candidate_id, cand.value(i));
+                set(&mut row.role, role.value(i));
+                set(&mut row.region, region.value(i));
+                row.education = parse_enum(edu, i, Education::parse, p)?;
+                row.fresh_graduate = if fresh.is_null(i) { None } else { Some(fresh.value(i)) };
+                set_opt(&mut row.source, opt_str(source, i));
+                row.preferred_channel = parse_enum(chan, i, Channel::parse, p)?;
+                row.invited_at = invited.value(i);
+                row.scheduled_at = scheduled.value(i);
+                row.status = required(parse_enum(status, i, Status::parse, p)?, I::Status.name(), p)?;
+                set_opt(&mut row.cause, opt_str(cause, i));
+                row.no_show_grade = parse_enum(grade, i, NoShowGrade::parse, p)?;
+                row.cost = if cost.is_null(i) { None } else { Some(cost.value(i)) };
+                row.updated_at = if updated.is_null(i) { None } else { Some(updated.value(i)) };
+                row.origin = Origin { file, line: oline.value(i) };
+                for ((_, value), (_, a)) in row.extra.iter_mut().zip(&extras) {
+                    set_opt(value, opt_str(a, i));
+                }
                 merger.lake_interview(&row);
             }
             Ok(())
