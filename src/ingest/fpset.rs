@@ -15,6 +15,8 @@
 //! the fingerprint 0 itself (one chance in 2¹²⁸) is kept in a flag. Fingerprints are
 //! XXH3-128 values, so their low bits index the table directly.
 
+use crate::idrows::prefetch;
+
 /// How many fingerprints ahead of the insertion the prefetch runs: enough to cover
 /// a memory latency of a few hundred nanoseconds at a few nanoseconds an insert.
 const PREFETCH_AHEAD: usize = 16;
@@ -183,19 +185,6 @@ fn advise_huge_pages(slots: &[u128]) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_: &[u128]) {}
-
-#[inline]
-fn prefetch(slot: &u128) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: SSE is part of x86_64's baseline, and a prefetch of any address
-        // neither faults nor changes memory (this one is a live slot besides).
-        unsafe { _mm_prefetch::<_MM_HINT_T0>((slot as *const u128).cast::<i8>()) };
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = slot;
-}
 
 #[cfg(test)]
 mod tests {
