@@ -401,9 +401,11 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
     // The intercept's re-estimation on the latest weeks: evaluated at the test
     // window's start, installed at as-of (the rule in `recalibrate`).
     let train_eta: Vec<f64> = (0..design.rows).map(|i| fitted.log_odds(design.row(i))).collect();
+    // The test design is built once: the evaluation below picks its rows per horizon
+    // (a design row depends on its own features only, so the picks equal designs of
+    // the filtered tables, which were built apart before).
     let test_design = encoding.design(&test_df)?;
     let test_eta: Vec<f64> = (0..test_design.rows).map(|i| fitted.log_odds(test_design.row(i))).collect();
-    drop(test_design);
     let test_y = bools(&test_df, "label")?;
     let train_part = recalibrate::Rows { eta: &train_eta, label: &y, slot: &train_slots, headline: &train_headline };
     let both = |a: &[f64], b: &[f64]| [a, b].concat();
@@ -417,14 +419,17 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
 
     // Probabilities with the fitted intercept, and with the evaluated shift.
     let evaluated = fitted.shifted(shift);
-    let evaluate = |df: &DataFrame| -> anyhow::Result<(Vec<f64>, Vec<f64>, Vec<bool>)> {
-        let d = encoding.design(df)?;
-        Ok((fitted.predict(d.all()), evaluated.predict(d.all()), bools(df, "label")?))
+    let (all_before, all_after) = (fitted.predict(test_design.all()), evaluated.predict(test_design.all()));
+    drop(test_design);
+    let test_horizon: Vec<Option<f64>> = test_df.column("horizon_hours")?.cast(&DataType::Float64)?.f64()?.iter().collect();
+    // The rows of one horizon, in order (as `horizon_hours == h` filters the table).
+    let evaluate = |h: f64| -> (Vec<f64>, Vec<f64>, Vec<bool>) {
+        let rows: Vec<usize> = (0..test_horizon.len()).filter(|&i| test_horizon[i] == Some(h)).collect();
+        (rows.iter().map(|&i| all_before[i]).collect(), rows.iter().map(|&i| all_after[i]).collect(), rows.iter().map(|&i| test_y[i]).collect())
     };
     let mut by_horizon = Vec::new();
     for h in horizons(s.horizon_hours) {
-        let part = test_df.clone().lazy().filter(col("horizon_hours").eq(lit(h))).collect()?;
-        let (before, p, l) = evaluate(&part)?;
+        let (before, p, l) = evaluate(h);
         by_horizon.push(HorizonMetrics { horizon_hours: h, metrics: Metrics::compute(&p, &l) });
         recalibration.by_horizon.push(HorizonCalibration {
             horizon_hours: h,
@@ -432,7 +437,7 @@ pub fn train(interviews: LazyFrame, events: LazyFrame, s: &TrainSettings) -> any
             after: Calibration::of(&p, &l),
         });
     }
-    let (before, p, labels) = evaluate(&headline)?;
+    let (before, p, labels) = evaluate(s.horizon_hours);
     recalibration.test_before = Calibration::of(&before, &labels);
     recalibration.test_after = Calibration::of(&p, &labels);
     recalibration.deciles = recalibrate::deciles(&before, &p, &labels);
