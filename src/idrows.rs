@@ -56,23 +56,30 @@ impl IdRows {
         for (row, id) in ids.enumerate() {
             let Some(id) = id else { continue };
             let hash = xxh3_64(id.as_bytes());
-            let (tag, mut i) = (tag_of(hash), hash as usize & table.mask);
-            loop {
-                let slot = table.slots[i];
-                if slot.row == EMPTY {
-                    let start = table.text.len() as u64;
-                    table.text.extend_from_slice(&(id.len() as u32).to_le_bytes());
-                    table.text.extend_from_slice(id.as_bytes());
-                    table.slots[i] = Slot { tag, row: row as u32, start };
-                    break;
-                }
-                if slot.tag == tag && table.stored(slot) == id.as_bytes() {
-                    break;
-                }
-                i = (i + 1) & table.mask;
+            if let Err(free) = table.probe(hash, id.as_bytes()) {
+                let start = table.text.len() as u64;
+                table.text.extend_from_slice(&(id.len() as u32).to_le_bytes());
+                table.text.extend_from_slice(id.as_bytes());
+                table.slots[free] = Slot { tag: tag_of(hash), row: row as u32, start };
             }
         }
         table
+    }
+
+    /// The row holding `id` (hashed to `hash`), or the free slot where it would go.
+    #[inline]
+    fn probe(&self, hash: u64, id: &[u8]) -> Result<u32, usize> {
+        let (tag, mut i) = (tag_of(hash), hash as usize & self.mask);
+        loop {
+            let slot = self.slots[i];
+            if slot.row == EMPTY {
+                return Err(i);
+            }
+            if slot.tag == tag && self.stored(slot) == id {
+                return Ok(slot.row);
+            }
+            i = (i + 1) & self.mask;
+        }
     }
 
     #[inline]
@@ -89,17 +96,7 @@ impl IdRows {
 
     #[inline]
     fn find(&self, hash: u64, id: &[u8]) -> Option<u32> {
-        let (tag, mut i) = (tag_of(hash), hash as usize & self.mask);
-        loop {
-            let slot = self.slots[i];
-            if slot.row == EMPTY {
-                return None;
-            }
-            if slot.tag == tag && self.stored(slot) == id {
-                return Some(slot.row);
-            }
-            i = (i + 1) & self.mask;
-        }
+        self.probe(hash, id).ok()
     }
 
     /// The row of each id of `ids`, in order (`None` for a null or an unknown id).
@@ -129,9 +126,7 @@ impl IdRows {
             found(i, id.and_then(|id| self.find(hashes[i], id.as_bytes())));
         }
     }
-}
 
-impl IdRows {
     /// The row of each id of `ids` ([`IdRows::rows_of`]), both cores taking half of a
     /// long column.
     pub fn rows_of_column(&self, ids: &polars::prelude::StringChunked) -> Vec<Option<u32>> {
