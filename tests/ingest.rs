@@ -819,3 +819,70 @@ fn orphans_of_carried_files_are_adopted_when_their_interview_arrives() {
     let per_file: u64 = manifest["tables"]["events"]["files"].as_array().unwrap().iter().map(|f| n(&f["orphans"])).sum();
     assert_eq!(per_file, 3);
 }
+
+/// A lake loads only the keys of its interviews (id, times) for a new run, and reads a
+/// month whole only to rewrite it. An export that brings a column the lake lacks
+/// rewrites every month, so every month is read whole again: no row may lose a value.
+#[test]
+#[cfg(unix)]
+fn a_new_mapped_column_rewrites_every_month_from_its_rows_read_whole() {
+    let w = Workdir::new();
+    let first = export(0, 300);
+    write(&w.path("raw"), "week1/interviews.csv", &first.interviews_csv);
+    write(&w.path("raw"), "week1/events.jsonl", &first.events_jsonl);
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let before = table_rows(&w.path("lake"), "interviews");
+
+    // One new interview, in the lake's first month, with a recruiter column.
+    let mut row = Ivw::new(90_000);
+    row.hour = 5;
+    let csv = format!("{HEADER},recruiter\n{},Ms Wang\n", row.csv());
+    write(&w.path("raw"), "week2/hr-export.csv", &csv);
+    fs::write(
+        w.path("noshow.toml"),
+        "[[input.source]]\nkind = \"interviews\"\nfiles = [\"week2/hr-*.csv\"]\n\n[input.source.extra]\nrecruiter = \"recruiter\"\n",
+    )
+    .unwrap();
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let after = table_rows(&w.path("lake"), "interviews");
+    assert_eq!(after.len(), before.len() + 1);
+    for r in &before {
+        assert!(after.binary_search(&format!("{r}|")).is_ok(), "the lake row {r} changed when its month was rewritten");
+    }
+    assert_eq!(after.iter().filter(|r| r.starts_with("I90000|") && r.ends_with("|Ms Wang")).count(), 1);
+
+    // Every month was rewritten (none carried: each row gained the column).
+    let manifest = |v: u64| -> Value { serde_json::from_str(&w.read(&format!("lake/versions/{v:06}/manifest.json"))).unwrap() };
+    let months: Vec<String> = manifest(2)["tables"]["interviews"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap().to_string())
+        .collect();
+    assert!(months.len() >= 3, "{months:?}");
+    for rel in &months {
+        let (a, b) = (w.path(&format!("lake/versions/000002/{rel}")), w.path(&format!("lake/versions/000001/{rel}")));
+        assert!(!b.exists() || inode(&a) != inode(&b), "{rel} was carried though its rows gained a column");
+    }
+
+    // A third run touching one month carries the others and keeps every value.
+    let mut later = Ivw::new(90_001);
+    later.hour = 6;
+    write(&w.path("raw"), "week3/hr-export.csv", &format!("{HEADER},recruiter\n{},Mr Li\n", later.csv()));
+    fs::write(
+        w.path("noshow.toml"),
+        "[[input.source]]\nkind = \"interviews\"\nfiles = [\"week*/hr-*.csv\"]\n\n[input.source.extra]\nrecruiter = \"recruiter\"\n",
+    )
+    .unwrap();
+    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let third = table_rows(&w.path("lake"), "interviews");
+    assert_eq!(third.len(), after.len() + 1);
+    for r in &after {
+        assert!(third.binary_search(r).is_ok(), "the lake row {r} changed in the third run");
+    }
+    let carried = months
+        .iter()
+        .filter(|rel| inode(&w.path(&format!("lake/versions/000003/{rel}"))) == inode(&w.path(&format!("lake/versions/000002/{rel}"))))
+        .count();
+    assert_eq!(carried, months.len() - 1, "only the month of the new row is rewritten");
+}

@@ -15,7 +15,10 @@
 //!   and the run's events whose id the lake has are dropped as duplicates when written
 //!   (see [`ids_in`]).
 //! - **Interviews** of a month are rewritten only when a row of that month is replaced
-//!   or added (all are loaded: deduplication needs them, and they are few).
+//!   or added. Deduplication needs only each lake row's id, `scheduled_at` and
+//!   `updated_at`, so that is all a run loads of the lake's interviews; the run's rows
+//!   are matched against those keys in one pass, and a month's file is read whole
+//!   only when the month is rewritten.
 //! - **Rejected** rows never change: the previous files are carried, and this run's rows
 //!   go to a file of their own.
 //! - **Orphan counts** (events whose interview is unknown) change when a new interview

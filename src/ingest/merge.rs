@@ -75,6 +75,12 @@ impl StrColumn {
         self.valid.push(value.is_some());
     }
 
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.data.reserve(bytes);
+        self.ends.reserve(rows);
+        self.valid.reserve(rows);
+    }
+
     pub fn get(&self, i: usize) -> Option<&str> {
         if !self.valid[i] {
             return None;
@@ -144,6 +150,10 @@ pub struct InterviewStore {
     /// Extra columns of mapped exports, by name in order of first appearance; each as
     /// long as the store (null where a row has no such column).
     pub extra: Vec<(String, StrColumn)>,
+    /// Rows below this index are lake interviews loaded as keys only (id, times): the
+    /// rest of such a row is not in the store, so it can be merged against but never
+    /// written (its month's file is carried, or the row is loaded whole again).
+    pub key_rows: usize,
 }
 
 impl InterviewStore {
@@ -205,6 +215,62 @@ impl InterviewStore {
                 }
             }
         }
+    }
+
+    /// Makes room for `more` rows holding about `text_bytes` of text each column.
+    fn reserve(&mut self, more: usize, text_bytes: usize) {
+        for c in [&mut self.interview_id, &mut self.candidate_id, &mut self.role, &mut self.region, &mut self.source, &mut self.cause] {
+            c.reserve(more, text_bytes);
+        }
+        for v in [&mut self.education, &mut self.fresh_graduate, &mut self.preferred_channel, &mut self.status, &mut self.no_show_grade] {
+            v.reserve(more);
+        }
+        for v in [&mut self.invited_at, &mut self.scheduled_at] {
+            v.reserve(more);
+        }
+        self.cost.reserve(more);
+        self.updated_at.reserve(more);
+        self.origin_file.reserve(more);
+        self.origin_line.reserve(more);
+        for (_, c) in self.extra.iter_mut() {
+            c.reserve(more, 0);
+        }
+    }
+
+    /// Registers an extra column (null for every row so far) unless it exists.
+    fn extra_column(&mut self, name: &str) {
+        if !self.extra.iter().any(|(n, _)| n == name) {
+            let mut column = StrColumn::default();
+            for _ in 0..self.len() {
+                column.push(None);
+            }
+            self.extra.push((name.to_string(), column));
+        }
+    }
+
+    /// A lake row known by its keys only (see `key_rows`).
+    fn push_keys(&mut self, interview_id: &str, scheduled_at: Micros, updated_at: Option<Micros>) {
+        debug_assert_eq!(self.key_rows, self.len(), "key rows come before any whole row");
+        self.interview_id.push(Some(interview_id));
+        for c in [&mut self.candidate_id, &mut self.role, &mut self.region, &mut self.source, &mut self.cause] {
+            c.push(None);
+        }
+        self.education.push(NULL_CODE);
+        self.fresh_graduate.push(NULL_CODE);
+        self.preferred_channel.push(NULL_CODE);
+        self.invited_at.push(0);
+        self.scheduled_at.push(scheduled_at);
+        self.status.push(NULL_CODE);
+        self.no_show_grade.push(NULL_CODE);
+        self.cost.push(None);
+        self.updated_at.push(updated_at);
+        // No file: a key row that reached a writer would fail on its name.
+        self.origin_file.push(u32::MAX);
+        self.origin_line.push(0);
+        for (_, column) in self.extra.iter_mut() {
+            column.push(None);
+        }
+        self.key_rows += 1;
     }
 
     pub fn fresh_graduate(&self, i: usize) -> Option<bool> {
@@ -344,14 +410,21 @@ impl FileTally {
 /// Use: load the lake's rows (`lake_*`), call [`Merger::begin_run`], feed this run's
 /// rows in reading order (`interview`, `event`, `problem`), then [`Merger::finish`];
 /// once the events are written, [`Merger::set_orphans`] with the counts the writer
-/// found. Interviews are held here whole; of events only their id's fingerprint is
-/// kept, and the caller spills the rows that [`Merger::event`] keeps.
+/// found. The run's interviews are held here whole, the lake's as keys
+/// ([`Merger::lake_interview_keys`]) until a month is rewritten
+/// ([`Merger::lake_interview_whole`]); of events only their id's fingerprint is kept,
+/// and the caller spills the rows that [`Merger::event`] keeps.
 #[derive(Debug, Default)]
 pub struct Merger {
     pub files: FileNames,
     pub interviews: InterviewStore,
-    /// Fingerprint of `interview_id` → row of its current best version.
+    /// Fingerprint of `interview_id` → row of its current best version, for every row
+    /// but the lake's key rows, which are matched against it in [`Merger::finish`].
     best_interview: FpMap<u32>,
+    /// Fingerprints of the key rows' ids ([`InterviewStore::key_rows`]), by row.
+    lake_keys: Vec<u128>,
+    /// Every interview id of the merged lake, once [`Merger::finish`] has run.
+    known_interviews: FpTable,
     /// Fingerprints of every event id seen (lake and run).
     seen_events: FpTable,
     lake_events: u64,
@@ -397,7 +470,12 @@ impl Merger {
     /// Makes room for `more` interviews in the id map, so loading a lake's million
     /// does not rehash it twenty times (that was a fifth of a small weekly ingest).
     pub fn reserve_interviews(&mut self, more: usize) {
-        self.best_interview.reserve(more);
+        self.lake_keys.reserve(more);
+    }
+
+    /// Makes room in the store for `more` rows (lake rows read whole for writing).
+    pub fn reserve_store(&mut self, more: usize, text_bytes: usize) {
+        self.interviews.reserve(more, text_bytes);
     }
 
     fn assert_loading_lake(&self) {
@@ -411,6 +489,43 @@ impl Merger {
         let i = self.interviews.len() as u32;
         self.interviews.push(row, file);
         self.best_interview.insert(fingerprint(&row.interview_id), i);
+    }
+
+    /// Loads the keys of one interview of the current lake version: enough to merge the
+    /// run's rows against it, not to write it (see [`InterviewStore::key_rows`]).
+    pub fn lake_interview_keys(&mut self, interview_id: &str, scheduled_at: Micros, updated_at: Option<Micros>) {
+        self.assert_loading_lake();
+        self.interviews.push_keys(interview_id, scheduled_at, updated_at);
+        // Not into the id map: a million lake ids against a run of a few thousand are
+        // matched in one pass at the end (`resolve_key_rows`).
+        self.lake_keys.push(fingerprint(interview_id));
+    }
+
+    /// Registers the extra columns of a lake file about to be loaded as keys, in the
+    /// order its rows would register them.
+    pub fn lake_extra_columns(&mut self, names: &[&str]) {
+        self.assert_loading_lake();
+        for name in names {
+            self.interviews.extra_column(name);
+        }
+    }
+
+    /// Appends a lake interview loaded whole after the run's rows, for writing: the key
+    /// row `of` it completes keeps its place in the merge (returns the new row).
+    pub fn lake_interview_whole(&mut self, of: u32, row: &InterviewRow) -> Result<u32, MergeBug> {
+        let s = &self.interviews;
+        if (of as usize) >= s.key_rows || s.interview_id.text(of as usize) != row.interview_id || s.scheduled_at[of as usize] != row.scheduled_at
+            || s.updated_at[of as usize] != row.updated_at
+        {
+            return Err(MergeBug(format!(
+                "lake interview {:?} read whole differs from its keys read before (row {of})",
+                row.interview_id
+            )));
+        }
+        let file = self.files.intern(&row.origin.file);
+        let i = self.interviews.len() as u32;
+        self.interviews.push(row, file);
+        Ok(i)
     }
 
     /// Loads the id of one event of the current lake version: true when the caller
@@ -473,13 +588,36 @@ impl Merger {
 
     /// The fingerprints of the merged lake's interview ids, as a set that answers a
     /// chunk of probes at a time (the writer checks every event for orphans).
-    pub fn interview_fingerprints(&self) -> FpTable {
-        self.best_interview.keys().copied().collect()
+    pub fn interview_fingerprints(&self) -> &FpTable {
+        &self.known_interviews
     }
 
-    /// Whether this interview id is in the merged lake (for orphan events).
+    /// Whether this interview id is in the merged lake (for orphan events), once
+    /// [`Merger::finish`] has run.
     pub fn has_interview(&self, fp: u128) -> bool {
-        self.best_interview.contains_key(&fp)
+        self.known_interviews.contains(fp)
+    }
+
+    /// Matches the lake's key rows against the run's best rows (the id map holds only
+    /// the run's): the later `updated_at` wins and on a tie the run's row, as if the
+    /// lake's rows had been read first, row by row. Returns the key rows that stay.
+    fn resolve_key_rows(&mut self) -> Vec<u32> {
+        let mut staying = Vec::with_capacity(self.lake_keys.len());
+        for (r, fp) in self.lake_keys.iter().enumerate() {
+            match self.best_interview.get_mut(fp) {
+                None => staying.push(r as u32),
+                Some(best) => {
+                    if self.interviews.updated_at[*best as usize] < self.interviews.updated_at[r] {
+                        // The lake's row is newer than every row of the run: they all lost.
+                        *best = r as u32;
+                        self.interview_losers += 1;
+                    } else {
+                        self.lake_interviews_updated += 1;
+                    }
+                }
+            }
+        }
+        staying
     }
 
     /// One valid event of this run's file `file` (an index from [`Merger::register_file`]),
@@ -561,9 +699,23 @@ impl Merger {
     /// Sorts interviews and checks the bookkeeping.
     pub fn finish(&mut self) -> Result<Merged, MergeBug> {
         let start = self.run_start();
+        let staying = self.resolve_key_rows();
+        // Every id of the merged lake, once: a lake holding an id twice is damaged.
+        let mut known = FpTable::default();
+        let mut repeated = None;
+        known.insert_all(&self.lake_keys, |r, fresh| {
+            if !fresh {
+                repeated.get_or_insert(r);
+            }
+        });
+        if let Some(r) = repeated {
+            return Err(MergeBug(format!("the lake holds interview {:?} twice", self.interviews.interview_id.text(r))));
+        }
+        known.extend(self.best_interview.keys().copied());
+        self.known_interviews = known;
         let store = &self.interviews;
         let interview_rows = sorted_by_time_then_id(
-            self.best_interview.values().copied(),
+            staying.into_iter().chain(self.best_interview.values().copied()),
             &store.scheduled_at,
             &store.interview_id,
         );

@@ -586,6 +586,69 @@ fn touched_months(merger: &Merger, merged: &merge::Merged) -> BTreeSet<String> {
     out
 }
 
+/// `rows` (the merged interviews, in writing order) with each lake row of a month that
+/// is rewritten, not carried, loaded whole: the lake's interviews were loaded as keys
+/// only, and a weekly run carries most months (`carried`, by month and row count).
+fn whole_lake_rows(
+    merger: &mut Merger,
+    keyed: &[writer::KeyedFile],
+    rows: &[u32],
+    carried: &dyn Fn(&str, u64) -> bool,
+) -> anyhow::Result<Vec<u32>> {
+    let key_rows = merger.interviews.key_rows;
+    // The lake file holding key row `r` (files in store order; empty ones share a start).
+    let file_of = |r: u32| keyed.partition_point(|f| f.start <= r) - 1;
+    let mut needed = vec![false; keyed.len()];
+    for (month, range) in writer::month_runs(rows, &merger.interviews.scheduled_at) {
+        if !carried(&month, range.len() as u64) {
+            for &r in &rows[range] {
+                if (r as usize) < key_rows {
+                    needed[file_of(r)] = true;
+                }
+            }
+        }
+    }
+    let mut whole_start: Vec<Option<u32>> = vec![None; keyed.len()];
+    let more: usize = keyed.iter().zip(&needed).filter(|(_, n)| **n).map(|(f, _)| f.rows as usize).sum();
+    merger.reserve_store(more, more * 16);
+    for (k, f) in keyed.iter().enumerate().filter(|(k, _)| needed[*k]) {
+        let mut next = f.start;
+        writer::read_interview_rows(&f.path, &mut |row| {
+            let content = |what: String| writer::LakeFileError::Content { path: f.path.clone(), what };
+            if next >= f.start + f.rows {
+                return Err(content(format!("it holds more than the {} rows read a moment ago", f.rows)));
+            }
+            let i = merger.lake_interview_whole(next, row).map_err(|e| content(e.to_string()))?;
+            whole_start[k].get_or_insert(i);
+            next += 1;
+            Ok(())
+        })?;
+        if next != f.start + f.rows {
+            bail!("lake file {}: {} rows read whole, {} a moment ago", f.path.display(), next - f.start, f.rows);
+        }
+    }
+    let out: Vec<u32> = rows
+        .iter()
+        .map(|&r| match ((r as usize) < key_rows).then(|| file_of(r)) {
+            Some(k) => whole_start[k].map_or(r, |w| w + (r - keyed[k].start)),
+            None => r,
+        })
+        .collect();
+    // What is written must be whole: a key row may stay only in a carried month.
+    for (month, range) in writer::month_runs(&out, &merger.interviews.scheduled_at) {
+        if !carried(&month, range.len() as u64) {
+            if let Some(&r) = out[range].iter().find(|&&r| (r as usize) < key_rows) {
+                return Err(merge::MergeBug(format!(
+                    "lake interview {:?} of {month} would be rewritten from its keys alone",
+                    merger.interviews.interview_id.text(r as usize)
+                ))
+                .into());
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Merges the previous version and the new files into the version folder `dir`
 /// (not yet committed) and returns the run's summary.
 fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunSummary> {
@@ -607,6 +670,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     let mut previous_events = PreviousEvents::default();
     let mut previous_rejected: Vec<writer::WrittenFile> = Vec::new();
     let mut previous_interviews: BTreeMap<String, writer::WrittenFile> = BTreeMap::new();
+    let mut keyed: Vec<writer::KeyedFile> = Vec::new();
     if let (Some(snap), Some(manifest)) = (run.previous, run.manifest) {
         info!("loading lake version {} from {}", snap.version, snap.dir.display());
         let listed = |table: &str| manifest.tables.get(table).map(|t| t.files.clone()).unwrap_or_default();
@@ -616,7 +680,7 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
         snap.files("rejected")?;
         let lake_interviews: u64 = listed("interviews").iter().map(|f| f.rows).sum();
         merger.reserve_interviews(usize::try_from(lake_interviews).unwrap_or(0));
-        writer::load_interviews(&snap.dir, &mut merger)?;
+        keyed = writer::load_interview_keys(&snap.dir, &mut merger)?;
         previous_events = PreviousEvents::load(&snap.dir, &listed("events"))?;
         previous_rejected = listed("rejected").into_iter().filter(|f| f.rows > 0).collect();
         previous_interviews = listed("interviews")
@@ -699,11 +763,13 @@ fn write_version(run: &Run<'_>, dir: &Path, version: u64) -> anyhow::Result<RunS
     // Interview months none of whose rows changed are carried.
     let touched = touched_months(&merger, &merged);
     let same_columns = merger.interviews.extra_names().iter().map(|s| s.to_string()).collect::<Vec<_>>() == extra_before;
-    let carry_month = |month: &str, rows: u64| match previous_interviews.get(month) {
-        Some(f) if same_columns && f.rows == rows && !touched.contains(month) => Some(carry_file(f)),
-        _ => None,
+    let carried = |month: &str, rows: u64| {
+        previous_interviews.get(month).is_some_and(|f| same_columns && f.rows == rows && !touched.contains(month))
     };
-    let iv = writer::write_interviews(dir, &merger, &merged.interview_rows, info, &carry_month)?;
+    let carry_month = |month: &str, rows: u64| carried(month, rows).then(|| carry_file(&previous_interviews[month]));
+    let write_rows = whole_lake_rows(&mut merger, &keyed, &merged.interview_rows, &carried)?;
+    clock.mark("lake interviews of rewritten months");
+    let iv = writer::write_interviews(dir, &merger, &write_rows, info, &carry_month)?;
     clock.mark("interviews written");
 
     // Carried event files keep their orphan counts unless a new interview may adopt some.

@@ -17,8 +17,8 @@ use arrow::array::{
 };
 use arrow::datatypes::SchemaRef;
 use chrono::{DateTime, Datelike, NaiveDate};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::{ArrowWriter, ProjectionMask};
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::metadata::{KeyValue, SortingColumn};
 use parquet::file::properties::WriterProperties;
@@ -139,7 +139,7 @@ fn utc_month(t: Micros) -> (String, Micros, Micros) {
 }
 
 /// Splits rows sorted by time into runs of one UTC month each.
-fn month_runs(rows: &[u32], time: &[Micros]) -> Vec<(String, std::ops::Range<usize>)> {
+pub fn month_runs(rows: &[u32], time: &[Micros]) -> Vec<(String, std::ops::Range<usize>)> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < rows.len() {
@@ -203,6 +203,14 @@ fn lines(origin_line: &[u64], rows: &[u32]) -> ArrayRef {
 fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<RecordBatch, arrow::error::ArrowError> {
     let n = rows.len();
     let at = |r: &u32| *r as usize;
+    if let Some(r) = rows.iter().find(|&&r| (r as usize) < s.key_rows) {
+        // A lake row loaded as keys only has nothing else to write.
+        return Err(arrow::error::ArrowError::InvalidArgumentError(format!(
+            "internal error (a bug in noshow; nothing was committed): lake interview {:?} would be written from its keys \
+             alone",
+            s.interview_id.text(*r as usize)
+        )));
+    }
     // One array per registry column, in its order (a column added to the registry
     // does not compile here until it is written).
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(InterviewColumn::ALL.len() + s.extra.len());
@@ -549,7 +557,7 @@ pub fn write_events(
 ) -> Result<EventsWritten, LakeFileError> {
     let known_interviews = merger.interview_fingerprints();
     let write = |(month, path): &(MonthKey, PathBuf)| {
-        write_event_month(dir, *month, &part(*month), path, merger, &known_interviews, lake_ids, info)
+        write_event_month(dir, *month, &part(*month), path, merger, known_interviews, lake_ids, info)
     };
     let written = crate::sys::map_on_two_threads(months, write)
         .ok_or_else(|| LakeFileError::Content { path: dir.join("events"), what: "a writing thread panicked".into() })?;
@@ -610,34 +618,52 @@ fn read_err(path: &Path) -> impl Fn(Box<dyn std::error::Error + Send + Sync>) ->
     move |source| LakeFileError::Read { path: path.to_path_buf(), source }
 }
 
-/// Reads every batch of a lake file, checking it has the table's schema.
-/// `extra_ok`: text columns may follow the fixed ones (the interviews table: mapped
-/// exports' `extra`).
+/// Opens a lake file for reading in batches, checking it has the table's schema, and
+/// returns its schema too. `extra_ok`: text columns may follow the fixed ones (the
+/// interviews table: mapped exports' `extra`). `only`: read just these columns (the
+/// file's schema is checked whole all the same).
+fn open_batches(
+    path: &Path,
+    schema: &SchemaRef,
+    extra_ok: bool,
+    only: Option<&[usize]>,
+) -> Result<(SchemaRef, ParquetRecordBatchReader), LakeFileError> {
+    let file = File::open(path).map_err(|e| read_err(path)(Box::new(e)))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| read_err(path)(Box::new(e)))?;
+    let fields = builder.schema().clone();
+    // The fixed columns first, then (where allowed) extra text columns.
+    let extra_ok =
+        extra_ok && fields.fields().iter().skip(schema.fields().len()).all(|f| *f.data_type() == arrow::datatypes::DataType::Utf8);
+    let same = (fields.fields().len() == schema.fields().len() || (extra_ok && fields.fields().len() > schema.fields().len()))
+        && fields.fields().iter().zip(schema.fields()).all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+    if !same {
+        return Err(LakeFileError::Content {
+            path: path.to_path_buf(),
+            what: "its columns are not those of this noshow version's lake".into(),
+        });
+    }
+    let builder = match only {
+        Some(columns) => {
+            let mask = ProjectionMask::roots(builder.parquet_schema(), columns.iter().copied());
+            builder.with_projection(mask)
+        }
+        None => builder,
+    };
+    let reader = builder.with_batch_size(BATCH_ROWS).build().map_err(|e| read_err(path)(Box::new(e)))?;
+    Ok((fields, reader))
+}
+
+/// Reads every batch of a lake file, checking it has the table's schema (see
+/// [`open_batches`]).
 fn read_batches(
     path: &Path,
     schema: &SchemaRef,
     extra_ok: bool,
     each: &mut dyn FnMut(&RecordBatch) -> Result<(), LakeFileError>,
 ) -> Result<(), LakeFileError> {
-    let file = File::open(path).map_err(|e| read_err(path)(Box::new(e)))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(BATCH_ROWS).build())
-        .map_err(|e| read_err(path)(Box::new(e)))?;
+    let (_, reader) = open_batches(path, schema, extra_ok, None)?;
     for batch in reader {
-        let batch = batch.map_err(|e| read_err(path)(Box::new(e)))?;
-        let fields = batch.schema();
-        // The fixed columns first, then (where allowed) extra text columns.
-        let extra_ok =
-            extra_ok && fields.fields().iter().skip(schema.fields().len()).all(|f| *f.data_type() == arrow::datatypes::DataType::Utf8);
-        let same = (fields.fields().len() == schema.fields().len() || (extra_ok && fields.fields().len() > schema.fields().len()))
-            && fields.fields().iter().zip(schema.fields()).all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-        if !same {
-            return Err(LakeFileError::Content {
-                path: path.to_path_buf(),
-                what: "its columns are not those of this noshow version's lake".into(),
-            });
-        }
-        each(&batch)?;
+        each(&batch.map_err(|e| read_err(path)(Box::new(e)))?)?;
     }
     Ok(())
 }
@@ -677,17 +703,62 @@ fn required<T>(v: Option<T>, what: &str, path: &Path) -> Result<T, LakeFileError
     v.ok_or_else(|| LakeFileError::Content { path: path.to_path_buf(), what: format!("{what} is null") })
 }
 
-/// Loads a lake version's interviews into `merger` (its events and rejected rows are
-/// carried, see [`crate::ingest::carry`]).
-pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), LakeFileError> {
+/// A lake interview file loaded as keys: its rows are `start..start + rows` of the
+/// merger's store, in the file's order.
+#[derive(Debug, Clone)]
+pub struct KeyedFile {
+    pub path: PathBuf,
+    pub start: u32,
+    pub rows: u32,
+}
+
+/// Loads a lake version's interviews into `merger` as keys only (id, `scheduled_at`,
+/// `updated_at`): what deduplication needs. Whole rows are read again only for the
+/// months a run rewrites ([`read_interview_rows`]); its events and rejected rows are
+/// carried, see [`crate::ingest::carry`].
+pub fn load_interview_keys(version_dir: &Path, merger: &mut Merger) -> Result<Vec<KeyedFile>, LakeFileError> {
     let snapshot = crate::lake::Snapshot { dir: version_dir.to_path_buf(), version: 0 };
-    let files = |table: &str| {
-        snapshot.files(table).map_err(|e| LakeFileError::Read { path: version_dir.join(table), source: e.into() })
-    };
+    let paths = snapshot
+        .files("interviews")
+        .map_err(|e| LakeFileError::Read { path: version_dir.join("interviews"), source: e.into() })?;
     let interviews_schema = schema::interviews_schema();
-    for path in files("interviews")? {
-        read_batches(&path, &interviews_schema, true, &mut |b| {
-            let p = path.as_path();
+    use InterviewColumn as I;
+    let keys = [I::InterviewId, I::ScheduledAt, I::UpdatedAt].map(I::position);
+    let mut out = Vec::with_capacity(paths.len());
+    for path in paths {
+        let p = path.as_path();
+        let start = merger.interviews.len() as u32;
+        let (fields, reader) = open_batches(p, &interviews_schema, true, Some(&keys))?;
+        let extras: Vec<&str> = fields.fields().iter().skip(InterviewColumn::ALL.len()).map(|f| f.name().as_str()).collect();
+        for batch in reader {
+            let b = batch.map_err(|e| read_err(p)(Box::new(e)))?;
+            if b.num_rows() > 0 && merger.interviews.len() as u32 == start {
+                // Extra columns as the file's first whole row would register them.
+                merger.lake_extra_columns(&extras);
+            }
+            let ids = column::<StringArray>(&b, I::InterviewId, p)?;
+            let scheduled = column::<TimestampMicrosecondArray>(&b, I::ScheduledAt, p)?;
+            let updated = column::<TimestampMicrosecondArray>(&b, I::UpdatedAt, p)?;
+            for i in 0..b.num_rows() {
+                let updated_at = if updated.is_null(i) { None } else { Some(updated.value(i)) };
+                merger.lake_interview_keys(ids.value(i), scheduled.value(i), updated_at);
+            }
+        }
+        let rows = merger.interviews.len() as u32 - start;
+        out.push(KeyedFile { path, start, rows });
+    }
+    Ok(out)
+}
+
+/// Reads one lake interviews file whole, handing each row to `each` in the file's order.
+pub fn read_interview_rows(
+    path: &Path,
+    each: &mut dyn FnMut(&InterviewRow) -> Result<(), LakeFileError>,
+) -> Result<(), LakeFileError> {
+    let interviews_schema = schema::interviews_schema();
+    {
+        read_batches(path, &interviews_schema, true, &mut |b| {
+            let p = path;
             use InterviewColumn as I;
             let ids = column::<StringArray>(b, I::InterviewId, p)?;
             let cand = column::<StringArray>(b, I::CandidateId, p)?;
@@ -772,7 +843,7 @@ pub fn load_interviews(version_dir: &Path, merger: &mut Merger) -> Result<(), La
                 for ((_, value), (_, a)) in row.extra.iter_mut().zip(&extras) {
                     set_opt(value, opt_str(a, i));
                 }
-                merger.lake_interview(&row);
+                each(&row)?;
             }
             Ok(())
         })?;
