@@ -124,6 +124,18 @@ impl Chunk {
     fn rows(&self) -> usize {
         self.interviews.len() + self.problems.len() + self.events.len()
     }
+
+    /// An empty chunk with room for as much as `like` held (a file's chunks are alike):
+    /// growing each from empty cost a dozen copies and as many fresh pages per chunk.
+    fn sized_like(like: &Chunk) -> Chunk {
+        Chunk {
+            interviews: Vec::with_capacity(like.interviews.len()),
+            problems: Vec::with_capacity(like.problems.len()),
+            records: Vec::with_capacity(like.records.len() + like.records.len() / 8),
+            fingerprints: Vec::with_capacity(like.fingerprints.len()),
+            events: Vec::with_capacity(like.events.len()),
+        }
+    }
 }
 
 enum Message {
@@ -151,7 +163,8 @@ impl ChunkSink<'_> {
 
     fn flush(&mut self) {
         if self.chunk.rows() > 0 {
-            let chunk = std::mem::take(&mut self.chunk);
+            let next = Chunk::sized_like(&self.chunk);
+            let chunk = std::mem::replace(&mut self.chunk, next);
             if !self.closed && self.tx.send(Message::Rows(chunk)).is_err() {
                 self.closed = true;
             }

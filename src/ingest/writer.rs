@@ -465,8 +465,16 @@ fn write_event_month(
     lake_ids: &FpSet,
     info: VersionInfo,
 ) -> Result<MonthWritten, LakeFileError> {
-    let buf = fs::read(spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
-    let mut keys = spill::sorted_offsets(&buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    // Mapped, not read: the file was just written, so its pages are in the page cache,
+    // and a copy would fault in and fill a month's worth of fresh memory. The spill file
+    // is this run's own, inside the version folder it holds the lock of; nothing else
+    // writes it while it is mapped.
+    let spill_file = File::open(spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
+    let empty = spill_file.metadata().map_err(|e| read_err(spill_path)(Box::new(e)))?.len() == 0;
+    // SAFETY: see above; the map lives until the end of this function.
+    let map = if empty { None } else { Some(unsafe { memmap2::Mmap::map(&spill_file) }.map_err(|e| read_err(spill_path)(Box::new(e)))?) };
+    let buf: &[u8] = map.as_deref().unwrap_or(&[]);
+    let mut keys = spill::sorted_offsets(buf, spill_path).map_err(|e| read_err(spill_path)(Box::new(e)))?;
     let damaged = |offset: u64| LakeFileError::Content { path: spill_path.to_path_buf(), what: format!("damaged record at byte {offset}") };
     let mut lake_duplicates = Vec::new();
     // The input files with rows in this month, for the file's metadata.
@@ -485,7 +493,7 @@ fn write_event_month(
     if !lake_ids.is_empty() {
         let mut kept = Vec::with_capacity(keys.len());
         for k in keys {
-            let (r, _) = spill::decode(&buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
+            let (r, _) = spill::decode(buf, k.at as usize).ok_or_else(|| damaged(k.at))?;
             if r.flags & FROM_LAKE == 0 && lake_ids.contains(&fingerprint_bytes(r.event_id)) {
                 bump(&mut lake_duplicates, r.file as usize);
             } else {
@@ -499,7 +507,7 @@ fn write_event_month(
         // so the pass streams through memory.
         let mut at = 0usize;
         while at < buf.len() {
-            let (r, next) = spill::decode(&buf, at).ok_or_else(|| damaged(at as u64))?;
+            let (r, next) = spill::decode(buf, at).ok_or_else(|| damaged(at as u64))?;
             note_source(r.file);
             at = next;
         }
@@ -523,7 +531,7 @@ fn write_event_month(
         // they decode the records, rather than a pass of their own.
         let mut interview_keys = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(BATCH_ROWS) {
-            let batch = spilled_batch(&buf, chunk, merger, known_interviews, spill_path, &mut orphans, &mut interview_keys)?;
+            let batch = spilled_batch(buf, chunk, merger, known_interviews, spill_path, &mut orphans, &mut interview_keys)?;
             writer.write(&batch).map_err(|e| write_err(&path)(Box::new(e)))?;
         }
         let inner = writer.into_inner().map_err(|e| write_err(&path)(Box::new(e)))?;
@@ -534,7 +542,8 @@ fn write_event_month(
         crate::lake::index::write(&dir.join(&index_rel), groups).map_err(|e| write_err(&dir.join(&index_rel))(Box::new(e)))?;
         Some(WrittenFile { path: rel, rows: keys.len() as u64, source_files: sources, orphans: Some(orphans.0), index: Some(index_rel) })
     };
-    drop(buf);
+    drop(map);
+    drop(spill_file);
     // The spill file is inside the version being written: removing it now frees the
     // disk early; a failure here would only leave it for the commit to carry.
     fs::remove_file(spill_path).map_err(|e| write_err(spill_path)(Box::new(e)))?;
