@@ -150,9 +150,11 @@ pub struct InterviewStore {
     /// Extra columns of mapped exports, by name in order of first appearance; each as
     /// long as the store (null where a row has no such column).
     pub extra: Vec<(String, StrColumn)>,
-    /// Rows below this index are lake interviews loaded as keys only (id, times): the
-    /// rest of such a row is not in the store, so it can be merged against but never
-    /// written (its month's file is carried, or the row is loaded whole again).
+    /// Rows below this index are lake interviews loaded as keys only: `interview_id`,
+    /// `scheduled_at` and `updated_at` hold every row, the other columns only the rows
+    /// from here on (row `r` at [`InterviewStore::body`]`(r)`). A key row can be merged
+    /// against but never written (its month's file is carried, or the row is loaded
+    /// whole again).
     pub key_rows: usize,
 }
 
@@ -217,19 +219,24 @@ impl InterviewStore {
         }
     }
 
-    /// Makes room for `more` rows holding about `text_bytes` of text each column.
-    fn reserve(&mut self, more: usize, text_bytes: usize) {
-        for c in [&mut self.interview_id, &mut self.candidate_id, &mut self.role, &mut self.region, &mut self.source, &mut self.cause] {
+    /// Makes room in the key columns for `more` rows holding about `id_bytes` of ids.
+    fn reserve_keys(&mut self, more: usize, id_bytes: usize) {
+        self.interview_id.reserve(more, id_bytes);
+        self.scheduled_at.reserve(more);
+        self.updated_at.reserve(more);
+    }
+
+    /// Makes room in the other columns for `more` rows holding about `text_bytes` of
+    /// text each column.
+    fn reserve_body(&mut self, more: usize, text_bytes: usize) {
+        for c in [&mut self.candidate_id, &mut self.role, &mut self.region, &mut self.source, &mut self.cause] {
             c.reserve(more, text_bytes);
         }
         for v in [&mut self.education, &mut self.fresh_graduate, &mut self.preferred_channel, &mut self.status, &mut self.no_show_grade] {
             v.reserve(more);
         }
-        for v in [&mut self.invited_at, &mut self.scheduled_at] {
-            v.reserve(more);
-        }
+        self.invited_at.reserve(more);
         self.cost.reserve(more);
-        self.updated_at.reserve(more);
         self.origin_file.reserve(more);
         self.origin_line.reserve(more);
         for (_, c) in self.extra.iter_mut() {
@@ -241,38 +248,36 @@ impl InterviewStore {
     fn extra_column(&mut self, name: &str) {
         if !self.extra.iter().any(|(n, _)| n == name) {
             let mut column = StrColumn::default();
-            for _ in 0..self.len() {
+            for _ in 0..self.body_len() {
                 column.push(None);
             }
             self.extra.push((name.to_string(), column));
         }
     }
 
-    /// A lake row known by its keys only (see `key_rows`).
+    /// A lake row known by its keys only (see `key_rows`): three columns, so a million
+    /// of them touch 40 bytes each, not the 140 of a row of stand-in values.
     fn push_keys(&mut self, interview_id: &str, scheduled_at: Micros, updated_at: Option<Micros>) {
         debug_assert_eq!(self.key_rows, self.len(), "key rows come before any whole row");
         self.interview_id.push(Some(interview_id));
-        for c in [&mut self.candidate_id, &mut self.role, &mut self.region, &mut self.source, &mut self.cause] {
-            c.push(None);
-        }
-        self.education.push(NULL_CODE);
-        self.fresh_graduate.push(NULL_CODE);
-        self.preferred_channel.push(NULL_CODE);
-        self.invited_at.push(0);
         self.scheduled_at.push(scheduled_at);
-        self.status.push(NULL_CODE);
-        self.no_show_grade.push(NULL_CODE);
-        self.cost.push(None);
         self.updated_at.push(updated_at);
-        // No file: a key row that reached a writer would fail on its name.
-        self.origin_file.push(u32::MAX);
-        self.origin_line.push(0);
-        for (_, column) in self.extra.iter_mut() {
-            column.push(None);
-        }
         self.key_rows += 1;
     }
 
+    /// Where row `r` (not a key row) is in the columns other than the keys.
+    pub fn body(&self, r: usize) -> usize {
+        debug_assert!(r >= self.key_rows, "row {r} is a key row");
+        r - self.key_rows
+    }
+
+    /// Rows in the columns other than the keys.
+    fn body_len(&self) -> usize {
+        self.origin_line.len()
+    }
+
+    /// `fresh_graduate` of the row at `i` in the columns other than the keys
+    /// ([`InterviewStore::body`]).
     pub fn fresh_graduate(&self, i: usize) -> Option<bool> {
         match self.fresh_graduate[i] {
             0 => Some(false),
@@ -471,11 +476,14 @@ impl Merger {
     /// does not rehash it twenty times (that was a fifth of a small weekly ingest).
     pub fn reserve_interviews(&mut self, more: usize) {
         self.lake_keys.reserve(more);
+        // Twice the lake's rows, for the run's and those read whole again: room never
+        // written is never backed by memory, and the columns then grow in place.
+        self.interviews.reserve_keys(2 * more, 2 * more * 16);
     }
 
-    /// Makes room in the store for `more` rows (lake rows read whole for writing).
+    /// Makes room for `more` whole rows (lake rows read again for writing).
     pub fn reserve_store(&mut self, more: usize, text_bytes: usize) {
-        self.interviews.reserve(more, text_bytes);
+        self.interviews.reserve_body(more, text_bytes);
     }
 
     fn assert_loading_lake(&self) {
@@ -726,7 +734,7 @@ impl Merger {
             if (r as usize) < start {
                 lake_survivors += 1;
             } else {
-                *kept_by_file.entry(self.interviews.origin_file[r as usize]).or_default() += 1;
+                *kept_by_file.entry(self.interviews.origin_file[self.interviews.body(r as usize)]).or_default() += 1;
             }
         }
         let lake_interviews_before = start as u64;

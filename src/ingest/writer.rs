@@ -154,8 +154,8 @@ pub fn month_runs(rows: &[u32], time: &[Micros]) -> Vec<(String, std::ops::Range
     out
 }
 
-fn source_names(rows: &[u32], origin_file: &[u32], merger: &Merger) -> Vec<String> {
-    let ids: BTreeSet<u32> = rows.iter().map(|&r| origin_file[r as usize]).collect();
+fn source_names(rows: &[u32], origin_file: &(dyn Fn(u32) -> u32 + Sync), merger: &Merger) -> Vec<String> {
+    let ids: BTreeSet<u32> = rows.iter().map(|&r| origin_file(r)).collect();
     let names: BTreeSet<String> = ids.into_iter().map(|i| merger.files.name(i).to_string()).collect();
     names.into_iter().collect()
 }
@@ -211,13 +211,17 @@ fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<
             s.interview_id.text(*r as usize)
         )));
     }
+    // The keys hold every row; the other columns start after the key rows.
+    let body: Vec<u32> = rows.iter().map(|&r| s.body(r as usize) as u32).collect();
+    let keys = rows;
+    let rows = body.as_slice();
     // One array per registry column, in its order (a column added to the registry
     // does not compile here until it is written).
     let mut columns: Vec<ArrayRef> = Vec::with_capacity(InterviewColumn::ALL.len() + s.extra.len());
     for c in InterviewColumn::ALL {
         use InterviewColumn as I;
         columns.push(match c {
-            I::InterviewId => strings(&s.interview_id, rows),
+            I::InterviewId => strings(&s.interview_id, keys),
             I::CandidateId => strings(&s.candidate_id, rows),
             I::Role => strings(&s.role, rows),
             I::Region => strings(&s.region, rows),
@@ -232,7 +236,7 @@ fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<
             I::Source => strings(&s.source, rows),
             I::PreferredChannel => enum_strings(&s.preferred_channel, Channel::ALL, Channel::as_str, rows),
             I::InvitedAt => timestamps(rows.iter().map(|r| Some(s.invited_at[at(r)])), n),
-            I::ScheduledAt => timestamps(rows.iter().map(|r| Some(s.scheduled_at[at(r)])), n),
+            I::ScheduledAt => timestamps(keys.iter().map(|r| Some(s.scheduled_at[at(r)])), n),
             I::Status => enum_strings(&s.status, Status::ALL, Status::as_str, rows),
             I::Cause => strings(&s.cause, rows),
             I::NoShowGrade => enum_strings(&s.no_show_grade, NoShowGrade::ALL, NoShowGrade::as_str, rows),
@@ -243,7 +247,7 @@ fn interview_batch(s: &InterviewStore, merger: &Merger, rows: &[u32]) -> Result<
                 }
                 Arc::new(b.finish())
             }
-            I::UpdatedAt => timestamps(rows.iter().map(|r| s.updated_at[at(r)]), n),
+            I::UpdatedAt => timestamps(keys.iter().map(|r| s.updated_at[at(r)]), n),
             I::OriginFile => file_names(&s.origin_file, rows, merger),
             I::OriginLine => lines(&s.origin_line, rows),
         });
@@ -291,7 +295,7 @@ fn write_monthly(
     schema: SchemaRef,
     rows: &[u32],
     time: &[Micros],
-    origin_file: &[u32],
+    origin_file: &(dyn Fn(u32) -> u32 + Sync),
     merger: &Merger,
     info: VersionInfo,
     sort_columns: &[usize],
@@ -344,7 +348,8 @@ pub fn write_interviews(
     // `rows` are in the lake's (scheduled_at, interview_id) order (`Merger::finish`).
     let schema = interviews_schema_with(&s.extra_names());
     let sorted_by = InterviewColumn::ORDER.map(InterviewColumn::position);
-    write_monthly(dir, "interviews", schema, rows, &s.scheduled_at, &s.origin_file, merger, info, &sorted_by, &|r| interview_batch(s, merger, r), carry)
+    let origin_file = |r: u32| s.origin_file[s.body(r as usize)];
+    write_monthly(dir, "interviews", schema, rows, &s.scheduled_at, &origin_file, merger, info, &sorted_by, &|r| interview_batch(s, merger, r), carry)
 }
 
 /// `YYYY-MM` (UTC) of an instant, as the month folders name it.
