@@ -833,17 +833,20 @@ fn a_new_mapped_column_rewrites_every_month_from_its_rows_read_whole() {
     w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
     let before = table_rows(&w.path("lake"), "interviews");
 
-    // One new interview, in the lake's first month, with a recruiter column.
-    let mut row = Ivw::new(90_000);
-    row.hour = 5;
-    let csv = format!("{HEADER},recruiter\n{},Ms Wang\n", row.csv());
-    write(&w.path("raw"), "week2/hr-export.csv", &csv);
+    // An HR export's rows with a recruiter column, read by a source; each run one new
+    // interview in the lake's first month.
     fs::write(
         w.path("noshow.toml"),
-        "[[input.source]]\nkind = \"interviews\"\nfiles = [\"week2/hr-*.csv\"]\n\n[input.source.extra]\nrecruiter = \"recruiter\"\n",
+        "[[input.source]]\nkind = \"interviews\"\nfiles = [\"week*/hr-*.csv\"]\n\n[input.source.extra]\nrecruiter = \"recruiter\"\n",
     )
     .unwrap();
-    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    let ingest_one = |week: u32, id: u32, recruiter: &str| {
+        let mut row = Ivw::new(id);
+        row.hour = 5;
+        write(&w.path("raw"), &format!("week{week}/hr-export.csv"), &format!("{HEADER},recruiter\n{},{recruiter}\n", row.csv()));
+        w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    };
+    ingest_one(2, 90_000, "Ms Wang");
     let after = table_rows(&w.path("lake"), "interviews");
     assert_eq!(after.len(), before.len() + 1);
     for r in &before {
@@ -866,15 +869,7 @@ fn a_new_mapped_column_rewrites_every_month_from_its_rows_read_whole() {
     }
 
     // A third run touching one month carries the others and keeps every value.
-    let mut later = Ivw::new(90_001);
-    later.hour = 6;
-    write(&w.path("raw"), "week3/hr-export.csv", &format!("{HEADER},recruiter\n{},Mr Li\n", later.csv()));
-    fs::write(
-        w.path("noshow.toml"),
-        "[[input.source]]\nkind = \"interviews\"\nfiles = [\"week*/hr-*.csv\"]\n\n[input.source.extra]\nrecruiter = \"recruiter\"\n",
-    )
-    .unwrap();
-    w.run(&["ingest", "--raw", "raw", "--lake", "lake"]);
+    ingest_one(3, 90_001, "Mr Li");
     let third = table_rows(&w.path("lake"), "interviews");
     assert_eq!(third.len(), after.len() + 1);
     for r in &after {
