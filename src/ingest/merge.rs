@@ -472,8 +472,8 @@ impl Merger {
         self.seen_events.reserve(more);
     }
 
-    /// Makes room for `more` interviews in the id map, so loading a lake's million
-    /// does not rehash it twenty times (that was a fifth of a small weekly ingest).
+    /// Makes room for a lake of `more` interviews, loaded as keys, so its columns do not
+    /// grow (and copy) twenty times while a million load.
     pub fn reserve_interviews(&mut self, more: usize) {
         self.lake_keys.reserve(more);
         // Twice the lake's rows, for the run's and those read whole again: room never

@@ -611,13 +611,17 @@ fn whole_lake_rows(
     let key_rows = merger.interviews.key_rows;
     // The lake file holding key row `r` (files in store order; empty ones share a start).
     let file_of = |r: u32| keyed.partition_point(|f| f.start <= r) - 1;
+    // The months to be rewritten (a row read whole keeps its time, so these ranges
+    // hold for the rows returned too).
+    let rewritten: Vec<(String, std::ops::Range<usize>)> = writer::month_runs(rows, &merger.interviews.scheduled_at)
+        .into_iter()
+        .filter(|(month, range)| !carried(month, range.len() as u64))
+        .collect();
     let mut needed = vec![false; keyed.len()];
-    for (month, range) in writer::month_runs(rows, &merger.interviews.scheduled_at) {
-        if !carried(&month, range.len() as u64) {
-            for &r in &rows[range] {
-                if (r as usize) < key_rows {
-                    needed[file_of(r)] = true;
-                }
+    for (_, range) in &rewritten {
+        for &r in &rows[range.clone()] {
+            if (r as usize) < key_rows {
+                needed[file_of(r)] = true;
             }
         }
     }
@@ -648,15 +652,13 @@ fn whole_lake_rows(
         })
         .collect();
     // What is written must be whole: a key row may stay only in a carried month.
-    for (month, range) in writer::month_runs(&out, &merger.interviews.scheduled_at) {
-        if !carried(&month, range.len() as u64) {
-            if let Some(&r) = out[range].iter().find(|&&r| (r as usize) < key_rows) {
-                return Err(merge::MergeBug(format!(
-                    "lake interview {:?} of {month} would be rewritten from its keys alone",
-                    merger.interviews.interview_id.text(r as usize)
-                ))
-                .into());
-            }
+    for (month, range) in rewritten {
+        if let Some(&r) = out[range].iter().find(|&&r| (r as usize) < key_rows) {
+            return Err(merge::MergeBug(format!(
+                "lake interview {:?} of {month} would be rewritten from its keys alone",
+                merger.interviews.interview_id.text(r as usize)
+            ))
+            .into());
         }
     }
     Ok(out)
