@@ -189,7 +189,7 @@ def bench_size(noshow, work, n, reuse_raw=None, gzip=False, peers=True, loop_day
     design = os.path.join(work, "design.parquet")
     if peers:
         # Timed as users run it: without --export-design. The design matrix the peer
-        # fits is written by a second, untimed run into a scratch model folder (the
+        # fits is written by a second run (its time shown, not the stage's) into a scratch model folder (the
         # same lake and settings give the same fit; the coefficients compared below
         # are the timed run's). Until 2026-12-02 the timed run wrote the design too,
         # about 1.2 s of Parquet writing at 1 M that `train` never does for a user.
